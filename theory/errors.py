@@ -1,0 +1,77 @@
+"""Errors raised by ``theory``: every message names the parameter, the value and the allowed range."""
+
+from __future__ import annotations
+
+
+class TheoryError(Exception):
+    """Base class of all errors raised on purpose by ``theory``."""
+
+
+class InputError(TheoryError, ValueError):
+    """A user-supplied value is outside its allowed range.
+
+    Parameters
+    ----------
+    param : name of the parameter as the user typed it (``kmax``, ``c``, ``activation``)
+    value : the offending value
+    allowed : the allowed range, in words (``"an integer >= 0"``)
+    hint : optional extra sentence
+    """
+
+    def __init__(self, param: str, value, allowed: str, hint: str | None = None):
+        self.param, self.value, self.allowed, self.hint = param, value, allowed, hint
+        msg = f"{param}={value!r} is not allowed: {param} must be {allowed}"
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+class ParseError(InputError):
+    """A typed expression was refused by the safe parser (nothing was executed)."""
+
+    def __init__(self, text: str, reason: str):
+        self.text, self.reason = text, reason
+        TheoryError.__init__(self, f"cannot parse expression {text!r}: {reason}")
+        self.param, self.value, self.allowed, self.hint = "expression", text, reason, None
+
+    def __str__(self) -> str:  # keep the one-line message
+        return f"cannot parse expression {self.text!r}: {self.reason}"
+
+
+class IntegrationError(TheoryError, ArithmeticError):
+    """A Gaussian integral did not reach the requested tolerance (or diverges)."""
+
+
+def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
+    """Return ``value`` as an int in ``[lo, hi]`` or raise :class:`InputError`."""
+    if isinstance(value, bool) or not isinstance(value, (int,)) and not (
+        hasattr(value, "is_integer") and float(value).is_integer()
+    ):
+        raise InputError(name, value, _range_words("an integer", lo, hi))
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise InputError(name, value, _range_words("an integer", lo, hi))
+    return v
+
+
+def check_positive(name: str, value, *, strict: bool = True) -> float:
+    """Return ``float(value)`` if it is finite and > 0 (or >= 0), else raise."""
+    import math
+
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise InputError(name, value, "a real number " + ("> 0" if strict else ">= 0")) from None
+    if not math.isfinite(v) or (v <= 0 if strict else v < 0):
+        raise InputError(name, value, "a finite real number " + ("> 0" if strict else ">= 0"))
+    return v
+
+
+def _range_words(kind: str, lo, hi) -> str:
+    if lo is not None and hi is not None:
+        return f"{kind} in [{lo}, {hi}]"
+    if lo is not None:
+        return f"{kind} >= {lo}"
+    if hi is not None:
+        return f"{kind} <= {hi}"
+    return kind

@@ -1,0 +1,436 @@
+r"""The activation registry: each activation is a SymPy expression in the real variable ``x``.
+
+An :class:`Activation` carries its expression, its LaTeX, the points where it is not smooth
+(kinks and jumps, found from the expression: ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``,
+``Piecewise``) and, where they exist, hand-derived closed forms:
+
+* ``mu_closed(k)`` -- the Hermite coefficient :math:`\mu_k = \mathbb E[\sigma(z)\mathrm{He}_k(z)]`;
+* ``conditional_closed(kappa, c)`` -- ``(mu0, mu1, E sigma^2)`` of the conditional Gaussian
+  equivalence at shift :math:`\kappa` and variance :math:`c` (see :mod:`theory.conventions`).
+
+Closed forms are checked in the tests against an independent 60-digit mpmath reference
+(``tests/reference/make_references.py``) and against the generic tiers of
+:mod:`theory.symbolic.hermite`.
+
+Users add activations with :func:`register` (a SymPy expression) or simply pass a string to
+:func:`get_activation`; strings go through the safe parser :func:`~theory.symbolic.parse.parse_expression`.
+
+Derivations of the closed forms (Stein's lemma :math:`\mathbb E[f(z)\mathrm{He}_k(z)] =
+\mathbb E[f^{(k)}(z)]` in the sense of distributions):
+
+* relu: :math:`\mathrm{relu}'' = \delta_0` so :math:`\mu_k = \varphi(0)\,\mathrm{He}_{k-2}(0)`, k >= 2;
+* sign: :math:`\mathrm{sign}' = 2\delta_0` so :math:`\mu_k = 2\varphi(0)\,\mathrm{He}_{k-1}(0)`, k >= 1;
+* abs: :math:`|x|'' = 2\delta_0` so :math:`\mu_k = 2\varphi(0)\,\mathrm{He}_{k-2}(0)`, k >= 2;
+* erf: :math:`\mathrm{erf}' = \tfrac{2}{\sqrt\pi}e^{-x^2}` so
+  :math:`\mu_k = \tfrac{2}{\sqrt\pi}\mathbb E[e^{-z^2}\mathrm{He}_{k-1}(z)]`;
+* gelu :math:`= x\Phi(x)`: :math:`\mathrm{gelu}'' = (2 - x^2)\varphi(x)`;
+* sin, cos: :math:`\mathbb E[\sin(z)\mathrm{He}_k(z)] = e^{-1/2}\sin(k\pi/2)`, likewise cos.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy as sp
+
+from ..errors import InputError, ParseError
+from .parse import parse_expression
+
+__all__ = [
+    "x",
+    "Activation",
+    "REGISTRY",
+    "register",
+    "get_activation",
+    "known_activations",
+    "breakpoints",
+    "he_at_zero",
+    "gaussian_poly_exp_expectation",
+]
+
+#: the variable of every activation
+x = sp.Symbol("x", real=True)
+
+_SQRT2PI = sp.sqrt(2 * sp.pi)
+_PHI0 = 1 / _SQRT2PI
+
+
+def _Phi_expr(u):
+    return (1 + sp.erf(u / sp.sqrt(2))) / 2
+
+
+def _phi_expr(u):
+    return sp.exp(-(u**2) / 2) / _SQRT2PI
+
+
+def he_at_zero(n: int) -> sp.Integer:
+    """He_n(0) = 0 for odd n, (-1)^{n/2} (n-1)!! for even n."""
+    if n < 0:
+        return sp.Integer(0)
+    if n % 2:
+        return sp.Integer(0)
+    return sp.Integer((-1) ** (n // 2)) * sp.factorial2(n - 1)
+
+
+def gaussian_poly_exp_expectation(poly: sp.Expr, beta, var: sp.Symbol = x) -> sp.Expr:
+    r""":math:`\mathbb E_{z\sim\mathcal N(0,1)}[p(z)\,e^{-\beta z^2}]` exactly, for a polynomial p.
+
+    :math:`\mathbb E[z^{2j} e^{-\beta z^2}] = (1+2\beta)^{-j-1/2}(2j-1)!!`, odd moments vanish.
+    """
+    p = sp.Poly(sp.expand(poly), var)
+    s = 1 + 2 * sp.sympify(beta)
+    total = sp.Integer(0)
+    for (n,), coeff in p.terms():
+        if n % 2 == 0:
+            total += coeff * sp.factorial2(n - 1) * s ** (-sp.Rational(n + 1, 2))
+    return sp.simplify(total)
+
+
+# ---------------------------------------------------------------------------------------------
+# closed forms of the Hermite coefficients
+
+
+def _mu_relu(k: int):
+    if k == 0:
+        return _PHI0
+    if k == 1:
+        return sp.Rational(1, 2)
+    return _PHI0 * he_at_zero(k - 2)
+
+
+def _mu_sign(k: int):
+    return sp.Integer(0) if k == 0 else 2 * _PHI0 * he_at_zero(k - 1)
+
+
+def _mu_abs(k: int):
+    if k == 0:
+        return sp.sqrt(2 / sp.pi)
+    if k == 1:
+        return sp.Integer(0)
+    return 2 * _PHI0 * he_at_zero(k - 2)
+
+
+def _mu_erf(k: int):
+    if k == 0:
+        return sp.Integer(0)
+    return 2 / sp.sqrt(sp.pi) * gaussian_poly_exp_expectation(sp.hermite_prob(k - 1, x), 1)
+
+
+def _mu_gelu(k: int):
+    if k == 0:
+        return 1 / (2 * sp.sqrt(sp.pi))
+    if k == 1:
+        return sp.Rational(1, 2)
+    poly = (2 - x**2) * sp.hermite_prob(k - 2, x)
+    return _PHI0 * gaussian_poly_exp_expectation(poly, sp.Rational(1, 2))
+
+
+def _mu_sin(k: int):
+    return sp.exp(-sp.Rational(1, 2)) * sp.sin(k * sp.pi / 2)
+
+
+def _mu_cos(k: int):
+    return sp.exp(-sp.Rational(1, 2)) * sp.cos(k * sp.pi / 2)
+
+
+def _mu_leaky(a):
+    def mu(k: int):
+        return (1 - a) * _mu_relu(k) + (a if k == 1 else 0)
+
+    return mu
+
+
+# ---------------------------------------------------------------------------------------------
+# closed forms of the conditional coefficients: (mu0, mu1, E sigma^2) at shift kappa, variance c
+
+
+def _cond_relu(kappa, c):
+    s = sp.sqrt(c)
+    t = kappa / s
+    mu0 = kappa * _Phi_expr(t) + s * _phi_expr(t)
+    mu1 = _Phi_expr(t)
+    m2 = (kappa**2 + c) * _Phi_expr(t) + kappa * s * _phi_expr(t)
+    return mu0, mu1, m2
+
+
+def _cond_sign(kappa, c):
+    s = sp.sqrt(c)
+    mu0 = sp.erf(kappa / (sp.sqrt(2) * s))
+    mu1 = 2 * _phi_expr(kappa / s) / s
+    return mu0, mu1, sp.Integer(1)
+
+
+def _cond_abs(kappa, c):
+    s = sp.sqrt(c)
+    t = kappa / s
+    mu0 = kappa * (2 * _Phi_expr(t) - 1) + 2 * s * _phi_expr(t)
+    mu1 = 2 * _Phi_expr(t) - 1
+    return mu0, mu1, kappa**2 + c
+
+
+def _cond_leaky(a):
+    def cond(kappa, c):
+        r0, r1, r2 = _cond_relu(kappa, c)
+        # sigma = a y + (1 - a) y_+ ;  sigma^2 = a^2 y^2 + (1 - a^2) y_+^2
+        return (a * kappa + (1 - a) * r0, a + (1 - a) * r1, a**2 * (kappa**2 + c) + (1 - a**2) * r2)
+
+    return cond
+
+
+def _cond_sin(kappa, c):
+    e = sp.exp(-c / 2)
+    return sp.sin(kappa) * e, sp.cos(kappa) * e, (1 - sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2
+
+
+def _cond_cos(kappa, c):
+    e = sp.exp(-c / 2)
+    return sp.cos(kappa) * e, -sp.sin(kappa) * e, (1 + sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2
+
+
+def _cond_erf(kappa, c):
+    # E erf(kappa + sqrt(c) xi) = erf(kappa / sqrt(1 + 2c));  E erf' = 2/sqrt(pi) E exp(-(.)^2)
+    mu0 = sp.erf(kappa / sp.sqrt(1 + 2 * c))
+    mu1 = 2 / sp.sqrt(sp.pi) / sp.sqrt(1 + 2 * c) * sp.exp(-(kappa**2) / (1 + 2 * c))
+    return mu0, mu1, None  # E erf^2 has no elementary closed form for kappa != 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation function sigma(x) and what is known about it in closed form.
+
+    Attributes
+    ----------
+    name : registry name (or the typed text for user activations)
+    expr : SymPy expression in :data:`x`
+    mu_closed : k -> exact mu_k, or None
+    conditional_closed : (kappa, c) -> (mu0, mu1, E sigma^2) SymPy expressions (entries may be
+        None where no closed form exists), or None
+    description : one line for listings
+    """
+
+    name: str
+    expr: sp.Expr
+    mu_closed: Callable[[int], sp.Expr] | None = None
+    conditional_closed: Callable | None = None
+    description: str = ""
+    kinks: tuple = field(default=(), compare=False)
+
+    @property
+    def breakpoints(self) -> tuple:
+        """Sorted real points where sigma is not smooth (exact SymPy numbers)."""
+        return self.kinks
+
+    @property
+    def smooth(self) -> bool:
+        return not self.kinks
+
+    @property
+    def is_polynomial(self) -> bool:
+        return self.expr.is_polynomial(x)
+
+    def latex(self) -> str:
+        return sp.latex(self.expr)
+
+    def derivative(self) -> sp.Expr:
+        return sp.diff(self.expr, x)
+
+    def parity(self) -> str | None:
+        """'even', 'odd' or None (decided symbolically)."""
+        e = self.expr
+        m = e.subs(x, -x)
+        if sp.simplify(m - e) == 0:
+            return "even"
+        if sp.simplify(m + e) == 0:
+            return "odd"
+        return None
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.expr}"
+
+
+def breakpoints(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
+    """Real points where ``expr`` may fail to be smooth, from its non-smooth atoms.
+
+    Looks at the arguments of ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and the
+    relational conditions of ``Piecewise``; returns their real roots in ``var``, sorted.
+    Raises :class:`InputError` if such a root set cannot be found as a finite set.
+    """
+    candidates: list[sp.Expr] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
+            candidates.append(node.args[0])
+        elif isinstance(node, (sp.Max, sp.Min)):
+            args = node.args
+            for i in range(len(args)):
+                for j in range(i + 1, len(args)):
+                    candidates.append(args[i] - args[j])
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    candidates.append(rel.lhs - rel.rhs)
+    pts: set = set()
+    for g in candidates:
+        if var not in g.free_symbols:
+            continue
+        sol = sp.solveset(g, var, domain=sp.S.Reals)
+        if isinstance(sol, sp.FiniteSet):
+            pts.update(p for p in sol if p.is_real)
+        elif sol is sp.S.EmptySet:
+            continue
+        else:
+            raise InputError(
+                "activation",
+                str(expr),
+                "an expression whose kinks/jumps are isolated points that SymPy can locate",
+                hint=f"the points where {g} = 0 are {sol}",
+            )
+    return tuple(sorted(pts, key=lambda p: float(p)))
+
+
+def _make(name, expr, mu=None, cond=None, description=""):
+    return Activation(name, expr, mu, cond, description, kinks=breakpoints(expr))
+
+
+def _leaky_relu(a, label: str | None = None) -> Activation:
+    return _make(
+        "leaky_relu" if label is None else f"leaky_relu:{label}",
+        sp.Max(x, 0) + a * sp.Min(x, 0),
+        _mu_leaky(a),
+        _cond_leaky(a),
+        f"x if x > 0 else {a} x",
+    )
+
+
+REGISTRY: dict[str, Activation] = {}
+
+
+def _builtin() -> None:
+    entries = [
+        _make("relu", sp.Max(x, 0), _mu_relu, _cond_relu, "max(x, 0)"),
+        _leaky_relu(sp.Rational(1, 100)),
+        _make("abs", sp.Abs(x), _mu_abs, _cond_abs, "|x|"),
+        _make("sign", sp.sign(x), _mu_sign, _cond_sign, "sign(x)"),
+        _make("tanh", sp.tanh(x), None, None, "tanh(x)"),
+        _make("erf", sp.erf(x), _mu_erf, _cond_erf, "erf(x) (not erf(x/sqrt 2))"),
+        _make("sigmoid", 1 / (1 + sp.exp(-x)), None, None, "1/(1+e^-x)"),
+        _make("softplus", sp.log(1 + sp.exp(x)), None, None, "log(1+e^x)"),
+        _make("gelu", x * _Phi_expr(x), _mu_gelu, None, "x Phi(x), exact (no tanh approximation)"),
+        _make("silu", x / (1 + sp.exp(-x)), None, None, "x sigmoid(x) (swish)"),
+        _make("sin", sp.sin(x), _mu_sin, _cond_sin, "sin(x)"),
+        _make("cos", sp.cos(x), _mu_cos, _cond_cos, "cos(x)"),
+    ]
+    for a in entries:
+        REGISTRY[a.name] = a
+
+
+_builtin()
+
+#: families with a parameter: name -> (builder, parameter description)
+FAMILIES: dict[str, tuple[Callable, str]] = {
+    "leaky_relu": (lambda p: _leaky_relu(_number("leaky_relu", p, lo=0, hi=1), p), "slope a in [0, 1]"),
+    "monomial": (
+        lambda p: _make(f"monomial:{p}", x ** _integer("monomial", p), None, None, f"x^{p}"),
+        "degree K in [0, 20]",
+    ),
+    "hermite": (
+        lambda p: _make(
+            f"hermite:{p}", sp.hermite_prob(_integer("hermite", p), x), None, None, f"He_{p}(x)"
+        ),
+        "degree K in [0, 20]",
+    ),
+}
+
+
+def _integer(family: str, p: str) -> int:
+    try:
+        k = int(p)
+    except ValueError:
+        raise InputError(family, p, "an integer degree in [0, 20]") from None
+    if not 0 <= k <= 20:
+        raise InputError(family, p, "an integer degree in [0, 20]")
+    return k
+
+
+def _number(family: str, p: str, lo: float, hi: float):
+    try:
+        v = sp.Rational(Fraction(p))
+    except (ValueError, ZeroDivisionError):
+        raise InputError(family, p, f"a number in [{lo}, {hi}]") from None
+    if not lo <= v <= hi:
+        raise InputError(family, p, f"a number in [{lo}, {hi}]")
+    return v
+
+
+def known_activations() -> list[str]:
+    """Registry names, then the parametric families as ``name:PARAM``."""
+    return list(REGISTRY) + [f"{f}:PARAM ({d})" for f, (_, d) in FAMILIES.items()]
+
+
+def register(name: str, expr: sp.Expr | str, *, mu_closed=None, conditional_closed=None,
+             description: str = "", overwrite: bool = False) -> Activation:
+    """Add an activation to the registry from a SymPy expression in :data:`x` or a string."""
+    if not name or not name.replace("_", "").isalnum():
+        raise InputError("name", name, "a non-empty identifier (letters, digits, _)")
+    if name in REGISTRY and not overwrite:
+        raise InputError("name", name, "a name not already registered (pass overwrite=True)")
+    if isinstance(expr, str):
+        expr = parse_expression(expr)
+    expr = _as_activation_expr(expr)
+    act = _make(name, expr, mu_closed, conditional_closed, description or str(expr))
+    REGISTRY[name] = act
+    return act
+
+
+def _as_activation_expr(expr) -> sp.Expr:
+    if not isinstance(expr, sp.Expr):
+        raise InputError("activation", expr, "a SymPy expression in x or a string")
+    # accept a plain Symbol('x') without assumptions too
+    subs = {s: x for s in expr.free_symbols if s.name == "x" and s is not x}
+    expr = expr.xreplace(subs)
+    extra = expr.free_symbols - {x}
+    if extra:
+        raise InputError(
+            "activation", str(expr), "an expression in the single variable x",
+            hint=f"it also contains {sorted(map(str, extra))}",
+        )
+    return expr
+
+
+def get_activation(spec) -> Activation:
+    """An :class:`Activation` from a registry name, ``family:PARAM``, an expression or a string.
+
+    Strings that are not registry names are parsed safely as expressions in ``x``
+    (e.g. ``"tanh(2*x)"``); anything that is neither gets an error listing the known names.
+    """
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, sp.Basic):
+        expr = _as_activation_expr(spec)
+        return _make(str(expr), expr)
+    if not isinstance(spec, str):
+        raise InputError("activation", spec, "a registry name, an expression string or a SymPy expression")
+    key = spec.strip()
+    if key in REGISTRY:
+        return REGISTRY[key]
+    if ":" in key:
+        fam, _, param = key.partition(":")
+        if fam in FAMILIES:
+            return FAMILIES[fam][0](param.strip())
+        raise InputError("activation", spec, "a known activation: " + ", ".join(known_activations()))
+    try:
+        expr = parse_expression(key)
+    except ParseError as exc:
+        if key.isidentifier():
+            raise InputError(
+                "activation", spec, "a known activation: " + ", ".join(known_activations()),
+                hint="or an expression in x such as 'tanh(2*x)'",
+            ) from None
+        raise exc
+    if x not in expr.free_symbols:
+        raise InputError("activation", spec, "an expression that depends on x")
+    return _make(key, expr, description=key)
