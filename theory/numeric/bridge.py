@@ -1,0 +1,61 @@
+"""The one bridge from SymPy to numbers: every ``lambdify`` of the project happens here.
+
+``lambdify`` is a printer plus a namespace (SymPy's ``lambdify`` docs, "How it works"). The
+namespace here adds the numeric implementations of :class:`~theory.symbolic.expectation.NumericFunction`
+objects (named functions without a closed form, e.g. a proximal operator), so an equation that
+contains them still compiles -- to NumPy (vectorised) or to mpmath (any precision).
+
+Compiled functions are cached by (expression, arguments, backend): compile once, call in loops.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+__all__ = ["numpy_function", "mpmath_function"]
+
+
+def _namespace(expr: sp.Expr, backend: str) -> dict:
+    ns: dict = {}
+    for f in expr.atoms(sp.Function):
+        impl = getattr(type(f), "_numpy_impl" if backend == "numpy" else "_mpmath_impl", None)
+        if impl is not None:
+            ns[type(f).__name__] = impl
+    if backend == "mpmath":
+        # Heaviside(u, 1/2) is printed as a conditional expression already; sign and Max work
+        ns.setdefault("sign", mpmath.sign)
+    return ns
+
+
+@lru_cache(maxsize=4096)
+def _compile(expr: sp.Expr, args: tuple, backend: str):
+    ns = _namespace(expr, backend)
+    modules = [ns, "scipy", "numpy"] if backend == "numpy" else [ns, "mpmath"]
+    f = sp.lambdify(args, expr, modules=modules, cse=True)
+    if backend == "numpy" and not (expr.free_symbols & set(args)) and not expr.atoms(sp.Function):
+        const = f(*([0.0] * len(args)))
+
+        def f_const(*a, _c=const):  # constants must broadcast like the arguments
+            return np.full(np.broadcast(*a).shape, _c, dtype=float) if a else _c
+
+        return f_const
+    return f
+
+
+def numpy_function(expr, args):
+    """Vectorised NumPy callable ``f(*args)`` of a SymPy expression (cached).
+
+    Constant expressions still return arrays of the broadcast shape of the inputs.
+    """
+    expr = sp.sympify(expr)
+    return _compile(expr, tuple(args), "numpy")
+
+
+def mpmath_function(expr, args):
+    """mpmath callable ``f(*args)`` of a SymPy expression (cached); use inside ``mpmath.workdps``."""
+    expr = sp.sympify(expr)
+    return _compile(expr, tuple(args), "mpmath")

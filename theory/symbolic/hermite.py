@@ -1,0 +1,171 @@
+r"""Hermite polynomials and exact Hermite coefficients in SymPy.
+
+Conventions (:mod:`theory.conventions`): :math:`\mathrm{He}_k` probabilists',
+:math:`\mu_k = \mathbb E[\sigma(z)\mathrm{He}_k(z)]`, :math:`\sigma = \sum_k \mu_k\mathrm{He}_k/k!`.
+
+Exact coefficients come from the first tier that applies (the tier is recorded):
+
+1. ``closed``  -- a hand-derived closed form carried by the activation (relu, sign, abs, erf, gelu,
+   sin, cos, leaky relu; derivations in :mod:`theory.symbolic.activations`);
+2. ``polynomial`` -- :math:`\mathbb E[z^n\mathrm{He}_k(z)] = \frac{n!}{(n-k)!}(n-k-1)!!` for
+   even :math:`n-k\ge0` (Stein's lemma), exact rationals;
+3. ``piecewise`` -- piecewise polynomials (``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``,
+   ``Piecewise`` of polynomials): each piece is integrated exactly with
+   :math:`I_n(a,b) = \int_a^b z^n\varphi = [-z^{n-1}\varphi]_a^b + (n-1) I_{n-2}(a, b)`.
+
+Anything else has no exact tier (``None``) and is computed numerically
+(:mod:`theory.numeric.hermite`), which never needs symbolic integration.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from .activations import Activation, get_activation, x
+
+__all__ = [
+    "He",
+    "exact_coefficient",
+    "exact_coefficients",
+    "gaussian_interval_moment",
+    "smooth_piece",
+    "hermite_series",
+]
+
+
+def He(k: int, var: sp.Symbol = x) -> sp.Expr:
+    """Probabilists' Hermite polynomial He_k(var) (monic)."""
+    return sp.hermite_prob(int(k), var)
+
+
+def _phi(z):
+    if z in (sp.oo, -sp.oo):
+        return sp.Integer(0)
+    return sp.exp(-(z**2) / 2) / sp.sqrt(2 * sp.pi)
+
+
+def _Phi(z):
+    if z is sp.oo:
+        return sp.Integer(1)
+    if z is -sp.oo:
+        return sp.Integer(0)
+    return (1 + sp.erf(z / sp.sqrt(2))) / 2
+
+
+def gaussian_interval_moment(n: int, a, b) -> sp.Expr:
+    r""":math:`\int_a^b z^n\varphi(z)\,dz` exactly (a, b SymPy numbers or ±oo)."""
+    def boundary(z, m):
+        if z in (sp.oo, -sp.oo):
+            return sp.Integer(0)
+        return z**m * _phi(z)
+
+    prev2 = _Phi(b) - _Phi(a)  # I_0
+    if n == 0:
+        return prev2
+    prev1 = _phi(a) - _phi(b)  # I_1
+    for m in range(2, n + 1):
+        cur = boundary(a, m - 1) - boundary(b, m - 1) + (m - 1) * prev2
+        prev2, prev1 = prev1, cur
+    return prev1
+
+
+def _poly_moment_he(poly: sp.Poly, k: int) -> sp.Expr:
+    """E[p(z) He_k(z)] for a polynomial p (exact)."""
+    total = sp.Integer(0)
+    for (n,), c in poly.terms():
+        if n >= k and (n - k) % 2 == 0:
+            total += c * sp.factorial(n) / sp.factorial(n - k) * sp.factorial2(n - k - 1)
+    return total
+
+
+_NONSMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
+
+
+def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
+    """The analytic branch of ``expr`` that holds around the point ``at`` (not a breakpoint).
+
+    Every ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and ``Piecewise`` is replaced by the
+    branch it takes at ``at``; e.g. ``Max(x, 0)`` at 1 is ``x``. Used to integrate piecewise
+    expressions piece by piece.
+    """
+    at = sp.nsimplify(at)
+
+    def value(e):
+        return complex(sp.N(e.subs(var, at), 30)).real
+
+    def pick(e):
+        if isinstance(e, sp.Abs):
+            g = e.args[0]
+            return g if value(g) >= 0 else -g
+        if isinstance(e, sp.sign):
+            return sp.Integer(1 if value(e.args[0]) > 0 else -1)
+        if isinstance(e, sp.Heaviside):
+            return sp.Integer(1 if value(e.args[0]) > 0 else 0)
+        if isinstance(e, sp.Max):
+            return max(e.args, key=value)
+        if isinstance(e, sp.Min):
+            return min(e.args, key=value)
+        if isinstance(e, sp.Piecewise):
+            for val, cond in e.args:
+                if cond is sp.true or bool(cond.subs(var, at)):
+                    return val
+            return sp.nan
+        return e
+
+    return expr.replace(lambda e: isinstance(e, _NONSMOOTH), pick)
+
+
+def _piecewise_polynomial_pieces(act: Activation):
+    """[(a, b, Poly)] covering the line if sigma is piecewise polynomial, else None."""
+    cuts = [-sp.oo, *act.breakpoints, sp.oo]
+    pieces = []
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        if a is -sp.oo and b is sp.oo:
+            mid = sp.Integer(0)
+        elif a is -sp.oo:
+            mid = b - 1
+        elif b is sp.oo:
+            mid = a + 1
+        else:
+            mid = (a + b) / 2
+        piece = sp.expand(smooth_piece(act.expr, mid))
+        if not piece.is_polynomial(x):
+            return None
+        pieces.append((a, b, sp.Poly(piece, x)))
+    return pieces
+
+
+def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
+    """(mu_k exactly, tier) or (None, None) when no exact tier applies."""
+    act = get_activation(activation)
+    if act.mu_closed is not None:
+        return sp.sympify(act.mu_closed(k)), "closed"
+    if act.is_polynomial:
+        return sp.sympify(_poly_moment_he(sp.Poly(sp.expand(act.expr), x), k)), "polynomial"
+    if not act.smooth:
+        pieces = _piecewise_polynomial_pieces(act)
+        if pieces is not None:
+            hk = sp.Poly(He(k), x)
+            total = sp.Integer(0)
+            for a, b, p in pieces:
+                q = p * hk
+                for (n,), c in q.terms():
+                    total += c * gaussian_interval_moment(n, a, b)
+            return sp.simplify(total), "piecewise"
+    return None, None
+
+
+def exact_coefficients(activation, kmax: int) -> tuple[list, str | None]:
+    """([mu_0 .. mu_kmax] exactly, tier) or ([None]*..., None)."""
+    out, tier = [], None
+    for k in range(kmax + 1):
+        v, tier = exact_coefficient(activation, k)
+        if v is None:
+            return [None] * (kmax + 1), None
+        out.append(v)
+    return out, tier
+
+
+def hermite_series(mus, var: sp.Symbol = x) -> sp.Expr:
+    r""":math:`\sum_{k}\mu_k\mathrm{He}_k(x)/k!` for given coefficients (exact or floats)."""
+    return sp.Add(*[sp.sympify(m) * He(k, var) / sp.factorial(k) for k, m in enumerate(mus)])
