@@ -101,8 +101,14 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
                 f"activation {act.name!r} is not finite at a quadrature node (z = "
                 f"{z[~np.isfinite(s)][0]:.4g}); its Gaussian integral may diverge"
             )
-        c = table @ s
-        e2 = table[0] @ (s * s)
+        with np.errstate(over="ignore", invalid="ignore"):
+            c = table @ s
+            e2 = table[0] @ (s * s)
+        if not (np.all(np.isfinite(c)) and np.isfinite(e2)):
+            raise IntegrationError(
+                f"the Gaussian integrals of {act.name!r} overflow at the quadrature nodes: "
+                "E[sigma(z)^2] must be finite (sigma may grow like exp(z^2/4) or faster)"
+            )
         return c, e2, z.size
 
     if key in _LEVEL_CACHE:
@@ -206,7 +212,7 @@ class HermiteExpansion:
     def mu_normalized(self):
         """mu_k / sqrt(k!), the coefficients in the orthonormal basis."""
         if self.dps is None:
-            return np.asarray(self.mu) / np.sqrt([math.factorial(k) for k in range(self.kmax + 1)])
+            return np.asarray(self.mu) / _sqrt_factorials(self.kmax)
         with mpmath.workdps(self.dps):
             return [m / mpmath.sqrt(mpmath.factorial(k)) for k, m in enumerate(self.mu)]
 

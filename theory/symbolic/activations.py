@@ -428,7 +428,7 @@ def get_activation(spec) -> Activation:
         if key.isidentifier():
             raise InputError(
                 "activation", spec, "a known activation: " + ", ".join(known_activations()),
-                hint="or an expression in x such as 'tanh(2*x)'",
+                hint="Or give an expression in x such as 'tanh(2*x)'",
             ) from None
         raise exc
     if x not in expr.free_symbols:

@@ -1,0 +1,202 @@
+"""The ``theory`` command line. Every command has ``--json`` for machines; bad input exits with
+code 2 and one line on stderr that names the parameter, the value and the allowed range."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import TheoryError
+
+__all__ = ["main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one clear line, exit code 2
+        sys.stderr.write(f"theory: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _floats(text: str, name: str) -> list[float]:
+    import math
+
+    out = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            v = float(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name}={text!r}: {part!r} is not a number (give a comma-separated list)"
+            ) from None
+        if not math.isfinite(v):
+            raise argparse.ArgumentTypeError(f"{name}={text!r}: values must be finite")
+        out.append(v)
+    return out
+
+
+def _cmd_hermite(a) -> int:
+    from .numeric.hermite import hermite_expansion
+
+    h = hermite_expansion(a.activation, a.kmax, dps=a.dps)
+    if a.json:
+        print(json.dumps(h.to_dict()))
+    elif a.latex:
+        print(h.latex())
+    else:
+        print(h)
+        print(f"  E sigma^2 = {h.to_dict()['E_sigma2']}")
+        ie = h.information_exponent()
+        print(f"  information exponent = {ie if ie is not None else f'> {a.kmax}'}")
+        if h.dps is None:
+            print(f"  error estimate {h.error:.2g} with {h.nodes} nodes")
+    return 0
+
+
+def _cmd_conditional(a) -> int:
+    import sympy as sp
+
+    from .numeric.conditional import conditional_coefficients
+    from .symbolic.conditional import conditional_closed_forms, conditional_definitions
+
+    if a.latex:
+        forms = conditional_closed_forms(a.activation)
+        src = forms if forms is not None else conditional_definitions(a.activation)
+        names = {"mu0": r"\mu_0(\kappa)", "mu1": r"\mu_1(\kappa)", "E_sigma2":
+                 r"\mathbb{E}_\xi\,\sigma(\kappa+\sqrt{c}\,\xi)^2", "mu_star": r"\mu_\star(\kappa)"}
+        lines = [f"{names[k]} &= {sp.latex(v)}" for k, v in src.items() if v is not None]
+        print("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
+        return 0
+    kappa = a.kappa if a.dps is None else [s.strip() for s in a.kappa_text.split(",")]
+    r = conditional_coefficients(a.activation, kappa, a.c, dps=a.dps)
+    print(json.dumps(r.to_dict()) if a.json else r)
+    return 0
+
+
+def _cmd_leap(a) -> int:
+    from .symbolic.multiindex import analyze_target
+
+    info = analyze_target(a.expression)
+    if a.json:
+        print(json.dumps(info))
+    else:
+        print(f"target      : {a.expression}")
+        print(f"variables   : {', '.join(info['variables'])}")
+        print(f"leap index  : {info['leap']}")
+        print(f"information exponent : {info['information_exponent']}")
+        if info.get("staircase"):
+            print(f"staircase   : {info['staircase']}")
+    return 0
+
+
+def _cmd_activations(a) -> int:
+    from .symbolic.activations import FAMILIES, REGISTRY
+
+    rows = [{"name": n, "expression": str(v.expr), "kinks": [str(b) for b in v.breakpoints],
+             "description": v.description} for n, v in REGISTRY.items()]
+    if a.json:
+        print(json.dumps({"activations": rows, "families": {k: d for k, (_, d) in FAMILIES.items()}}))
+        return 0
+    for r in rows:
+        kinks = f"  kinks at {', '.join(r['kinks'])}" if r["kinks"] else ""
+        print(f"{r['name']:<12s} {r['expression']:<40s}{kinks}")
+    for k, (_, d) in FAMILIES.items():
+        print(f"{k + ':PARAM':<12s} {d}")
+    print("or any expression in x, e.g. 'tanh(2*x) + 0.1*x^3'")
+    return 0
+
+
+def _cmd_demo(a) -> int:
+    from .demo import run_demo
+
+    run_demo(a.out)
+    return 0
+
+
+def _build() -> argparse.ArgumentParser:
+    p = _Parser(prog="theory", description="Theory of feature learning: Hermite expansions, "
+                "conditional coefficients, multi-index targets.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    def kmax_type(s):
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"kmax={s!r} must be an integer in [0, 200]") from None
+        if not 0 <= v <= 200:
+            raise argparse.ArgumentTypeError(f"kmax={s!r} must be an integer in [0, 200]")
+        return v
+
+    def dps_type(s):
+        try:
+            v = int(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"dps={s!r} must be an integer >= 15") from None
+        if not 15 <= v <= 10_000:
+            raise argparse.ArgumentTypeError(f"dps={s!r} must be an integer in [15, 10000] "
+                                             "(float64 already gives 15 digits)")
+        return v
+
+    def c_type(s):
+        try:
+            v = float(s)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"c={s!r} must be a real number > 0") from None
+        if not v > 0 or v == float("inf"):
+            raise argparse.ArgumentTypeError(f"c={s!r} must be a finite real number > 0 (a variance)")
+        return v
+
+    h = sub.add_parser("hermite", help="Hermite coefficients mu_0..mu_K and mu_star")
+    h.add_argument("activation", help="registry name (see `theory activations`) or an expression in x")
+    h.add_argument("--kmax", type=kmax_type, default=10)
+    h.add_argument("--dps", type=dps_type, default=None, help="decimal digits (mpmath)")
+    g = h.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--latex", action="store_true")
+    h.set_defaults(func=_cmd_hermite)
+
+    c = sub.add_parser("conditional", help="conditional coefficients mu0(k), mu1(k), mu_star(k)")
+    c.add_argument("activation")
+    c.add_argument("--kappa", dest="kappa_text", default="0", help="comma-separated shifts")
+    c.add_argument("--c", type=c_type, default=1.0, help="variance c > 0")
+    c.add_argument("--dps", type=dps_type, default=None)
+    g = c.add_mutually_exclusive_group()
+    g.add_argument("--json", action="store_true")
+    g.add_argument("--latex", action="store_true")
+    c.set_defaults(func=_cmd_conditional)
+
+    lp = sub.add_parser("leap", help="leap index and information exponent of a target g(z1..zr)")
+    lp.add_argument("expression", help="e.g. 'z1 + z1*z2 + z1*z2*z3'")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(func=_cmd_leap)
+
+    ac = sub.add_parser("activations", help="list the activation registry")
+    ac.add_argument("--json", action="store_true")
+    ac.set_defaults(func=_cmd_activations)
+
+    d = sub.add_parser("demo", help="the default end-to-end run: tables, LaTeX and a plot")
+    d.add_argument("--out", default="theory-demo", help="output folder (default ./theory-demo)")
+    d.set_defaults(func=_cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _build()
+    args = parser.parse_args(argv)
+    if getattr(args, "command", None) == "conditional":
+        try:
+            args.kappa = _floats(args.kappa_text, "kappa")
+        except argparse.ArgumentTypeError as exc:
+            parser.error(str(exc))
+    try:
+        return args.func(args)
+    except TheoryError as exc:
+        sys.stderr.write(f"theory: error: {exc}\n")
+        return 2
+    except BrokenPipeError:  # pragma: no cover
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
