@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 _LOG_SQRT2PI = 0.5 * np.log(2 * np.pi)
+#: longest finite piece (in standard deviations) one Gauss--Legendre panel covers
+PANEL = 3.0
 
 #: node counts (per tail, per finite piece) tried in turn by adaptive integration
 LEVELS: tuple[tuple[int, int], ...] = ((16, 16), (24, 24), (32, 32), (40, 40), (56, 56), (80, 80), (112, 112))
@@ -223,13 +225,14 @@ def normal_rule(breaks=None, n_tail: int = 40, n_mid: int = 40, rows: int | None
         set of breakpoints per row (NaN = no breakpoint). Breakpoints beyond
         :data:`~theory.conventions.BREAK_CLIP` are clipped to it.
     n_tail : nodes of each half-range tail rule
-    n_mid : Gauss--Legendre nodes of each finite piece (there are B finite pieces, some possibly
-        of length zero, so that every row has the same number of nodes)
+    n_mid : Gauss--Legendre nodes of each panel of a finite piece (there are B finite pieces,
+        some possibly of length zero, so that every row has the same number of nodes; pieces
+        longer than :data:`PANEL` are cut into equal panels, the same count for all rows)
     rows : number of rows M when ``breaks`` is None or 1-D (default 1)
 
     Returns
     -------
-    z, w : arrays of shape (M, N), N = 2 n_tail + B n_mid, with sum(w * f(z), axis=-1) = E f.
+    z, w : arrays of shape (M, N), N = 2 n_tail + B P n_mid, with sum(w * f(z), axis=-1) = E f.
     """
     if breaks is None:
         b = np.zeros((rows or 1, 0))
@@ -251,11 +254,17 @@ def normal_rule(breaks=None, n_tail: int = 40, n_mid: int = 40, rows: int | None
     w_left = wt * np.exp(0.5 * t**2 - 0.5 * z_left**2 - _LOG_SQRT2PI)
     parts_z, parts_w = [z_left, z_right], [w_left, w_right]
     if nb:
+        # finite pieces longer than PANEL standard deviations are cut into equal panels (the
+        # same number for every row, so that the node array keeps one shape)
         u, wu = legendre_rule(n_mid)
-        a_, b_ = cuts[:, :-1, None], cuts[:, 1:, None]  # (M, B, 1)
-        half = 0.5 * (b_ - a_)
-        zm = (0.5 * (a_ + b_) + half * u).reshape(m, nb * n_mid)
-        wm = (half * wu).reshape(m, nb * n_mid) * np.exp(-0.5 * zm**2 - _LOG_SQRT2PI)
+        a_, b_ = cuts[:, :-1], cuts[:, 1:]  # (M, B)
+        panels = max(1, int(np.ceil(float(np.max(b_ - a_, initial=0.0)) / PANEL)))
+        frac = np.arange(panels + 1) / panels
+        edges = a_[..., None] + (b_ - a_)[..., None] * frac  # (M, B, P+1)
+        lo_e, hi_e = edges[..., :-1, None], edges[..., 1:, None]  # (M, B, P, 1)
+        half = 0.5 * (hi_e - lo_e)
+        zm = (0.5 * (lo_e + hi_e) + half * u).reshape(m, -1)
+        wm = (half * wu).reshape(m, -1) * np.exp(-0.5 * zm**2 - _LOG_SQRT2PI)
         parts_z.append(zm)
         parts_w.append(wm)
     return np.concatenate(parts_z, axis=1), np.concatenate(parts_w, axis=1)
