@@ -208,7 +208,7 @@ def _closed_numpy(act: Activation):
 
 
 def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | None = None,
-                             method: str = "auto", tol: float = 2e-15) -> ConditionalCoefficients:
+                             method: str = "auto", tol: float = 4e-15) -> ConditionalCoefficients:
     r"""mu_0(kappa), mu_1(kappa), mu_star(kappa) at variance c.
 
     Parameters

@@ -49,7 +49,9 @@ _LOG_SQRT2PI = 0.5 * np.log(2 * np.pi)
 PANEL = 3.0
 
 #: node counts (per tail, per finite piece) tried in turn by adaptive integration
-LEVELS: tuple[tuple[int, int], ...] = ((16, 16), (24, 24), (32, 32), (40, 40), (56, 56), (80, 80), (112, 112))
+LEVELS: tuple[tuple[int, int], ...] = (
+    (16, 16), (24, 24), (32, 32), (40, 40), (56, 56), (80, 80), (112, 112), (160, 160), (224, 224)
+)
 
 
 @lru_cache(maxsize=None)
@@ -121,7 +123,7 @@ def halfrange_rule_mp(n: int, dps: int = 30) -> tuple[tuple, tuple]:
 
 
 #: largest half-range rule whose recurrence coefficients ship in theory/data
-MAX_SHIPPED = 200
+MAX_SHIPPED = 260
 _DATA = __import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "halfrange_recurrence.json"
 
 
