@@ -270,3 +270,42 @@ def normal_rule(breaks=None, n_tail: int = 40, n_mid: int = 40, rows: int | None
         parts_z.append(zm)
         parts_w.append(wm)
     return np.concatenate(parts_z, axis=1), np.concatenate(parts_w, axis=1)
+
+
+@lru_cache(maxsize=None)
+def _legendre_mp(degree: int, dps: int):
+    """mpmath Gauss--Legendre nodes (3 * 2^(degree-1) points) on [-1, 1] at dps digits."""
+    from mpmath.calculus.quadrature import GaussLegendre
+
+    with mpmath.workdps(dps):
+        return tuple(GaussLegendre(mpmath.mp).calc_nodes(degree, mpmath.mp.prec))
+
+
+#: mpmath levels: (half-range nodes per tail, Gauss--Legendre degree per panel)
+MP_LEVELS: tuple[tuple[int, int], ...] = ((12, 3), (24, 4), (48, 5), (80, 6), (120, 6))
+
+
+def normal_rule_mp(breaks, level: int, dps: int):
+    """One row of :func:`normal_rule` in mpmath: [(z, w)] with sum w f(z) = E f(z), cut at 0
+    and ``breaks``; use inside ``mpmath.workdps(dps)``."""
+    n_tail, degree = MP_LEVELS[level]
+    t, wt = halfrange_rule_mp(n_tail, dps)
+    cuts = sorted({mpmath.mpf(0), *[mpmath.mpf(b) for b in breaks]})
+    clip = mpmath.mpf(BREAK_CLIP)
+    cuts = sorted({min(max(c, -clip), clip) for c in cuts})
+    lo, hi = cuts[0], cuts[-1]
+    out = []
+    for ti, wi in zip(t, wt):
+        for z in (hi + ti, lo - ti):
+            out.append((z, wi * mpmath.exp(ti * ti / 2) * mpmath.npdf(z)))
+    gl = _legendre_mp(degree, dps)
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        panels = max(1, int(mpmath.ceil((b - a) / PANEL)))
+        for p in range(panels):
+            pa = a + (b - a) * p / panels
+            pb = a + (b - a) * (p + 1) / panels
+            half, mid = (pb - pa) / 2, (pa + pb) / 2
+            for u, wu in gl:
+                z = mid + half * u
+                out.append((z, half * wu * mpmath.npdf(z)))
+    return out

@@ -1,0 +1,176 @@
+r"""Gaussian expectations as SymPy objects, and named numeric functions.
+
+The building block of every saddle-point equation:
+
+>>> import sympy as sp
+>>> rho, m, q = sp.symbols("rho m q", positive=True)
+>>> w0, w1 = gaussians("omega0 omega1", cov=[[rho, m], [m, q]])
+>>> e = E(sp.sign(w0) * w1)
+>>> print(sp.latex(e))
+\mathbb{E}_{\omega_{0}, \omega_{1}}\left[\omega_{1} \operatorname{sign}{\left(\omega_{0} \right)}\right]
+
+An :class:`Expectation` is an ordinary SymPy expression (it can be multiplied, added, differentiated
+with respect to parameters, substituted), prints as :math:`\mathbb E` in LaTeX, and compiles with
+:func:`theory.numeric.expectation.compile_expression` to tensor split-Gauss quadrature (float64,
+vectorised over nodes, with an error estimate) or to nested ``mpmath.quad`` at any ``dps``.
+
+Pieces without a closed form (a proximal operator, a Stieltjes transform) enter as
+:func:`numeric_function` objects: SymPy functions that print with their own LaTeX and carry a
+NumPy and an mpmath implementation, which the one lambdify bridge
+(:mod:`theory.numeric.bridge`) puts in the namespace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sympy as sp
+
+from ..errors import InputError
+
+__all__ = ["GaussianVector", "gaussians", "Expectation", "E", "numeric_function"]
+
+# symbol -> the GaussianVector that declared it (the most recent declaration wins)
+_DECLARED: dict = {}
+
+
+class GaussianVector(tuple):
+    """A tuple of real SymPy symbols jointly Gaussian with mean 0 and covariance ``cov``."""
+
+    cov: sp.ImmutableMatrix
+
+    def __new__(cls, symbols, cov):
+        obj = super().__new__(cls, symbols)
+        obj.cov = cov
+        return obj
+
+
+def gaussians(names: str, cov=None) -> GaussianVector:
+    """Declare jointly Gaussian variables (mean 0) with covariance ``cov`` (default identity).
+
+    ``cov`` may hold symbols (order parameters); it must be symmetric. Positive
+    semi-definiteness is checked when numbers are substituted.
+    """
+    syms = sp.symbols(names, real=True)
+    if isinstance(syms, sp.Symbol):
+        syms = (syms,)
+    d = len(syms)
+    cov = sp.eye(d) if cov is None else sp.Matrix(cov)
+    if cov.shape != (d, d):
+        raise InputError("cov", cov.tolist(), f"a {d}x{d} matrix for the {d} variables {names!r}")
+    if not cov.is_symmetric():
+        raise InputError("cov", cov.tolist(), "a symmetric matrix")
+    vec = GaussianVector(tuple(syms), sp.ImmutableMatrix(cov))
+    for s in syms:
+        _DECLARED[s] = vec
+    return vec
+
+
+class Expectation(sp.Expr):
+    """E over Gaussian variables ``variables`` with covariance ``cov`` of ``integrand``.
+
+    ``args = (integrand, Tuple(*variables), ImmutableMatrix(cov))``; free symbols are those of
+    the integrand other than the variables, and those of the covariance.
+    """
+
+    is_commutative = True
+
+    def __new__(cls, integrand, variables, cov):
+        integrand = sp.sympify(integrand)
+        variables = sp.Tuple(*variables)
+        cov = sp.ImmutableMatrix(cov)
+        if cov.shape != (len(variables), len(variables)):
+            raise InputError("cov", cov.tolist(), f"a {len(variables)}x{len(variables)} matrix")
+        return sp.Expr.__new__(cls, integrand, variables, cov)
+
+    @property
+    def integrand(self) -> sp.Expr:
+        return self.args[0]
+
+    @property
+    def variables(self) -> tuple:
+        return tuple(self.args[1])
+
+    @property
+    def cov(self) -> sp.ImmutableMatrix:
+        return self.args[2]
+
+    @property
+    def free_symbols(self):
+        return (self.integrand.free_symbols - set(self.variables)) | self.cov.free_symbols
+
+    def _eval_derivative(self, s):  # d/ds E[f] = E[df/ds] for a parameter s not in the covariance
+        if s in self.cov.free_symbols:
+            return None
+        return Expectation(sp.diff(self.integrand, s), self.variables, self.cov)
+
+    def _latex(self, printer):
+        sub = ", ".join(printer._print(v) for v in self.variables)
+        return rf"\mathbb{{E}}_{{{sub}}}\left[{printer._print(self.integrand)}\right]"
+
+    def _sympystr(self, printer):
+        return f"E[{printer._print(self.integrand)}; {', '.join(map(str, self.variables))}]"
+
+
+def E(integrand, over: GaussianVector | None = None) -> Expectation:
+    """The expectation of ``integrand`` over declared Gaussian variables.
+
+    With ``over`` omitted, the variables are the declared Gaussian symbols appearing in the
+    integrand, which must all come from one :func:`gaussians` declaration.
+    """
+    integrand = sp.sympify(integrand)
+    if over is None:
+        vecs = {id(_DECLARED[s]): _DECLARED[s] for s in integrand.free_symbols if s in _DECLARED}
+        if len(vecs) != 1:
+            raise InputError(
+                "over", None, "the GaussianVector to integrate over",
+                hint="the integrand holds variables of "
+                f"{len(vecs)} declarations; pass over=...",
+            )
+        over = next(iter(vecs.values()))
+    return Expectation(integrand, tuple(over), over.cov)
+
+
+def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: Callable | None = None,
+                     *, latex: str | None = None, derivatives: dict | None = None):
+    r"""A named SymPy function with numeric implementations (no closed form needed).
+
+    Parameters
+    ----------
+    name : the SymPy name (also the lambdify namespace key)
+    nargs : number of arguments
+    numpy_impl : vectorised implementation f(*arrays) -> array
+    mpmath_impl : scalar mpmath implementation (for ``dps=``); optional
+    latex : LaTeX name, e.g. ``r"\eta"`` prints as ``\eta(y, \omega)``
+    derivatives : {argument index (0-based): numeric_function} for the partial derivatives
+
+    Examples
+    --------
+    >>> import numpy as np, sympy as sp
+    >>> y, w, V = sp.symbols("y omega V", real=True)
+    >>> eta = numeric_function("eta_sq", 3, lambda y, w, V: (w + V * y) / (1 + V), latex=r"\eta")
+    >>> sp.latex(eta(y, w, V))
+    '\\eta\\left(y, \\omega, V\\right)'
+    """
+    derivatives = dict(derivatives or {})
+
+    def fdiff(self, argindex=1):
+        d = derivatives.get(argindex - 1)
+        if d is None:
+            raise sp.ArgumentIndexError(self, argindex)
+        return d(*self.args)
+
+    def _latex(self, printer, exp=None):
+        head = latex or sp.latex(sp.Symbol(name))
+        body = rf"{head}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
+
+    attrs = {
+        "nargs": nargs,
+        "_numpy_impl": staticmethod(numpy_impl),
+        "_mpmath_impl": staticmethod(mpmath_impl) if mpmath_impl is not None else None,
+        "fdiff": fdiff,
+        "_latex": _latex,
+        "is_real": True,
+    }
+    return type(name, (sp.Function,), attrs)
