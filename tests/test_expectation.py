@@ -120,7 +120,7 @@ def test_mpmath_twin_smooth_2d():
     with mpmath.workdps(30):
         total = mpmath.mpf(0)
         for k in range(1, 50, 2):  # 0.3^49 < 1e-25
-            mu = mpmath.quad(lambda t: mpmath.tanh(t) * mpmath.hermite(k, t / mpmath.sqrt(2))
+            mu = mpmath.quad(lambda t, k=k: mpmath.tanh(t) * mpmath.hermite(k, t / mpmath.sqrt(2))
                              * 2 ** (-mpmath.mpf(k) / 2) * mpmath.npdf(t),
                              [-mpmath.inf, -4, 0, 4, mpmath.inf])
             total += mu**2 * r**k / mpmath.factorial(k)

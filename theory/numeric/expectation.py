@@ -138,7 +138,7 @@ class _Plan:
         bvals = [np.array([float(b(*pvals)) for b in bl]) for bl in self.breaks_np]
         levels = _LEVELS_BY_DIM[self.dim]
         prev = None
-        for li, (nt, nm) in enumerate(levels):
+        for nt, nm in levels:
             val, n = self._tensor(L, bvals, nt, nm, pvals)
             if prev is not None:
                 err = abs(val - prev[0])

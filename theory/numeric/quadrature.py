@@ -27,7 +27,7 @@ all rows share one node count, so integrands are evaluated on one ``(rows, nodes
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, cache
 
 import mpmath
 import numpy as np
@@ -54,7 +54,7 @@ LEVELS: tuple[tuple[int, int], ...] = (
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _halfrange_recurrence(n: int, dps: int) -> tuple[tuple, tuple]:
     """Recurrence coefficients (alpha_k, beta_k), k < n, of the weight e^{-t^2/2} on [0, inf)."""
     work = dps + 20 + 2 * n  # Chebyshev's algorithm loses digits roughly linearly in n
@@ -92,7 +92,7 @@ def _orthonormal_values(t, alpha, beta, n):
     return p, d, squares
 
 
-@lru_cache(maxsize=None)
+@cache
 def halfrange_rule_mp(n: int, dps: int = 30) -> tuple[tuple, tuple]:
     """n-point Gauss rule for int_0^inf f(t) e^{-t^2/2} dt, nodes and weights as mpf at ``dps``."""
     if n < 1:
@@ -158,7 +158,7 @@ def _recurrence_float(n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array([float(v) for v in alpha]), np.array([float(v) for v in beta])
 
 
-@lru_cache(maxsize=None)
+@cache
 def halfrange_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """n-point Gauss rule for int_0^inf f(t) e^{-t^2/2} dt in float64 (cached, read-only arrays).
 
@@ -196,7 +196,7 @@ def halfrange_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     return t, w
 
 
-@lru_cache(maxsize=None)
+@cache
 def legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """n-point Gauss--Legendre rule on [-1, 1] (cached, read-only)."""
     u, w = roots_legendre(n)
@@ -205,7 +205,7 @@ def legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     return u, w
 
 
-@lru_cache(maxsize=None)
+@cache
 def hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
     """Plain n-point Gauss--Hermite rule for E over N(0, 1) (weights sum to 1), cached.
 
@@ -272,7 +272,7 @@ def normal_rule(breaks=None, n_tail: int = 40, n_mid: int = 40, rows: int | None
     return np.concatenate(parts_z, axis=1), np.concatenate(parts_w, axis=1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre_mp(degree: int, dps: int):
     """mpmath Gauss--Legendre nodes (3 * 2^(degree-1) points) on [-1, 1] at dps digits."""
     from mpmath.calculus.quadrature import GaussLegendre

@@ -30,7 +30,10 @@ def _hermite_he(k, x):
     return sp.hermite_prob(int(k), x)
 
 
-def _leaky(x, a=sp.Rational(1, 100)):
+_LEAKY_DEFAULT = sp.Rational(1, 100)
+
+
+def _leaky(x, a=_LEAKY_DEFAULT):
     return sp.Max(x, 0) + a * sp.Min(x, 0)
 
 
