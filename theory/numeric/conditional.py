@@ -173,16 +173,23 @@ _LEVEL_CACHE: dict = {}
 
 
 def _choose_level(act: Activation, kappa: np.ndarray, c: float, tol: float):
+    """Smallest node level whose next level agrees within tol on a sample of the kappas.
+
+    Remembered per (activation, c, tol) together with the kappa range it was checked on; a
+    later call reuses it only inside that range.
+    """
     key = (act.expr, c, tol)
-    if key in _LEVEL_CACHE:
-        return _LEVEL_CACHE[key]
+    lo, hi = float(kappa.min()), float(kappa.max())
+    got = _LEVEL_CACHE.get(key)
+    if got is not None and got[2] <= lo and hi <= got[3]:
+        return got[0], got[1]
     sample = np.unique(np.concatenate([np.quantile(kappa, np.linspace(0, 1, 9)), [0.0]]))
     prev = _quadrature_moments(act, sample, c, 0)
     for level in range(1, len(LEVELS)):
         cur = _quadrature_moments(act, sample, c, level)
         err = float(np.max(np.abs(cur - prev) / np.maximum(1.0, np.abs(cur))))
         if err <= tol:
-            _LEVEL_CACHE[key] = (level - 1, err)
+            _LEVEL_CACHE[key] = (level - 1, err, min(lo, 0.0), max(hi, 0.0))
             return level - 1, err
         prev = cur
     raise IntegrationError(
