@@ -1,0 +1,1 @@
+"""Numeric core: quadrature rules, the lambdify bridge, float64 and mpmath evaluation."""

@@ -1,0 +1,2 @@
+"""Symbolic core: activations, Hermite polynomials and coefficients, conditional coefficients,
+multi-index targets, Gaussian expectations (SymPy)."""
