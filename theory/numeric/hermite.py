@@ -18,7 +18,7 @@ digits, with its error estimate checked.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import mpmath
@@ -206,7 +206,6 @@ class HermiteExpansion:
     error: float | None = None
     nodes: int | None = None
     dps: int | None = None
-    _exact_done: bool = field(default=False, repr=False)
 
     @property
     def mu_normalized(self):
