@@ -64,8 +64,7 @@ def test_against_60_digit_reference(conditional_ref, method):
 @pytest.mark.slow
 def test_mpmath_path_against_reference(conditional_ref):
     for e in conditional_ref["entries"][::5]:
-        r = conditional_coefficients(e["activation"], [mpmath.mpf(e["kappa"])],
-                                     float(e["c"]), dps=40)
+        r = conditional_coefficients(e["activation"], [e["kappa"]], float(e["c"]), dps=40)
         with mpmath.workdps(60):
             for key in ("mu0", "mu1", "mu_star"):
                 assert abs(getattr(r, key)[0] - mpmath.mpf(e[key])) < mpmath.mpf("1e-35"), e

@@ -34,7 +34,9 @@ from .quadrature import LEVELS, normal_rule
 
 __all__ = ["ConditionalCoefficients", "conditional_coefficients", "finite_support_family"]
 
-_BLOCK = 1 << 15  # rows per block: bounds memory at BLOCK x nodes doubles
+_BLOCK = 1 << 15
+#: closed-form mu_star^2 below this fraction of E sigma^2 is recomputed as a residual variance
+CANCELLATION = 1e-2  # rows per block: bounds memory at BLOCK x nodes doubles
 
 
 @dataclass
@@ -264,7 +266,19 @@ def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | No
             e2 = mom[2] + mom[0] ** 2 + mom[1] ** 2
             used = f"closed form (mu0, mu1) + {used} (E sigma^2)"
         m0, m1, e2 = (np.broadcast_to(np.asarray(v, float), k.shape).copy() for v in (m0, m1, e2))
-        star = np.sqrt(np.maximum(e2 - m0**2 - c * m1**2, 0.0))
+        star2 = e2 - m0**2 - c * m1**2
+        # where mu_star^2 is a small difference of large closed-form terms, the square root
+        # amplifies the cancellation: integrate the residual variance directly there
+        # (and where E sigma^2 itself is tiny against the scale kappa^2 + c of the argument:
+        # deep in a flat tail, e.g. relu at kappa/sqrt(c) = -6, its closed form cancels too)
+        bad = (star2 < CANCELLATION * np.maximum(e2, np.finfo(float).tiny)) | (
+            e2 < 1e-6 * (k * k + c))
+        if np.any(bad):
+            mom, err2, _ = _moments(act, k[bad], c, tol, method)
+            star2[bad] = mom[2]
+            err = err2 if err is None else max(err, err2)
+            used += " (mu_star by quadrature where the closed form cancels)"
+        star = np.sqrt(np.maximum(star2, 0.0))
     else:
         mom, err, used = _moments(act, k, c, tol, method)
         m0, m1 = mom[0], mom[1] / math.sqrt(c)
