@@ -119,24 +119,20 @@ def _build() -> argparse.ArgumentParser:
                 "conditional coefficients, multi-index targets.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    def kmax_type(s):
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"kmax={s!r} must be an integer in [0, 200]") from None
-        if not 0 <= v <= 200:
-            raise argparse.ArgumentTypeError(f"kmax={s!r} must be an integer in [0, 200]")
-        return v
+    def int_type(name, lo, hi, why=""):
+        def parse(text):
+            try:
+                v = int(text)
+            except ValueError:
+                v = None
+            if v is None or not lo <= v <= hi:
+                raise argparse.ArgumentTypeError(f"{name}={text!r} must be an integer in [{lo}, {hi}]{why}")
+            return v
 
-    def dps_type(s):
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"dps={s!r} must be an integer >= 15") from None
-        if not 15 <= v <= 10_000:
-            raise argparse.ArgumentTypeError(f"dps={s!r} must be an integer in [15, 10000] "
-                                             "(float64 already gives 15 digits)")
-        return v
+        return parse
+
+    kmax_type = int_type("kmax", 0, 200)
+    dps_type = int_type("dps", 15, 10_000, " (float64 already gives 15 digits)")
 
     def c_type(s):
         try:

@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import sympy as sp
 
+from .errors import InputError
 from .numeric.conditional import conditional_coefficients
 from .numeric.hermite import hermite_expansion
 from .symbolic.activations import REGISTRY
@@ -28,9 +32,25 @@ __all__ = ["run_demo"]
 
 
 def run_demo(out: str | Path = "theory-demo", kmax: int = 10) -> Path:
+    """Write the demo files into ``out``; nothing lands there unless the whole run succeeds."""
+    final = Path(out)
+    try:
+        final.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=final, prefix=".partial-"))
+    except OSError as exc:
+        raise InputError("out", str(out), "a folder that can be created and written",
+                         hint=str(exc)) from None
+    try:
+        written = _write_all(staging, kmax)
+        for p in written:
+            os.replace(p, final / p.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _write_all(out: Path, kmax: int) -> list[Path]:
     t0 = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     # 1. Hermite table
@@ -121,9 +141,9 @@ def run_demo(out: str | Path = "theory-demo", kmax: int = 10) -> Path:
     except ImportError:  # pragma: no cover - multi-index module absent
         pass
 
-    print(f"theory demo: wrote {len(written)} files to {out.resolve()}/ in "
+    print(f"theory demo: wrote {len(written)} files to {out.parent.resolve()}/ in "
           f"{time.perf_counter() - t0:.1f} s")
     for p in written:
         print(f"  {p.name}")
     print(f"  e.g. relu: mu_0 = {sp.sstr(rows[0].exact[0])} = {rows[0].mu[0]:.15f}")
-    return out
+    return written
