@@ -119,3 +119,18 @@ def test_bad_input():
         conditional_coefficients("relu", [0.0], dps=3)
     with pytest.raises(InputError, match="method"):
         conditional_coefficients("tanh", [0.0], method="closed")
+
+
+@pytest.mark.parametrize("name", ["relu", "abs", "leaky_relu:0.2"])
+@pytest.mark.parametrize("c", [0.3, 1.0, 3.0])
+def test_closed_mu_star_has_no_cancellation_band(name, c):
+    """Closed-form mu_star against direct split quadrature on a dense kappa grid.
+
+    Regression: relu at c = 1 was off by up to 5e-12 (relative) for kappa in (-3.65, -3.1),
+    where the closed form of E sigma^2 cancels but the old mask did not trigger.
+    """
+    k = np.linspace(-8.0, 8.0, 1601)
+    a = conditional_coefficients(name, k, c=c)
+    b = conditional_coefficients(name, k, c=c, method="quadrature")
+    rel = np.abs(a.mu_star - b.mu_star) / np.abs(b.mu_star)
+    assert rel.max() < 3e-14, (k[rel.argmax()], rel.max())

@@ -170,6 +170,9 @@ def _interpolated_moments(act: Activation, kappa: np.ndarray, c: float, level: i
     )
 
 
+#: rounding floor of a split-Gauss sum (relative); a tolerance below it cannot be verified
+_ROUNDOFF = 4 * np.finfo(float).eps
+
 # remembered level per (expression, c)
 _LEVEL_CACHE: dict = {}
 
@@ -189,7 +192,10 @@ def _choose_level(act: Activation, kappa: np.ndarray, c: float, tol: float):
     prev = _quadrature_moments(act, sample, c, 0)
     for level in range(1, len(LEVELS)):
         cur = _quadrature_moments(act, sample, c, level)
-        err = float(np.max(np.abs(cur - prev) / np.maximum(1.0, np.abs(cur))))
+        # levels cannot agree better than the rounding of the sums: the integrands carry
+        # factors up to (kappa/sqrt c)^2 far in a tail, so the floor grows with it there
+        allowed = np.maximum(tol, _ROUNDOFF * (sample / math.sqrt(c)) ** 2)
+        err = float(np.max(np.abs(cur - prev) / np.maximum(1.0, np.abs(cur)) / allowed)) * tol
         if err <= tol:
             _LEVEL_CACHE[key] = (level - 1, err, min(lo, 0.0), max(hi, 0.0))
             return level - 1, err
@@ -271,8 +277,9 @@ def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | No
         # amplifies the cancellation: integrate the residual variance directly there
         # (and where E sigma^2 itself is tiny against the scale kappa^2 + c of the argument:
         # deep in a flat tail, e.g. relu at kappa/sqrt(c) = -6, its closed form cancels too)
-        bad = (star2 < CANCELLATION * np.maximum(e2, np.finfo(float).tiny)) | (
-            e2 < 1e-6 * (k * k + c))
+        # the closed forms' terms are at most O(kappa^2 + c + E sigma^2): their rounding error
+        # relative to mu_star^2 is below eps / CANCELLATION away from the mask
+        bad = star2 < CANCELLATION * (e2 + k * k + c)
         if np.any(bad):
             mom, err2, _ = _moments(act, k[bad], c, tol, method)
             star2[bad] = mom[2]
