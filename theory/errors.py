@@ -75,3 +75,19 @@ def _range_words(kind: str, lo, hi) -> str:
     if hi is not None:
         return f"{kind} <= {hi}"
     return kind
+
+
+class ConvergenceError(TheoryError, ArithmeticError):
+    """A saddle-point solve did not reach its tolerance (strict use).
+
+    Attributes: ``residual`` reached, ``tol`` needed, ``result`` (the unconverged result object,
+    for inspection only).
+    """
+
+    def __init__(self, message: str, residual: float, tol: float, hint: str = "",
+                 result=None):
+        self.residual, self.tol, self.hint, self.result = residual, tol, hint, result
+        msg = f"{message}: residual {residual:.3g} > tol {tol:.1g}"
+        if hint:
+            msg += f". Hint: {hint}"
+        super().__init__(msg)

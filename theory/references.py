@@ -17,8 +17,9 @@ class Reference:
     year: int
     arxiv: str  # with version, e.g. "2402.04980v2"
 
-    def cite(self) -> str:
-        return f"{self.authors} ({self.year}), {self.title}, arXiv:{self.arxiv}"
+    def cite(self, where: str = "") -> str:
+        out = f"{self.authors} ({self.year}), {self.title}, arXiv:{self.arxiv}"
+        return f"{out}, {where}" if where else out
 
 
 REFERENCES: dict[str, Reference] = {

@@ -132,7 +132,8 @@ def E(integrand, over: GaussianVector | None = None) -> Expectation:
 
 
 def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: Callable | None = None,
-                     *, latex: str | None = None, derivatives: dict | None = None):
+                     *, latex: str | None = None, derivatives: dict | None = None,
+                     shown_args: int | None = None):
     r"""A named SymPy function with numeric implementations (no closed form needed).
 
     Parameters
@@ -143,6 +144,8 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
     mpmath_impl : scalar mpmath implementation (for ``dps=``); optional
     latex : LaTeX name, e.g. ``r"\eta"`` prints as ``\eta(y, \omega)``
     derivatives : {argument index (0-based): numeric_function} for the partial derivatives
+    shown_args : print only the first ``shown_args`` arguments in LaTeX (the others are
+        parameters the paper leaves implicit, e.g. the aspect ratio of g_mu(-z))
 
     Examples
     --------
@@ -162,7 +165,8 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
 
     def _latex(self, printer, exp=None):
         head = latex or sp.latex(sp.Symbol(name))
-        body = rf"{head}\left({', '.join(printer._print(a) for a in self.args)}\right)"
+        shown = self.args if shown_args is None else self.args[:shown_args]
+        body = rf"{head}\left({', '.join(printer._print(a) for a in shown)}\right)"
         return body if exp is None else rf"{body}^{{{exp}}}"
 
     attrs = {

@@ -1,0 +1,28 @@
+"""Models of the literature, one file each (see :mod:`theory.models.base`).
+
+Every module of this package is imported by :func:`load_all`, so adding a model is adding one
+file with one ``@register``-ed class.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from .base import MODELS, Curve, SolveResult, curve, get_model, register, solve
+
+__all__ = ["MODELS", "Curve", "SolveResult", "curve", "get_model", "load_all", "register",
+           "solve"]
+
+_LOADED = False
+
+
+def load_all() -> dict:
+    """Import every model module of this package; return the registry."""
+    global _LOADED
+    if not _LOADED:
+        for info in pkgutil.iter_modules(__path__):
+            if info.name not in ("base",) and not info.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{info.name}")
+        _LOADED = True
+    return MODELS

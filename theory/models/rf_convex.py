@@ -1,0 +1,226 @@
+r"""Random features with a convex loss and an l2 penalty (replica saddle point).
+
+Gerace, Loureiro, Krzakala, Mezard, Zdeborova, "Generalisation error in learning with random
+features and the hidden manifold model", arXiv:2002.09339v2 (ICML 2020), the saddle-point
+equations of their main result (Sec. 2; the system on the slides in
+``shared/papers/004``: :math:`\hat V_s, \hat q_s, \hat m_s, \hat V_w, \hat q_w` and
+:math:`V_s, q_s, m_s, V_w, q_w` with the Stieltjes transform :math:`g_\mu`).
+
+Setting (their notation): :math:`c \sim \mathcal N(0, I_d)`, :math:`F \in \mathbb R^{d\times p}`
+i.i.d. :math:`\mathcal N(0,1)`, features :math:`x = \sigma(F^\top c/\sqrt d)`, teacher
+:math:`y = f_0(\theta\cdot c/\sqrt d) + \sqrt\Delta\,\zeta` with
+:math:`\|\theta\|^2 = \rho d`; estimator
+:math:`\hat w = \operatorname{argmin}_w \sum_\mu \ell(y^\mu, x^\mu\cdot w/\sqrt p)
++ \frac\lambda2\|w\|^2`; :math:`\alpha = n/p`, :math:`\gamma = d/p`. The activation enters
+through :math:`\kappa_1 = \mu_1`, :math:`\kappa_\star = \mu_\star` (Gaussian equivalence;
+:math:`\kappa_0 = \mu_0` does not enter), :math:`g_\mu` is the Stieltjes transform of the
+spectrum of :math:`FF^\top/p` (Marchenko--Pastur of ratio :math:`\gamma`, closed form in
+:mod:`theory.symbolic.spectra`).
+
+The channel expectations are written over the teacher and student local fields
+:math:`(\omega_0, \omega_1) \sim \mathcal N(0, [[\rho, M], [M, Q]])` (equivalent to the paper's
+:math:`\mathbb E_{\xi, y}[\mathcal Z(y, \omega_0)\,\cdot\,]`); the derivative
+:math:`\partial_\omega\mathcal Z` of the :math:`\hat m_s` equation is written by Gaussian
+integration by parts as the factor :math:`(\omega_0 - M\omega_1/Q)/V^0`,
+:math:`V^0 = \rho - M^2/Q`. Labels of a sign teacher are summed over :math:`y = \pm 1` with
+:math:`P(y|\omega_0) = \Theta(y\omega_0)` (or :math:`\frac12(1 + \operatorname{erf}(y\omega_0/
+\sqrt{2\Delta}))` with noise), so every kink is a coordinate cut of the quadrature.
+The teacher norm :math:`\rho` multiplies :math:`\hat m_s^2` and :math:`\hat m_s` in the prior
+equations (the slides take :math:`\rho = 1`).
+
+The prior equations for :math:`q_s, q_w` are re-derived here from the effective ridge problem
+:math:`w = (\lambda + \hat V_w + \hat V_s F^\top F/p)^{-1}(\cdot)` with the spectral
+identities :math:`\int x^2/(x+z)^2 d\mu = 1 - 2zg + z^2g'` and
+:math:`\int x/(x+z)^2 d\mu = g - zg'` (at :math:`g = g_\mu(-z)`):
+:math:`q_s = \frac{\rho\hat m_s^2 + \hat q_s}{\hat V_s^2}(1 - 2zg + z^2g')
++ \frac{\hat q_w}{\hat V_s^2}(g - zg')` and
+:math:`q_w = \frac{\gamma\hat q_w}{(\lambda + \hat V_w)^2}(\frac1\gamma - 1 + z^2g')
++ \gamma\frac{\rho\hat m_s^2 + \hat q_s}{\hat V_s^2}(g - zg')`. The text of the slides
+(as extracted) has :math:`\hat V_s` instead of :math:`\hat V_s^2` in the first and the opposite
+sign in the cross terms; with those the iteration leaves the admissible region. The equations
+here reproduce the independent closed form of Mei & Montanari (model ``rf_ridge``) to 1e-10
+for the square loss (tests/test_models.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..errors import InputError
+from ..numeric import prox as P
+from ..numeric.bridge import mpmath_function, numpy_function
+from ..references import REFERENCES
+from ..symbolic.expectation import E, gaussians, numeric_function
+from ..symbolic.spectra import mp_stieltjes_negative, mp_stieltjes_negative_derivative
+from ..symbolic.system import Constraint, SaddlePointSystem
+from .base import Model, activation_check, choice, nonnegative, param, register, \
+    validate
+from .rf_ridge import activation_constants
+
+LOSSES = ("square", "logistic", "hinge")
+TEACHERS = ("linear", "sign", "tanh")
+
+alpha, gamma, lam, k1, ks, rho = sp.symbols(
+    r"alpha gamma lambda kappa_1 kappa_star rho", positive=True)
+Delta = sp.Symbol("Delta", nonnegative=True)
+Vs, qs, ms, Vw, qw = sp.symbols("V_s q_s m_s V_w q_w", real=True)
+V, Q, M, V0, z = sp.symbols("V Q M V^0 z", real=True)
+Vhs, qhs, mhs, Vhw, qhw = sp.symbols(r"\hat{V}_s \hat{q}_s \hat{m}_s \hat{V}_w \hat{q}_w",
+                                     real=True)
+
+_w, _g = sp.symbols("w gamma_", real=True)
+_G = mp_stieltjes_negative(_w, _g)
+_Gp = mp_stieltjes_negative_derivative(_w, _g)
+g_mu = numeric_function("g_mu", 2, lambda w, g: numpy_function(_G, (_w, _g))(w, g),
+                        lambda w, g: mpmath_function(_G, (_w, _g))(w, g),
+                        latex=r"g_\mu", shown_args=1)
+g_mu_prime = numeric_function("g_mu_prime", 2, lambda w, g: numpy_function(_Gp, (_w, _g))(w, g),
+                              lambda w, g: mpmath_function(_Gp, (_w, _g))(w, g),
+                              latex=r"g'_\mu", shown_args=1)
+eta_log = numeric_function("eta_logistic", 3, P.logistic_prox, P.logistic_prox_mp,
+                           latex=r"\eta")
+deta_log = numeric_function("deta_logistic", 3, P.logistic_prox_derivative,
+                            P.logistic_prox_derivative_mp, latex=r"\partial_\omega\eta")
+ell_log = numeric_function("loss_logistic", 2, P.logistic_loss, P.logistic_loss_mp,
+                           latex=r"\ell")
+
+
+def _prox(loss, y, w, Vv):
+    """(eta, d eta/d omega, loss at eta) as SymPy expressions."""
+    if loss == "square":
+        eta = (w + Vv * y) / (1 + Vv)
+        return eta, 1 / (1 + Vv), (y - eta) ** 2 / 2
+    if loss == "logistic":
+        eta = eta_log(y, w, Vv)
+        return eta, deta_log(y, w, Vv), ell_log(y, eta)
+    # hinge, y = +-1: eta - omega = V y on y omega < 1 - V, y - omega on [1 - V, 1], 0 beyond
+    u = y * w
+    lo = sp.Heaviside(1 - Vv - u, 0)
+    mid = sp.Heaviside(u - (1 - Vv), 1) * sp.Heaviside(1 - u, 1)
+    eta = w + Vv * y * lo + (y - w) * mid
+    return eta, 1 - mid, sp.Max(0, 1 - y * eta)
+
+
+def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
+    vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
+    w0, w1 = vec
+    if teacher == "sign":
+        labels = []
+        for y in (1, -1):
+            py = ((1 + sp.erf(y * w0 / sp.sqrt(2 * Delta))) / 2 if noisy
+                  else sp.Heaviside(y * w0, sp.Rational(1, 2)))
+            labels.append((sp.Integer(y), py))
+        f0 = sp.sign(w0)
+    else:
+        f0 = w0 if teacher == "linear" else sp.tanh(w0)
+        labels = [(f0, sp.Integer(1))]
+
+    def chan(fn):
+        return E(sum(py * fn(y) for y, py in labels), over=vec)
+
+    def pieces(y):
+        return _prox(loss, y, w1, V)
+
+    stein = (w0 - M * w1 / Q) / V0
+    e_V = chan(lambda y: (1 - pieces(y)[1]) / V)
+    e_q = chan(lambda y: (pieces(y)[0] - w1) ** 2 / V**2)
+    e_m = chan(lambda y: stein * (pieces(y)[0] - w1) / V)
+    e_l = chan(lambda y: pieces(y)[2])
+    extra_q = extra_l = 0
+    if teacher != "sign" and noisy:  # square loss: the label noise integrates out exactly
+        extra_q = Delta / (1 + V) ** 2
+        extra_l = Delta / (2 * (1 + V) ** 2)
+    gm, gp = g_mu(-z, gamma), g_mu_prime(-z, gamma)
+    steps = [
+        (V, k1**2 * Vs + ks**2 * Vw),
+        (Q, k1**2 * qs + ks**2 * qw),
+        (M, k1 * ms),
+        (V0, rho - M**2 / Q),
+        (Vhs, alpha / gamma * k1**2 * e_V),
+        (qhs, alpha / gamma * k1**2 * (e_q + extra_q)),
+        (mhs, alpha / gamma * k1 * e_m),
+        (Vhw, alpha * ks**2 * e_V),
+        (qhw, alpha * ks**2 * (e_q + extra_q)),
+        (z, (lam + Vhw) / Vhs),
+    ]
+    a = rho * mhs**2 + qhs
+    updates = {
+        Vs: (1 - z * gm) / Vhs,
+        qs: a / Vhs**2 * (1 - 2 * z * gm + z**2 * gp) + qhw / Vhs**2 * (gm - z * gp),
+        ms: rho * mhs / Vhs * (1 - z * gm),
+        Vw: gamma / (lam + Vhw) * (1 / gamma - 1 + z * gm),
+        qw: gamma * qhw / (lam + Vhw) ** 2 * (1 / gamma - 1 + z**2 * gp)
+        + gamma * a / Vhs**2 * (gm - z * gp),
+    }
+    obs = {}
+    if teacher == "sign":
+        obs["test_error"] = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
+    obs["mse"] = E((f0 - w1) ** 2, over=vec)
+    if teacher != "sign":
+        obs["test_error"] = obs["mse"]
+    obs["train_loss"] = e_l + extra_l
+    obs["train_objective"] = e_l + extra_l + lam * qw / (2 * alpha)
+    obs["q_w"] = qw
+    cons = [Constraint(Vs, "V_s > 0"), Constraint(Vw, "V_w > 0"),
+            Constraint(qs, "q_s >= 0", strict=False), Constraint(qw, "q_w >= 0", strict=False),
+            Constraint(V0, "teacher-student overlap admissible (rho - M^2/Q > 0)"),
+            Constraint(Vhs, "hat V_s > 0")]
+    return SaddlePointSystem(
+        f"rf_convex[{loss},{teacher}]", (Vs, qs, ms, Vw, qw),
+        (alpha, gamma, lam, k1, ks, rho, Delta), steps, updates, obs, cons,
+        sections={V: "where", Vhs: "conjugate (channel) equations:",
+                  "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
+        reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"))
+
+
+_SYSTEMS: dict = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RFConvexParams:
+    alpha: float = param(2.0, "n/p: samples per feature")
+    gamma: float = param(0.5, "d/p: input dimension per feature")
+    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2")
+    activation: str = param("erf", "activation (registry name or expression in x)",
+                            activation_check)
+    loss: str = param("logistic", "training loss", choice(*LOSSES))
+    teacher: str = param("sign", "teacher f0", choice(*TEACHERS))
+    rho: float = param(1.0, "teacher norm ||theta||^2/d")
+    noise: float = param(0.0, "label noise variance Delta", nonnegative)
+
+    def __post_init__(self):
+        validate(self)
+        if self.loss != "square" and self.teacher != "sign":
+            raise InputError("teacher", self.teacher, "'sign' with the "
+                             f"{self.loss} loss (labels must be +-1)")
+
+
+@register
+class RFConvex(Model):
+    name = "rf_convex"
+    title = "random features, convex loss + l2 (Gerace et al. replica equations)"
+    reference = REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations")
+    Params = RFConvexParams
+    hint = ("small lam near the interpolation threshold needs more iterations: "
+            "max_iter, or method='damped' with damping=0.5")
+
+    def system(self, p):
+        key = (p.loss, p.teacher, p.noise > 0)
+        if key not in _SYSTEMS:
+            _SYSTEMS[key] = build_system(*key)
+        return _SYSTEMS[key]
+
+    def values(self, p):
+        _, m1, mstar = activation_constants(p.activation)
+        if m1 == 0:
+            raise InputError("activation", p.activation, "an activation with mu_1 != 0",
+                             hint="with mu_1 = 0 the features carry no linear signal and "
+                             "these equations degenerate (m_s = 0)")
+        return {"alpha": p.alpha, "gamma": p.gamma, "lambda": p.lam, "kappa_1": m1,
+                "kappa_star": mstar, "rho": p.rho, "Delta": p.noise}
+
+    def starts(self, p):
+        return [{"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
+                {"V_s": 0.1, "q_s": 4.0, "m_s": 1.5, "V_w": 0.1, "q_w": 4.0}]

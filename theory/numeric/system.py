@@ -1,0 +1,270 @@
+r"""Compile a :class:`~theory.symbolic.system.SaddlePointSystem` to numbers.
+
+:func:`compile_system` returns a :class:`CompiledSystem` with
+
+* ``map(state, params, level)`` -- the fixed-point map in float64. Gaussian expectations are
+  evaluated by tensor split-Gauss rules at a *fixed* node level (the solver chooses the level
+  and checks it: the map at ``level`` and ``level + 1`` must agree at the answer). Expectations
+  over the same Gaussian vector with the same covariance are evaluated together on one set of
+  nodes, through one lambdified function with common subexpressions shared, so a proximal
+  operator that appears in several conjugate equations is solved once per node.
+* ``map_mp(state, params, dps)`` -- the same map in mpmath (expectations by ``mpmath.quad`` in
+  one dimension, tensor split-Gauss rules in mpmath in two or three).
+* ``observables(...)``, ``constraints(...)`` -- at a given state.
+"""
+
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+import sympy as sp
+
+from ..errors import InputError, IntegrationError
+from ..symbolic.expectation import Expectation
+from ..symbolic.system import SaddlePointSystem
+from .bridge import mpmath_function, numpy_function
+from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky
+from .quadrature import normal_rule
+
+__all__ = ["CompiledSystem", "compile_system", "levels_for"]
+
+
+def levels_for(dim: int) -> tuple:
+    """The node levels ((n_tail, n_mid) per coordinate) available for ``dim`` variables."""
+    return _LEVELS_BY_DIM[dim]
+
+
+class _Group:
+    """Expectations sharing one Gaussian vector and covariance, evaluated on common nodes."""
+
+    def __init__(self, key, variables, cov, args):
+        self.key = key
+        self.variables = variables
+        self.cov_expr = cov
+        self.args = args  # symbols available when the group is evaluated
+        self.nodes: list = []
+        self.dim = len(variables)
+        if self.dim > 3:
+            raise InputError("expectation", str(variables), "an expectation over at most 3 "
+                             "variables")
+
+    def finalize(self):
+        kinks: dict = {}
+        self.unaligned = []
+        for nd in self.nodes:
+            k, un = _kinks(nd.integrand, self.variables)
+            for i, bl in k.items():
+                kinks.setdefault(i, [])
+                kinks[i].extend(b for b in bl if b not in kinks[i])
+            self.unaligned.extend(un)
+        self.order = sorted(range(self.dim), key=lambda i: (i not in kinks, i))
+        ordered = tuple(self.variables[i] for i in self.order)
+        integrands = sp.Tuple(*[nd.integrand for nd in self.nodes])
+        self.f = numpy_function(integrands, ordered + self.args)
+        cov = self.cov_expr.extract(self.order, self.order)
+        self.cov_np = numpy_function(cov, self.args)
+        self.breaks = [[numpy_function(b, self.args) for b in kinks.get(i, [])]
+                       for i in self.order]
+
+    def evaluate(self, vals, level: int) -> list:
+        c = np.asarray(self.cov_np(*vals), dtype=float).reshape(self.dim, self.dim)
+        L = psd_cholesky(c)
+        nt, nm = _LEVELS_BY_DIM[self.dim][level]
+        U = np.zeros((1, 0))
+        W = np.ones(1)
+        for i in range(self.dim):
+            rows = U.shape[0]
+            bv = np.array([float(b(*vals)) for b in self.breaks[i]])
+            if bv.size and L[i, i] > 0:
+                shift = U @ L[i, :i] if i else np.zeros(rows)
+                z, w = normal_rule((bv[None, :] - shift[:, None]) / L[i, i], nt, nm)
+            else:
+                z, w = normal_rule(None, nt, nm, rows=rows)
+            n_i = z.shape[1]
+            U = np.concatenate([np.repeat(U, n_i, axis=0), z.reshape(-1, 1)], axis=1)
+            W = (W[:, None] * w).reshape(-1)
+        X = U @ L.T
+        out = self.f(*[X[:, i] for i in range(self.dim)], *vals)
+        res = []
+        for v in out:
+            v = np.broadcast_to(np.asarray(v, dtype=float), W.shape)
+            if not np.all(np.isfinite(v)):
+                raise IntegrationError(f"an integrand over {self.variables} is not finite at a "
+                                       "node (unphysical state?)")
+            res.append(float(W @ v))
+        return res
+
+
+class CompiledSystem:
+    """NumPy and mpmath maps of a saddle-point system (see the module docstring)."""
+
+    def __init__(self, system: SaddlePointSystem):
+        self.system = system
+        self.params = system.parameters
+        self.state = system.state
+        obs_syms = [sp.Dummy(f"obs_{k}") for k in system.observables]
+        self._obs = dict(zip(system.observables, obs_syms))
+        steps = list(system.steps) + list(zip(obs_syms, system.observables.values()))
+        self.n_steps = len(system.steps)
+        known = list(self.params) + list(self.state)
+        groups: list[_Group] = []
+        self._steps = []  # (symbol, outer fn, [(group index, node index)], groups to run first)
+        self._mp_steps = []
+        for istep, (sym, expr) in enumerate(steps):
+            is_obs = istep >= self.n_steps
+            nodes = sorted(expr.atoms(Expectation), key=sp.default_sort_key)
+            refs, run = [], []
+            for nd in nodes:
+                key = (nd.variables, nd.cov)
+                need = (nd.integrand.free_symbols | nd.cov.free_symbols) - set(nd.variables)
+                gi = None
+                for j, g in enumerate(groups):
+                    if g.key == key and need <= set(g.args) and g.is_obs == is_obs:
+                        gi = j
+                        break
+                if gi is None:
+                    g = _Group(key, nd.variables, nd.cov, tuple(known))
+                    g.is_obs = is_obs
+                    groups.append(g)
+                    gi = len(groups) - 1
+                    run.append(gi)
+                g = groups[gi]
+                if nd not in g.nodes:
+                    g.nodes.append(nd)
+                refs.append((gi, g.nodes.index(nd)))
+            dummies = [sp.Dummy(f"E{i}") for i in range(len(nodes))]
+            outer = expr.xreplace(dict(zip(nodes, dummies)))
+            f = numpy_function(outer, tuple(known) + tuple(dummies))
+            self._steps.append((sym, f, refs, run))
+            self._mp_steps.append((sym, outer, nodes, dummies, tuple(known)))
+            known.append(sym)
+        for g in groups:
+            g.finalize()
+        self.groups = groups
+        self.args_all = tuple(known)
+        self.updates = [numpy_function(system.updates[s], self.args_all) for s in self.state]
+        self.cons = [numpy_function(c.expr, self.args_all) for c in system.constraints]
+        # constraints on the state alone are the map's domain: checked before every evaluation
+        base = set(self.params) | set(self.state)
+        self._domain = [(c, numpy_function(c.expr, tuple(self.params) + tuple(self.state)))
+                        for c in system.constraints if c.expr.free_symbols <= base]
+        self.dims = sorted({g.dim for g in groups})
+        self.max_level = min((len(_LEVELS_BY_DIM[d]) for d in self.dims), default=1) - 1
+        self._mp_cache: dict = {}
+
+    # ------------------------------------------------------------------ float64
+    def _run(self, state, params, level: int, upto: int) -> list:
+        vals = [float(v) for v in params] + [float(v) for v in state]
+        for c, f in self._domain:
+            v = float(f(*vals))
+            if not (v > 0 if c.strict else v >= 0):
+                raise InputError("state", dict(zip(map(str, self.state), state)),
+                                 f"inside the domain of the map ({c.what})")
+        gvals: dict = {}
+        for _sym, f, refs, run in self._steps[:upto]:
+            for gi in run:
+                gvals[gi] = self.groups[gi].evaluate(vals, level)
+            ev = [gvals[gi][ni] for gi, ni in refs]
+            with np.errstate(all="ignore"):
+                vals.append(float(f(*vals, *ev)))
+        return vals
+
+    def map(self, state, params, level: int = 2) -> np.ndarray:
+        """Next state F(state) in float64 (expectations at node ``level``)."""
+        vals = self._run(state, params, level, self.n_steps)
+        vals += [np.nan] * (len(self.args_all) - len(vals))
+        with np.errstate(all="ignore"):
+            return np.array([float(u(*vals)) for u in self.updates])
+
+    def assigned(self, state, params, level: int = 2) -> dict:
+        """Every step's value at ``state`` (the conjugates, auxiliary definitions)."""
+        vals = self._run(state, params, level, self.n_steps)
+        n0 = len(self.params) + len(self.state)
+        return {str(s): v for (s, *_), v in zip(self._steps, vals[n0:])}
+
+    def observables(self, state, params, level: int = 2) -> dict:
+        vals = self._run(state, params, level, len(self._steps))
+        n = len(self.params) + len(self.state) + self.n_steps
+        return dict(zip(self.system.observables, vals[n:]))
+
+    def constraint_violations(self, state, params, level: int = 2) -> list:
+        """The constraints violated at ``state``: [(description, value)]."""
+        try:
+            vals = self._run(state, params, level, self.n_steps)
+        except (IntegrationError, InputError, np.linalg.LinAlgError) as exc:
+            return [("the map is defined (Gaussian covariances admissible)", str(exc))]
+        vals += [np.nan] * (len(self.args_all) - len(vals))
+        bad = []
+        for c, f in zip(self.system.constraints, self.cons):
+            with np.errstate(all="ignore"):
+                v = float(f(*vals))
+            ok = v > 0 if c.strict else v >= -1e-14
+            if not ok or not np.isfinite(v):
+                bad.append((f"{c.what}: {sp.sstr(c.expr)} {'>' if c.strict else '>='} 0", v))
+        return bad
+
+    def evaluate_arrays(self, state, params) -> dict:
+        """Vectorised evaluation for systems without expectations: every step, update and
+        observable at arrays of states and parameters (broadcast together)."""
+        if self.groups:
+            raise InputError("system", self.system.name, "a system without expectations for "
+                             "array evaluation")
+        vals = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        with np.errstate(all="ignore"):
+            for _sym, f, _refs, _run in self._steps:
+                vals.append(np.asarray(f(*vals), dtype=float))
+            n = len(self.params) + len(self.state)
+            out = {str(s): v for (s, *_), v in zip(self._steps, vals[n:])}
+            full = vals[: len(self.args_all)]
+            out["__map__"] = [np.asarray(u(*full), dtype=float) for u in self.updates]
+        for k, d in self._obs.items():
+            out[k] = out.pop(str(d))
+        return out
+
+    # ------------------------------------------------------------------ mpmath
+    def _run_mp(self, state, params, dps: int, upto: int) -> list:
+        with mpmath.workdps(dps + 10):
+            vals = [mpmath.mpf(v) if not isinstance(v, mpmath.mpf) else v
+                    for v in (*params, *state)]
+            for i, (_sym, outer, nodes, dummies, known) in enumerate(self._mp_steps[:upto]):
+                key = i
+                if key not in self._mp_cache:
+                    self._mp_cache[key] = (
+                        mpmath_function(outer, known + tuple(dummies)),
+                        [_Plan(nd, known) for nd in nodes])
+                f, plans = self._mp_cache[key]
+                ev = [p.evaluate_mp(vals, dps) for p in plans]
+                vals.append(f(*vals, *ev))
+        return vals
+
+    def map_mp(self, state, params, dps: int) -> list:
+        """Next state in mpmath at ``dps`` digits."""
+        vals = self._run_mp(state, params, dps, self.n_steps)
+        with mpmath.workdps(dps + 10):
+            ups = self._mp_updates()
+            vals = vals + [mpmath.nan] * (len(self.args_all) - len(vals))
+            return [u(*vals) for u in ups]
+
+    def _mp_updates(self):
+        if "updates" not in self._mp_cache:
+            self._mp_cache["updates"] = [mpmath_function(self.system.updates[s], self.args_all)
+                                         for s in self.state]
+        return self._mp_cache["updates"]
+
+    def observables_mp(self, state, params, dps: int) -> dict:
+        vals = self._run_mp(state, params, dps, len(self._mp_steps))
+        n = len(self.params) + len(self.state) + self.n_steps
+        return dict(zip(self.system.observables, vals[n:]))
+
+
+_CACHE: dict = {}
+
+
+def compile_system(system: SaddlePointSystem) -> CompiledSystem:
+    """Compile (and remember) the maps of ``system``."""
+    key = id(system)
+    got = _CACHE.get(key)
+    if got is None or got[0] is not system:
+        got = (system, CompiledSystem(system))
+        _CACHE[key] = got
+    return got[1]

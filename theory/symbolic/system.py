@@ -1,0 +1,196 @@
+r"""Saddle-point systems written once in SymPy.
+
+A :class:`SaddlePointSystem` is the whole fixed-point map of a replica / state-evolution
+computation, as a paper writes it:
+
+* named **order parameters** (the state, e.g. ``V_s, q_s, m_s, V_w, q_w``),
+* named **parameters** (``alpha, gamma, lambda, ...``),
+* an ordered list of **steps** ``symbol = expression``: auxiliary definitions
+  (``V = \kappa_1^2 V_s + \kappa_\star^2 V_w``) and conjugate equations
+  (``\hat V = \frac{\alpha}{V}\mathbb E[1 - \partial_\omega\eta]``); each may use the parameters,
+  the current state and the symbols assigned before it; expressions may hold Gaussian
+  :class:`~theory.symbolic.expectation.Expectation` objects and named numeric functions,
+* the **updates** ``state = expression`` giving the next state,
+* **observables** (test error, training loss, ...), evaluated after the steps at a fixed point,
+* **constraints**: expressions that must be positive (or non-negative) at a physical fixed point
+  (variances, ``\rho - M^2/Q``).
+
+From this one object come the NumPy map and the mpmath map
+(:func:`theory.numeric.system.compile_system`) and the LaTeX of the system (:meth:`latex`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import InputError
+from .expectation import Expectation
+
+__all__ = ["Constraint", "SaddlePointSystem"]
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """``expr > 0`` (strict) or ``expr >= 0`` at a physical fixed point; ``what`` says why."""
+
+    expr: sp.Expr
+    what: str
+    strict: bool = True
+
+    def latex(self) -> str:
+        rel = ">" if self.strict else r"\geq"
+        return f"{sp.latex(self.expr)} {rel} 0"
+
+
+@dataclass
+class SaddlePointSystem:
+    """A fixed-point map declared symbolically (see the module docstring).
+
+    Parameters
+    ----------
+    name : short name (the model's)
+    state : order parameters, in a fixed order (the solver's vector order)
+    parameters : model parameters (every free symbol that is neither state nor assigned)
+    steps : ordered ``(symbol, expression)`` pairs; ``section`` labels (below) group them
+    updates : ``{state symbol: expression}``; every state symbol needs one
+    observables : ``{name: expression}`` evaluated after the steps
+    constraints : :class:`Constraint` list checked on every answer
+    sections : optional ``{symbol: heading}``; a heading is printed before that step
+    reference : the paper, arXiv id with version and equation numbers
+    """
+
+    name: str
+    state: tuple
+    parameters: tuple
+    steps: list
+    updates: dict
+    observables: dict = field(default_factory=dict)
+    constraints: list = field(default_factory=list)
+    sections: dict = field(default_factory=dict)
+    reference: str = ""
+
+    def __post_init__(self):
+        self.state = tuple(self.state)
+        self.parameters = tuple(self.parameters)
+        self.steps = [(s, sp.sympify(e)) for s, e in self.steps]
+        self.updates = {s: sp.sympify(e) for s, e in self.updates.items()}
+        self.observables = {k: sp.sympify(e) for k, e in self.observables.items()}
+        names = [str(s) for s in self.state]
+        if len(set(names)) != len(names):
+            raise InputError("state", names, "distinct order-parameter names")
+        missing = [str(s) for s in self.state if s not in self.updates]
+        if missing:
+            raise InputError("updates", sorted(map(str, self.updates)),
+                             "one update per order parameter", hint=f"missing {missing}")
+        # every expression may use only what is defined before it
+        known = set(self.state) | set(self.parameters)
+        for sym, expr in self.steps:
+            self._check_symbols(expr, known, f"step {sym}")
+            if sym in known:
+                raise InputError("steps", str(sym), "symbols assigned once, distinct from "
+                                 "state and parameters")
+            known.add(sym)
+        for sym, expr in self.updates.items():
+            self._check_symbols(expr, known, f"update of {sym}")
+        for k, expr in self.observables.items():
+            self._check_symbols(expr, known, f"observable {k}")
+        for c in self.constraints:
+            self._check_symbols(c.expr, known, f"constraint {c.what}")
+
+    @staticmethod
+    def _check_symbols(expr, known, where):
+        free = set()
+        for s in expr.free_symbols:
+            free.add(s)
+        # variables bound inside expectations are not free
+        for node in expr.atoms(Expectation):
+            free -= set(node.variables)
+            free |= {s for s in node.cov.free_symbols}
+            free |= node.integrand.free_symbols - set(node.variables)
+        unknown = free - set(known)
+        if unknown:
+            raise InputError("system", where, "an expression of parameters, state and earlier "
+                             "steps", hint=f"unknown symbols {sorted(map(str, unknown))}")
+
+    # ------------------------------------------------------------------ names
+    @property
+    def state_names(self) -> tuple:
+        return tuple(str(s) for s in self.state)
+
+    @property
+    def parameter_names(self) -> tuple:
+        return tuple(str(s) for s in self.parameters)
+
+    def symbol(self, name: str) -> sp.Symbol:
+        for s in (*self.state, *self.parameters, *(a for a, _ in self.steps)):
+            if str(s) == name:
+                return s
+        raise InputError("name", name, f"one of {self.state_names + self.parameter_names}")
+
+    def expectations(self) -> list:
+        out = []
+        for _, e in [*self.steps, *self.updates.items(), *self.observables.items()]:
+            out.extend(sorted(e.atoms(Expectation), key=sp.default_sort_key))
+        return out
+
+    # ------------------------------------------------------------------ LaTeX
+    def latex(self, *, observables: bool = True, constraints: bool = True,
+              symbol_names: Mapping | None = None) -> str:
+        r"""The whole system as one ``aligned`` environment (paste inside ``\[ ... \]``).
+
+        Steps come in their order (with section headings as ``\text{}`` lines), then the
+        updates, then the observables and the constraints.
+        """
+        names = dict(symbol_names or {})
+        lx = _Latex(names)
+        lines = []
+        for sym, expr in self.steps:
+            if sym in self.sections:
+                lines.append(rf"&\text{{{self.sections[sym]}}}")
+            lines.append(f"{lx(sym)} &= {lx(expr)}")
+        head = self.sections.get("updates")
+        if head:
+            lines.append(rf"&\text{{{head}}}")
+        for sym in self.state:
+            lines.append(f"{lx(sym)} &= {lx(self.updates[sym])}")
+        if observables and self.observables:
+            lines.append(r"&\text{observables}")
+            for k, expr in self.observables.items():
+                label = k.replace("_", r"\_")
+                lines.append(rf"\mathrm{{{label}}} &= {lx(expr)}")
+        if constraints and self.constraints:
+            cons = r",\quad ".join(c.latex() for c in self.constraints)
+            lines.append(rf"&\text{{constraints: }} {cons}")
+        return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+
+    def latex_document(self, title: str | None = None) -> str:
+        """A complete LaTeX document holding :meth:`latex` (compiles with pdflatex)."""
+        t = title or f"Saddle-point system: {self.name}"
+        ref = self.reference.replace("_", r"\_").replace("&", r"\&")
+        return (
+            "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
+            "\\usepackage[margin=1.5cm,landscape]{geometry}\n\\begin{document}\n"
+            f"\\section*{{{_tex_escape(t)}}}\n{ref}\n\\[\n{self.latex()}\n\\]\n"
+            "\\end{document}\n"
+        )
+
+
+def _tex_escape(s: str) -> str:
+    return s.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
+
+
+class _Latex:
+    def __init__(self, names):
+        self.names = {k: v for k, v in names.items()}
+
+    def __call__(self, expr) -> str:
+        return sp.latex(expr, symbol_names=self.names) if self.names else sp.latex(expr)
+
+
+def as_symbols(names: Sequence[str] | str, **assumptions) -> tuple:
+    """``sp.symbols`` that always returns a tuple."""
+    out = sp.symbols(names, **assumptions)
+    return out if isinstance(out, tuple) else (out,)
