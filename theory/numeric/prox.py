@@ -19,8 +19,21 @@ __all__ = ["logistic_prox", "logistic_prox_derivative", "logistic_loss", "logist
            "logistic_prox_derivative_mp", "logistic_loss_mp"]
 
 
+_RECENT: list = []  # (u, V, t) of the last few solves: eta, d eta and the loss share nodes
+
+
 def _solve_t(u, V):
     u, V = np.broadcast_arrays(np.asarray(u, float), np.asarray(V, float))
+    for lu, lv, lt in _RECENT:
+        if lu.shape == u.shape and np.array_equal(lu, u) and np.array_equal(lv, V):
+            return lt
+    t = _newton_t(u, V)
+    _RECENT.insert(0, (u.copy(), V.copy(), t))
+    del _RECENT[4:]
+    return t
+
+
+def _newton_t(u, V):
     lo, hi = u.copy(), u + V
     t = u + V * expit(-u)  # one fixed-point step: inside the bracket
     for _ in range(100):
@@ -32,7 +45,7 @@ def _solve_t(u, V):
         tn = t - h / hp
         out = (tn <= lo) | (tn >= hi)
         tn = np.where(out, 0.5 * (lo + hi), tn)
-        done = np.abs(tn - t) <= 4e-16 * np.maximum(1.0, np.abs(tn))
+        done = np.abs(tn - t) <= 4e-15 * np.maximum(1.0, np.abs(tn))
         t = tn
         if np.all(done):
             break
