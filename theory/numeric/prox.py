@@ -34,20 +34,31 @@ def _solve_t(u, V):
 
 
 def _newton_t(u, V):
+    """Root of h(t) = t - u - V sigma(-t) on [u, u + V], all nodes at once.
+
+    Newton safeguarded as in ``rtsafe``: a bisection step whenever the Newton step leaves the
+    bracket or would not halve the step before it. Plain bracketed Newton cycles for large V
+    (h changes curvature at t = 0: at u = -27, V = 30 it bounced between -8 and 2.9 for 100
+    iterations, leaving h = 28; tests/test_prox.py).
+    """
     lo, hi = u.copy(), u + V
     t = u + V * expit(-u)  # one fixed-point step: inside the bracket
-    for _ in range(100):
+    dxold = hi - lo
+    for _ in range(200):
         s = expit(-t)
         h = t - u - V * s
         hp = 1.0 + V * s * (1.0 - s)
         lo = np.where(h < 0, t, lo)
         hi = np.where(h > 0, t, hi)
-        tn = t - h / hp
-        out = (tn <= lo) | (tn >= hi)
-        tn = np.where(out, 0.5 * (lo + hi), tn)
-        done = np.abs(tn - t) <= 4e-15 * np.maximum(1.0, np.abs(tn))
+        dx = h / hp
+        tn = t - dx
+        scale = 4e-15 * np.maximum(1.0, np.abs(t))
+        conv = (np.abs(dx) <= scale) | (hi - lo <= scale)
+        bis = ~conv & ((tn <= lo) | (tn >= hi) | (np.abs(2.0 * dx) > np.abs(dxold)))
+        tn = np.where(bis, 0.5 * (lo + hi), tn)
+        dxold = np.where(bis, 0.5 * (hi - lo), dx)
         t = tn
-        if np.all(done):
+        if np.all(conv):
             break
     return t
 
