@@ -116,7 +116,7 @@ def _cmd_demo(a) -> int:
 
 def _build() -> argparse.ArgumentParser:
     p = _Parser(prog="theory", description="Theory of feature learning: Hermite expansions, "
-                "conditional coefficients, multi-index targets.")
+                "conditional coefficients, multi-index targets, saddle-point models.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def int_type(name, lo, hi, why=""):
@@ -174,6 +174,10 @@ def _build() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="the default end-to-end run: tables, LaTeX and a plot")
     d.add_argument("--out", default="theory-demo", help="output folder (default ./theory-demo)")
     d.set_defaults(func=_cmd_demo)
+
+    from .cli_models import add_model_commands
+
+    add_model_commands(sub, int_type, dps_type)
     return p
 
 

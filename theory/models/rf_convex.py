@@ -221,6 +221,13 @@ class RFConvex(Model):
         return {"alpha": p.alpha, "gamma": p.gamma, "lambda": p.lam, "kappa_1": m1,
                 "kappa_star": mstar, "rho": p.rho, "Delta": p.noise}
 
+    def simulation(self, p, d: int) -> dict:
+        """Arguments of :func:`theory.simulate.simulate_random_features` at input size d."""
+        nfeat = max(1, round(d / p.gamma))
+        return {"d": int(d), "p": nfeat, "n": max(1, round(p.alpha * nfeat)),
+                "activation": p.activation, "loss": p.loss, "lam": p.lam,
+                "teacher": p.teacher, "rho": p.rho, "noise": p.noise}
+
     def starts(self, p):
         return [{"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
                 {"V_s": 0.1, "q_s": 4.0, "m_s": 1.5, "V_w": 0.1, "q_w": 4.0}]

@@ -165,6 +165,21 @@ class RFRidge(Model):
                 "activation": p.activation, "loss": "square", "teacher": "linear",
                 "rho": p.F1**2, "noise": p.tau**2 + p.Fstar**2, "Fstar": p.Fstar}
 
+    def simulation(self, p, d: int) -> dict:
+        """Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
+
+        N = psi1 d features, n = psi2 d samples on the sphere of radius sqrt(d); the ridge
+        N lambda/d ||a||^2 with a = w/sqrt(N), times n/2, is the simulator's lambda/2 ||w||^2
+        with lambda = psi2 lambda; the simulator's ``mse`` is the risk R of Theorem 1.
+        """
+        if p.F1 <= 0:
+            raise InputError("F1", p.F1, "> 0 for a simulation (the teacher direction sets "
+                             "the nonlinear part too)")
+        return {"d": int(d), "p": max(1, round(p.psi1 * d)), "n": max(1, round(p.psi2 * d)),
+                "activation": p.activation, "loss": "square", "lam": p.psi2 * p.lam,
+                "teacher": "linear", "rho": p.F1**2,
+                "noise": p.tau**2, "Fstar": p.Fstar, "sphere": True}
+
     # ------------------------------------------------------------------ fast curves
     def curve_fast(self, vary, values, *, tol=1e-10, **params):
         """All points of a curve at once: vectorised fixed point + Newton on (a1, a2)."""

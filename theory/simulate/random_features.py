@@ -1,0 +1,299 @@
+r"""Finite-size simulation of random-features learning (independent of :mod:`theory.models`).
+
+The setting of Gerace et al. 2020 (arXiv:2002.09339v2, Sec. 2): inputs
+:math:`c \sim \mathcal N(0, I_d)`, projection :math:`F \in \mathbb R^{d\times p}` with i.i.d.
+:math:`\mathcal N(0, 1)` entries, features :math:`x = \sigma(F^\top c/\sqrt d) \in \mathbb R^p`,
+teacher :math:`y = f_0(\omega_0) + F_\star\,\mathrm{He}_2(\omega_0/\sqrt\rho)/\sqrt2 +
+\sqrt\Delta\,\zeta` with :math:`\omega_0 = \theta\cdot c/\sqrt d`, :math:`\|\theta\|^2 = \rho d`
+(the :math:`F_\star` term is a purely nonlinear part of norm :math:`F_\star`, as in Mei &
+Montanari's target), and the estimator
+
+.. math:: \hat w = \operatorname{argmin}_w \sum_{\mu=1}^n \ell(y^\mu, x^\mu\cdot w/\sqrt p)
+          + \frac\lambda2 \|w\|^2 .
+
+With ``sphere=True`` the inputs and the rows of :math:`F^\top` are rescaled to the sphere of
+radius :math:`\sqrt d` (Mei & Montanari's setting, arXiv:1908.05355v5 Sec. 2).
+
+``gaussian_equivalent=True`` replaces the features by
+:math:`\mu_0 + \mu_1 F^\top c/\sqrt d + \mu_\star \xi`, :math:`\xi \sim \mathcal N(0, I_p)` (the
+Gaussian equivalence principle), with the same seed for :math:`F, c, \theta`, the label noise
+and the test set, so that a real run and its Gaussian twin are paired.
+
+Solvers: square loss in closed form (primal or dual, whichever is smaller); logistic loss by
+L-BFGS on the primal with its gradient; hinge loss by L-BFGS-B on the box-constrained dual
+:math:`\max_{0\le a\le 1} \sum_\mu a_\mu - \|\sum_\mu a_\mu y^\mu x^\mu\|^2/(2\lambda p)`.
+Each run reports the optimiser's gradient norm; a run that did not reach it raises.
+
+Observables per seed, then mean and standard error over seeds:
+``mse`` (:math:`\mathbb E(f_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2` on a fresh test set,
+without label noise), ``classification_error`` (sign teacher: :math:`P(\operatorname{sign}\hat y
+\ne \operatorname{sign}\omega_0)`), ``train_loss`` (:math:`\frac1n\sum\ell`),
+``train_objective`` (``train_loss`` + :math:`\lambda\|w\|^2/(2n)`), ``q_w`` = :math:`\|w\|^2/p`,
+``q_s`` = :math:`\|Fw\|^2/(pd)`, ``m_s`` = :math:`\theta\cdot Fw/(d\sqrt p)`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+from scipy.special import expit
+
+from ..errors import ConvergenceError, InputError
+
+__all__ = ["simulate_random_features", "Simulation", "LOSSES", "TEACHERS"]
+
+LOSSES = ("square", "logistic", "hinge")
+TEACHERS = ("linear", "sign", "tanh")
+
+
+@dataclass
+class Simulation:
+    """Mean and standard error over seeds of every observable.
+
+    ``observables[name] = (mean, standard error)``; ``per_seed[name]`` the raw values;
+    ``settings`` what was simulated; ``seconds`` the wall time (cached seeds cost nothing).
+    """
+
+    settings: dict
+    observables: dict
+    per_seed: dict
+    seconds: float
+    cached: int = 0
+    machine: dict = field(default_factory=dict)
+
+    def mean(self, name: str) -> float:
+        return self.observables[name][0]
+
+    def se(self, name: str) -> float:
+        return self.observables[name][1]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _check(name, v, ok, allowed):
+    if not ok(v):
+        raise InputError(name, v, allowed)
+
+
+def _teacher(teacher, w0):
+    if teacher == "linear":
+        return w0
+    if teacher == "sign":
+        return np.where(w0 >= 0, 1.0, -1.0)
+    return np.tanh(w0)
+
+
+class _Problem:
+    """One seed: data, features, fit, observables."""
+
+    def __init__(self, s: dict, seed: int):
+        self.s = s
+        self.rng = np.random.default_rng([seed, 20260521])
+        d, p = s["d"], s["p"]
+        self.F = self.rng.standard_normal((d, p))
+        if s["sphere"]:
+            self.F *= math.sqrt(d) / np.linalg.norm(self.F, axis=0)
+        th = self.rng.standard_normal(d)
+        self.theta = th * math.sqrt(s["rho"] * d) / np.linalg.norm(th)
+        from ..numeric.bridge import numpy_function
+        from ..symbolic.activations import get_activation, x as X
+
+        self.sigma = numpy_function(get_activation(s["activation"]).expr, (X,))
+
+    def data(self, n, rng, noise=True):
+        s, d, p = self.s, self.s["d"], self.s["p"]
+        c = rng.standard_normal((n, d))
+        if s["sphere"]:
+            c *= math.sqrt(d) / np.linalg.norm(c, axis=1, keepdims=True)
+        pre = c @ (self.F / math.sqrt(d))
+        if s["gaussian_equivalent"]:
+            mu0, mu1, mus = s["mu"]
+            X = mu0 + mu1 * pre + mus * rng.standard_normal((n, p))
+        else:
+            X = np.asarray(self.sigma(pre), dtype=float)
+            if X.shape != pre.shape:
+                X = np.broadcast_to(X, pre.shape).copy()
+        w0 = c @ (self.theta / math.sqrt(d))
+        clean = _teacher(s["teacher"], w0)
+        if s["Fstar"]:
+            clean = clean + s["Fstar"] * (w0**2 / s["rho"] - 1.0) / math.sqrt(2.0)
+        y = clean
+        zeta = rng.standard_normal(n)  # drawn always: real and Gaussian twins stay paired
+        if noise and s["noise"] > 0:
+            if s["teacher"] == "sign":  # noise on the pre-activation, labels stay +-1
+                y = np.where(w0 + math.sqrt(s["noise"]) * zeta >= 0, 1.0, -1.0)
+            else:
+                y = clean + math.sqrt(s["noise"]) * zeta
+        return X, y, clean, w0
+
+    def fit(self, X, y):
+        s, p = self.s, self.s["p"]
+        lam, n = s["lam"], X.shape[0]
+        A = X / math.sqrt(p)
+        if s["loss"] == "square":  # (A^T A + lam) w = A^T y, or w = A^T (A A^T + lam)^{-1} y
+            if n >= p:
+                w = scipy.linalg.solve(A.T @ A + lam * np.eye(p), A.T @ y, assume_a="pos")
+            else:
+                w = A.T @ scipy.linalg.solve(A @ A.T + lam * np.eye(n), y, assume_a="pos")
+            return w, 0.0
+        if s["loss"] == "logistic":
+            def f(w):
+                m = y * (A @ w)
+                val = np.logaddexp(0.0, -m).sum() + 0.5 * lam * w @ w
+                g = -(A.T @ (y * expit(-m))) + lam * w
+                return val, g
+
+            w0 = np.zeros(p)
+            r = scipy.optimize.minimize(f, w0, jac=True, method="L-BFGS-B",
+                                        options={"maxiter": 20000, "maxcor": 30,
+                                                 "gtol": 1e-9, "ftol": 1e-15})
+            gnorm = float(np.max(np.abs(f(r.x)[1])))
+            scale = max(1.0, float(np.max(np.abs(lam * r.x))))
+            if gnorm > 1e-6 * scale:
+                raise ConvergenceError(f"logistic fit did not converge ({r.message})", gnorm,
+                                       1e-6 * scale, hint="raise lam or lower alpha")
+            return r.x, gnorm
+        # hinge: dual, a in [0, 1]^n, w = A^T (a * y) / lam
+        B = A * y[:, None]
+
+        def fd(a):
+            v = B.T @ a
+            return -(a.sum() - 0.5 * v @ v / lam), -(1.0 - B @ v / lam)
+
+        r = scipy.optimize.minimize(fd, np.full(n, 0.5), jac=True, method="L-BFGS-B",
+                                    bounds=[(0.0, 1.0)] * n,
+                                    options={"maxiter": 50000, "maxcor": 30, "gtol": 1e-10,
+                                             "ftol": 1e-15})
+        a = r.x
+        g = 1.0 - B @ (B.T @ a) / lam  # projected gradient of the dual
+        pg = np.where(a <= 0, np.maximum(g, 0), np.where(a >= 1, np.minimum(g, 0), g))
+        gnorm = float(np.max(np.abs(pg)))
+        if gnorm > 1e-6:
+            raise ConvergenceError(f"hinge dual did not converge ({r.message})", gnorm, 1e-6,
+                                   hint="raise lam")
+        return B.T @ a / lam, gnorm
+
+    def run(self) -> dict:
+        s, p, d = self.s, self.s["p"], self.s["d"]
+        X, y, _, _ = self.data(s["n"], self.rng)
+        w, gnorm = self.fit(X, y)
+        lam, n = s["lam"], s["n"]
+        yhat = X @ w / math.sqrt(p)
+        if s["loss"] == "square":
+            losses = 0.5 * (y - yhat) ** 2
+        elif s["loss"] == "logistic":
+            losses = np.logaddexp(0.0, -y * yhat)
+        else:
+            losses = np.maximum(0.0, 1.0 - y * yhat)
+        out = {"train_loss": float(losses.mean())}
+        out["train_objective"] = out["train_loss"] + lam * float(w @ w) / (2 * n)
+        Fw = self.F @ w
+        out["q_w"] = float(w @ w) / p
+        out["q_s"] = float(Fw @ Fw) / (p * d)
+        out["m_s"] = float(self.theta @ Fw) / (d * math.sqrt(p))
+        se2 = ce = 0.0
+        left = s["n_test"]
+        while left > 0:  # test set in blocks (memory)
+            m = min(left, 4096)
+            Xt, _, clean, w0 = self.data(m, self.rng, noise=False)
+            yt = Xt @ w / math.sqrt(p)
+            se2 += float(((clean - yt) ** 2).sum())
+            ce += float(((yt >= 0) != (w0 >= 0)).sum())
+            left -= m
+        out["mse"] = se2 / s["n_test"]
+        if s["teacher"] == "sign":
+            out["classification_error"] = ce / s["n_test"]
+        out["gradient_norm"] = gnorm
+        return out
+
+
+def _key(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
+                             loss: str = "square", lam: float = 1e-2, teacher: str = "linear",
+                             rho: float = 1.0, noise: float = 0.0, Fstar: float = 0.0,
+                             seeds: int = 10, first_seed: int = 0,
+                             gaussian_equivalent: bool = False, sphere: bool = False,
+                             n_test: int = 4000, cache: str | None = None,
+                             progress: Callable | None = None) -> Simulation:
+    """Train random features at size ``d`` over ``seeds`` seeds; mean +- standard error.
+
+    Parameters
+    ----------
+    d, p, n : input dimension, number of features, number of samples
+    activation : registry name or expression (see ``theory activations``)
+    loss : "square" (0.5 (y - yhat)^2), "logistic" or "hinge" (labels +-1: teacher "sign")
+    lam : l2 penalty lambda/2 ||w||^2 (> 0)
+    teacher, rho, noise, Fstar : f0, ||theta||^2/d, label-noise variance, nonlinear part
+    gaussian_equivalent : features mu0 + mu1 F^T c/sqrt(d) + mu_star xi (paired seeds)
+    sphere : inputs and projections on the sphere of radius sqrt(d) (Mei-Montanari)
+    n_test : test points per seed
+    cache : a folder; each finished seed is stored there and reused (a sweep can resume)
+    progress : ``progress(done, total)`` after each seed
+    """
+    for name, v in (("d", d), ("p", p), ("n", n), ("seeds", seeds), ("n_test", n_test)):
+        _check(name, v, lambda t: isinstance(t, (int, np.integer)) and t >= 1,
+               "an integer >= 1")
+    _check("lam", lam, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
+    _check("rho", rho, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
+    _check("noise", noise, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
+    _check("Fstar", Fstar, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
+    _check("loss", loss, lambda t: t in LOSSES, f"one of {list(LOSSES)}")
+    _check("teacher", teacher, lambda t: t in TEACHERS, f"one of {list(TEACHERS)}")
+    if loss != "square" and (teacher != "sign" or Fstar):
+        raise InputError("teacher", teacher, f"'sign' (and Fstar=0) with the {loss} loss: "
+                         "labels must be +-1")
+    from ..numeric.hermite import hermite_expansion
+    from ..symbolic.activations import get_activation
+
+    get_activation(activation)  # validates
+    h = hermite_expansion(activation, 2, exact=False)
+    settings = {"d": int(d), "p": int(p), "n": int(n), "activation": activation, "loss": loss,
+                "lam": float(lam), "teacher": teacher, "rho": float(rho),
+                "noise": float(noise), "Fstar": float(Fstar),
+                "gaussian_equivalent": bool(gaussian_equivalent), "sphere": bool(sphere),
+                "n_test": int(n_test),
+                "mu": [float(h.mu[0]), float(h.mu[1]), float(h.mu_star)]}
+    t0 = time.perf_counter()
+    per: dict = {}
+    cached = 0
+    key = _key(settings)
+    for k in range(first_seed, first_seed + seeds):
+        path = os.path.join(cache, f"rf-{key}-seed{k}.json") if cache else None
+        if path and os.path.exists(path):
+            with open(path) as fh:
+                res = json.load(fh)
+            cached += 1
+        else:
+            res = _Problem(settings, k).run()
+            if path:
+                os.makedirs(cache, exist_ok=True)
+                tmp = path + ".tmp"
+                with open(tmp, "w") as fh:
+                    json.dump(res, fh)
+                os.replace(tmp, path)
+        for name, v in res.items():
+            per.setdefault(name, []).append(v)
+        if progress:
+            progress(k - first_seed + 1, seeds)
+    obs = {}
+    for name, vals in per.items():
+        if name == "gradient_norm":
+            continue
+        a = np.asarray(vals, float)
+        obs[name] = (float(a.mean()), float(a.std(ddof=1) / math.sqrt(len(a)))
+                     if len(a) > 1 else float("nan"))
+    return Simulation(settings, obs, per, time.perf_counter() - t0, cached,
+                      {"cpus": os.cpu_count()})
