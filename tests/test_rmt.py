@@ -18,8 +18,9 @@ GAMMAS = [0.25, 1.0, 2.5]
 def _quad_g(z, gamma, var=1.0, power=1):
     """int dmu(x)/(x - z)^power by adaptive quadrature of the density + the atom."""
     lo, hi = rmt.mp_edges(gamma, var)
-    f = lambda x, part: ((rmt.mp_density(x, gamma, var) / (x - z) ** power).real if part == 0
-                         else (rmt.mp_density(x, gamma, var) / (x - z) ** power).imag)
+    def f(x, part):
+        return ((rmt.mp_density(x, gamma, var) / (x - z) ** power).real if part == 0
+                             else (rmt.mp_density(x, gamma, var) / (x - z) ** power).imag)
     re = scipy.integrate.quad(lambda x: f(x, 0), lo, hi, limit=200, epsabs=1e-13)[0]
     im = scipy.integrate.quad(lambda x: f(x, 1), lo, hi, limit=200, epsabs=1e-13)[0]
     return re + 1j * im + rmt.mp_atom(gamma) / (0 - z) ** power

@@ -83,9 +83,14 @@ def choice(*options):
 
 
 def activation_check(name, v):
+    from ..errors import ParseError
     from ..symbolic.activations import get_activation
 
-    get_activation(v)  # raises InputError / ParseError with the registry listed
+    try:
+        get_activation(v)
+    except ParseError as exc:
+        raise InputError(name, v, "a registry name (`theory activations`) or an expression "
+                         "in x", hint=str(exc)) from None
     return v
 
 

@@ -104,8 +104,16 @@ class CompiledSystem:
         self.state = system.state
         obs_syms = [sp.Dummy(f"obs_{k}") for k in system.observables]
         self._obs = dict(zip(system.observables, obs_syms))
-        steps = list(system.steps) + list(zip(obs_syms, system.observables.values()))
-        self.n_steps = len(system.steps)
+        # an update that contains an expectation becomes a step of its own (same nodes)
+        self._upd = dict(system.updates)
+        own = list(system.steps)
+        for st in system.state:
+            if self._upd[st].has(Expectation):
+                d = sp.Dummy(f"F_{st}")
+                own.append((d, self._upd[st]))
+                self._upd[st] = d
+        steps = own + list(zip(obs_syms, system.observables.values()))
+        self.n_steps = len(own)
         known = list(self.params) + list(self.state)
         groups: list[_Group] = []
         self._steps = []  # (symbol, outer fn, [(group index, node index)], groups to run first)
@@ -142,7 +150,7 @@ class CompiledSystem:
             g.finalize()
         self.groups = groups
         self.args_all = tuple(known)
-        self.updates = [numpy_function(system.updates[s], self.args_all) for s in self.state]
+        self.updates = [numpy_function(self._upd[s], self.args_all) for s in self.state]
         self.cons = [numpy_function(c.expr, self.args_all) for c in system.constraints]
         # constraints on the state alone are the map's domain: checked before every evaluation
         base = set(self.params) | set(self.state)
@@ -247,7 +255,7 @@ class CompiledSystem:
 
     def _mp_updates(self):
         if "updates" not in self._mp_cache:
-            self._mp_cache["updates"] = [mpmath_function(self.system.updates[s], self.args_all)
+            self._mp_cache["updates"] = [mpmath_function(self._upd[s], self.args_all)
                                          for s in self.state]
         return self._mp_cache["updates"]
 
