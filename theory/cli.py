@@ -183,7 +183,13 @@ def _build() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = _build()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    # KEY=VALUE parameters may come after options (theory curve M --vary a=1:2:3 gamma=0.5)
+    if extra:
+        if hasattr(args, "params") and all("=" in e and not e.startswith("-") for e in extra):
+            args.params = list(args.params) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "command", None) == "conditional":
         try:
             args.kappa = _floats(args.kappa_text, "kappa")

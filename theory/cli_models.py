@@ -68,7 +68,8 @@ def _cmd_solve(a) -> int:
         p = model.Params(**params)
         print(model.system(p).latex())
         return 0
-    res = solve(model, tol=a.tol, method=a.method, strict=a.strict, dps=a.dps, **params)
+    res = solve(model, tol=a.tol, method=a.method, strict=a.strict, dps=a.dps,
+                max_iter=a.max_iter, **params)
     if a.json:
         print(json.dumps(res.to_dict(), default=str))
     else:
@@ -132,11 +133,19 @@ def _cmd_curve(a) -> int:
     name, grid = a.vary.split("=", 1)
     values = parse_grid(grid)
     params = _parse_kv(model, a.params)
+    if name in params:
+        raise InputError("vary", name, "a parameter not also given as KEY=VALUE")
     for path in (a.csv, a.plot):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise InputError("output", path, "a path in an existing folder")
+    fmt = None
+    if a.plot:
+        fmt = os.path.splitext(a.plot)[1].lstrip(".").lower()
+        if fmt not in ("png", "pdf", "svg"):
+            raise InputError("plot", a.plot, "a file name ending in .png, .pdf or .svg")
     prog = _Progress(f"{model.name} {name}") if not a.quiet else None
-    c = curve(model, name, values, tol=a.tol, method=a.method, progress=prog, **params)
+    c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
+              progress=prog, **params)
     rows = c.rows()
     if a.observable not in rows[0]:
         raise InputError("observable", a.observable, f"one of {sorted(rows[0])}")
@@ -148,9 +157,6 @@ def _cmd_curve(a) -> int:
         w.writerows(rows)
         outputs.append((a.csv, buf.getvalue().encode()))
     if a.plot:
-        fmt = os.path.splitext(a.plot)[1].lstrip(".").lower() or "png"
-        if fmt not in ("png", "pdf", "svg"):
-            raise InputError("plot", a.plot, "a file name ending in .png, .pdf or .svg")
         outputs.append((a.plot, _plot_bytes(c, a.observable, fmt)))
     for path, data in outputs:
         _atomic_write(path, data)
@@ -195,8 +201,9 @@ def add_model_commands(sub, int_type, dps_type) -> None:
             v = float(text)
         except ValueError:
             v = -1
-        if not 0 < v < 1:
-            raise argparse.ArgumentTypeError(f"tol={text!r} must be a number in (0, 1)")
+        if not 1e-15 <= v < 1:
+            raise argparse.ArgumentTypeError(
+                f"tol={text!r} must be a number in [1e-15, 1) (float64; --dps for more digits)")
         return v
 
     m = sub.add_parser("models", help="list the models and their parameters")
@@ -208,6 +215,7 @@ def add_model_commands(sub, int_type, dps_type) -> None:
     s.add_argument("params", nargs="*", help="KEY=VALUE (see `theory models`)")
     s.add_argument("--tol", type=tol_type, default=1e-10)
     s.add_argument("--method", default="auto", choices=["auto", "anderson", "damped", "newton"])
+    s.add_argument("--max-iter", type=int_type("max-iter", 1, 10**6), default=5000)
     s.add_argument("--dps", type=dps_type, default=None, help="polish at this many digits")
     s.add_argument("--strict", action="store_true", help="error (exit 2) if not converged")
     g = s.add_mutually_exclusive_group()
@@ -222,6 +230,7 @@ def add_model_commands(sub, int_type, dps_type) -> None:
     c.add_argument("--observable", default="test_error")
     c.add_argument("--tol", type=tol_type, default=1e-10)
     c.add_argument("--method", default="auto", choices=["auto", "anderson", "damped", "newton"])
+    c.add_argument("--max-iter", type=int_type("max-iter", 1, 10**6), default=5000)
     c.add_argument("--plot", help="figure file (.png/.pdf/.svg)")
     c.add_argument("--csv", help="table file")
     c.add_argument("--json", action="store_true")

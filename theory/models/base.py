@@ -412,7 +412,7 @@ def parse_grid(text: str) -> np.ndarray:
 
 def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
-          progress: Callable | None = None, **params) -> Curve:
+          max_iter: int = 5000, progress: Callable | None = None, **params) -> Curve:
     """Solve along ``vary`` = each of ``values`` with warm starts (continuation).
 
     The first point uses every start of the model; each next point starts from the previous
@@ -441,12 +441,12 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
         res = None
         if prev is not None:
             res = solve(model, tol=tol, method=method, damping=damping, init=prev.state,
-                        level=level, _params=p)
+                        level=level, max_iter=max_iter, _params=p)
             if not res.converged:
                 res = None
         if res is None:
             res = solve(model, tol=tol, method=method, damping=damping, level=level,
-                        _params=p)
+                        max_iter=max_iter, _params=p)
         if not res.converged and strict:
             raise ConvergenceError(f"{model.name} at {vary}={v:g} did not converge "
                                    f"({res.message})", float(res.residual), tol,

@@ -99,6 +99,7 @@ class _Problem:
     def __init__(self, s: dict, seed: int):
         self.s = s
         self.rng = np.random.default_rng([seed, 20260521])
+        self.rng_xi = np.random.default_rng([seed, 20260521, 1])  # GE noise: own stream
         d, p = s["d"], s["p"]
         self.F = self.rng.standard_normal((d, p))
         if s["sphere"]:
@@ -118,7 +119,7 @@ class _Problem:
         pre = c @ (self.F / math.sqrt(d))
         if s["gaussian_equivalent"]:
             mu0, mu1, mus = s["mu"]
-            X = mu0 + mu1 * pre + mus * rng.standard_normal((n, p))
+            X = mu0 + mu1 * pre + mus * self.rng_xi.standard_normal((n, p))
         else:
             X = np.asarray(self.sigma(pre), dtype=float)
             if X.shape != pre.shape:
