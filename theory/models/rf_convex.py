@@ -172,7 +172,8 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
         (alpha, gamma, lam, k1, ks, rho, Delta), steps, updates, obs, cons,
         sections={V: "where", Vhs: "conjugate (channel) equations:",
                   "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
-        reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"))
+        reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"),
+        latex_names={ks: r"\kappa_\star"})
 
 
 _SYSTEMS: dict = {}

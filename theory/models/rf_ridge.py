@@ -52,7 +52,7 @@ psi1, psi2, lam, mu1, mustar, F1, Fstar, tau = sp.symbols(
     "psi_1 psi_2 lambda mu_1 mu_star F_1 F_star tau", positive=True)
 a1, a2 = sp.symbols("a_1 a_2", positive=True)
 zeta, lbar, s, chi = sp.symbols("zeta lambdabar s chi", real=True)
-E0, E1, E2, B, V = sp.symbols(r"\mathscr{E}_0 \mathscr{E}_1 \mathscr{E}_2 \mathscr{B} \mathscr{V}",
+E0, E1, E2, B, V = sp.symbols(r"\mathcal{E}_0 \mathcal{E}_1 \mathcal{E}_2 \mathcal{B} \mathcal{V}",
                               real=True)
 
 
@@ -92,7 +92,8 @@ def mm_system() -> SaddlePointSystem:
         observables, constraints,
         sections={zeta: r"Mei--Montanari, Definition 1, at $\xi = i s$, $\nu_k = i a_k$:",
                   "updates": r"fixed point ($\nu_{1,2}$ of Definition 1):"},
-        reference=REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1"))
+        reference=REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1"),
+        latex_names={mustar: r"\mu_\star", Fstar: r"F_\star", lbar: r"\bar\lambda"})
 
 
 _SYSTEM = None

@@ -60,6 +60,8 @@ class SaddlePointSystem:
     constraints : :class:`Constraint` list checked on every answer
     sections : optional ``{symbol: heading}``; a heading is printed before that step
     reference : the paper, arXiv id with version and equation numbers
+    latex_names : optional ``{symbol: LaTeX}`` for symbols whose name does not print as in the
+        paper (e.g. ``kappa_star`` -> ``\\kappa_\\star``)
     """
 
     name: str
@@ -71,6 +73,7 @@ class SaddlePointSystem:
     constraints: list = field(default_factory=list)
     sections: dict = field(default_factory=dict)
     reference: str = ""
+    latex_names: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.state = tuple(self.state)
@@ -144,7 +147,7 @@ class SaddlePointSystem:
         Steps come in their order (with section headings as ``\text{}`` lines), then the
         updates, then the observables and the constraints.
         """
-        names = dict(symbol_names or {})
+        names = {**self.latex_names, **dict(symbol_names or {})}
         lx = _Latex(names)
         lines = []
         for sym, expr in self.steps:
@@ -162,7 +165,8 @@ class SaddlePointSystem:
                 label = k.replace("_", r"\_")
                 lines.append(rf"\mathrm{{{label}}} &= {lx(expr)}")
         if constraints and self.constraints:
-            cons = r",\quad ".join(c.latex() for c in self.constraints)
+            rel = {True: ">", False: r"\geq"}
+            cons = r",\quad ".join(f"{lx(c.expr)} {rel[c.strict]} 0" for c in self.constraints)
             lines.append(rf"&\text{{constraints: }} {cons}")
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
