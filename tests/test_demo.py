@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from reference import mei_montanari as mm
 from theory.cli import main
 
 
@@ -21,7 +22,15 @@ def test_demo_writes_everything(tmp_path, capsys):
     assert abs(float(rows["sign"]["mu_1"]) - math.sqrt(2 / math.pi)) < 1e-15
     leaps = json.loads((out / "leap.json").read_text())
     assert leaps["z1*z2*z3*z4"]["leap"] == 4 and leaps["z1 + z1*z2 + z1*z2*z3"]["leap"] == 1
-    assert "wrote 7 files" in capsys.readouterr().out
+    assert "wrote 10 files" in capsys.readouterr().out
+    rf = [r for r in csv.DictReader((out / "rf_curves.csv").open()) if r["model"] == "rf_ridge"]
+    assert len(rf) == 100
+    r = rf[40]  # against the independent 30-digit Mei-Montanari reference
+    ref = float(mm.test_error(float(r["value"]), 1.5, 1e-3, 0.5,
+                              math.sqrt(0.25 - 1 / (2 * math.pi)), dps=30))
+    assert abs(float(r["test_error"]) - ref) < 1e-9 * ref
+    assert (out / "rf_curves.png").read_bytes()[:4] == b"\x89PNG"
+    assert r"\begin{aligned}" in (out / "rf_systems.tex").read_text()
 
 
 def test_demo_bad_folder(tmp_path, capsys):
