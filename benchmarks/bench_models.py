@@ -89,7 +89,7 @@ def _mp_g(z, gamma):
 def _prox_scalar(y, omega, V):
     u = y * omega
     t = scipy.optimize.brentq(lambda t: t - u - V * expit(-t), u, u + V, xtol=1e-15,
-                              rtol=4e-16)
+                              rtol=1e-15)
     s = expit(t)
     return y * t, 1 / (1 + V * s * (1 - s))
 

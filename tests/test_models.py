@@ -48,10 +48,11 @@ def test_replica_square_loss_equals_mei_montanari(pt):
 def test_rf_ridge_at_50_digits():
     res = solve("rf_ridge", psi1=1.5, psi2=1.5, lam=1e-4, dps=40)
     assert res.converged and res.dps == 40
-    ref = mm.test_error(1.5, 1.5, 1e-4, mpmath.mpf(1) / 2,
-                        mpmath.sqrt(mpmath.mpf(1) / 4 - 1 / (2 * mpmath.pi)), dps=50)
-    # mu_1, mu_star enter through float64 activation constants: agreement to their precision
-    assert abs(res.observables["test_error"] - ref) < 1e-13 * ref
+    with mpmath.workdps(60):
+        ref = mm.test_error(1.5, 1.5, mpmath.mpf(1e-4), mpmath.mpf(1) / 2,
+                            mpmath.sqrt(mpmath.mpf(1) / 4 - 1 / (2 * mpmath.pi)), dps=50)
+        # mu_1, mu_star at 40+ digits too (exact relu values): 40 digits agree
+        assert abs(res.observables["test_error"] - ref) < mpmath.mpf(10) ** -38 * ref
 
 
 def test_lambda_to_infinity_predicts_zero():

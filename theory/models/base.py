@@ -353,6 +353,9 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
                       fp.iterations, fp.residual, tol, msg, fp.method, fp.history, qerr, lev,
                       alts, {}, fp.violations)
     if res.converged and dps is not None:
+        if hasattr(model, "values_mp"):  # constants (mu_1, mu_star, ...) at dps digits too
+            with mpmath.workdps(dps + 10):
+                pv = _pvals(system, model.values_mp(p, dps + 10))
         _polish_mp(cs, system, pv, res, dps, model, p)
     if hasattr(model, "closed_form"):
         cf = model.closed_form(p, dps=dps)
@@ -367,7 +370,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
 
 def _polish_mp(cs, system, pv, res, dps, model, p):
     with mpmath.workdps(dps + 10):
-        pmp = [mpmath.mpf(v) if not isinstance(v, str) else v for v in pv]
+        pmp = [v if isinstance(v, (str, mpmath.mpf)) else mpmath.mpf(v) for v in pv]
         x0 = [mpmath.mpf(res.state[n]) for n in system.state_names]
 
         def G(*x):

@@ -57,7 +57,7 @@ from ..symbolic.spectra import mp_stieltjes_negative, mp_stieltjes_negative_deri
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import Model, activation_check, choice, nonnegative, param, register, \
     validate
-from .rf_ridge import activation_constants
+from .rf_ridge import activation_constants, activation_constants_mp
 
 LOSSES = ("square", "logistic", "hinge")
 TEACHERS = ("linear", "sign", "tanh")
@@ -221,6 +221,11 @@ class RFConvex(Model):
                              "these equations degenerate (m_s = 0)")
         return {"alpha": p.alpha, "gamma": p.gamma, "lambda": p.lam, "kappa_1": m1,
                 "kappa_star": mstar, "rho": p.rho, "Delta": p.noise}
+
+    def values_mp(self, p, dps):
+        """:meth:`values` with kappa_1, kappa_star at ``dps`` digits (for the mpmath polish)."""
+        _, m1, ms = activation_constants_mp(p.activation, dps)
+        return {**self.values(p), "kappa_1": m1, "kappa_star": ms}
 
     def simulation(self, p, d: int) -> dict:
         """Arguments of :func:`theory.simulate.simulate_random_features` at input size d."""

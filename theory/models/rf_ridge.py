@@ -132,6 +132,18 @@ def activation_constants(name: str):
     return _MU[name]
 
 
+_MU_MP: dict = {}
+
+
+def activation_constants_mp(name: str, dps: int):
+    """(mu0, mu1, mu_star) as mpf at ``dps`` digits (exact values where known, else mpmath)."""
+    key = (name, dps)
+    if key not in _MU_MP:
+        h = hermite_expansion(name, 2, dps=dps)
+        _MU_MP[key] = (h.mu[0], h.mu[1], h.mu_star)
+    return _MU_MP[key]
+
+
 @register
 class RFRidge(Model):
     name = "rf_ridge"
@@ -151,6 +163,11 @@ class RFRidge(Model):
                              "rf_convex (the closed form divides by mu_star)")
         return {"psi_1": p.psi1, "psi_2": p.psi2, "lambda": p.lam, "mu_1": m1,
                 "mu_star": ms, "F_1": p.F1, "F_star": p.Fstar, "tau": p.tau}
+
+    def values_mp(self, p, dps):
+        """:meth:`values` with mu_1, mu_star at ``dps`` digits (for the mpmath polish)."""
+        _, m1, ms = activation_constants_mp(p.activation, dps)
+        return {**self.values(p), "mu_1": m1, "mu_star": ms}
 
     def starts(self, p):
         # a_k(s) ~ psi_k / s for large s, and bounded by sqrt(psi_k / lambdabar) (no
