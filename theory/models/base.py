@@ -350,7 +350,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         msg += f"; {len(distinct)} distinct fixed points from {len(inits)} starts (see " \
                "alternatives)"
     res = SolveResult(model.name, dataclasses.asdict(p), state, obs, fp.converged,
-                      fp.iterations, fp.residual, tol, msg, fp.method, fp.history, qerr, lev,
+                      its, fp.residual, tol, msg, fp.method, fp.history, qerr, lev,
                       alts, {}, fp.violations)
     if res.converged and dps is not None:
         if hasattr(model, "values_mp"):  # constants (mu_1, mu_star, ...) at dps digits too
