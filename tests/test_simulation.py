@@ -161,3 +161,21 @@ def test_real_and_gaussian_equivalent_features_agree(sims, model, grid, values, 
         ge, _ = _sim(sims, model, grid, v, ge=True, **params)
         (m1, s1), (m2, s2) = real.observables[obs], ge.observables[obs]
         assert abs(m1 - m2) < 3 * math.hypot(s1, s2), (v, m1, s1, m2, s2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("params,obs", [
+    (dict(loss="hinge", teacher="sign", lam=0.1, gamma=1.0, alpha=0.5), "classification_error"),
+    (dict(loss="hinge", teacher="sign", lam=0.1, gamma=1.0, alpha=1.5), "classification_error"),
+    (dict(loss="hinge", teacher="sign", lam=0.1, gamma=1.0, alpha=3.0), "classification_error"),
+    (dict(loss="square", teacher="tanh", lam=0.05, gamma=1.0, alpha=0.5, noise=0.1), "mse"),
+    (dict(loss="square", teacher="tanh", lam=0.05, gamma=1.0, alpha=2.0, noise=0.1), "mse"),
+])
+def test_hinge_and_tanh_teacher_theory_vs_simulation(params, obs):
+    m = get_model("rf_convex")
+    p = make_params(m, params)
+    sim = simulate_random_features(**m.simulation(p, D), seeds=SEEDS, n_test=NTEST)
+    th = solve("rf_convex", _params=p).observables
+    for s_name, t_name in ((obs, "test_error"), ("train_loss", "train_loss"), ("q_w", "q_w")):
+        mean, se = sim.observables[s_name]
+        assert abs(mean - th[t_name]) < 3 * se, (params, s_name, th[t_name], mean, se)
