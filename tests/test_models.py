@@ -165,3 +165,22 @@ def test_strict_non_convergence_raises_with_residual():
     r = solve("rf_convex", alpha=2, gamma=0.5, lam=1e-2, max_iter=1, method="damped",
               damping=0.9)
     assert not r.converged and r.observables == {}
+
+
+def test_rf_convex_mpmath_map_matches_float_map():
+    """The mpmath twin of the two-dimensional system (tensor split-Gauss in mpmath) and the
+    float64 map agree at a converged state (the float map is checked against Mei-Montanari
+    above; this checks the twin the --dps polish relies on)."""
+    from theory.models.base import _pvals
+    from theory.numeric.system import compile_system
+
+    m = get_model("rf_convex")
+    p = make_params(m, dict(alpha=2, gamma=0.5, lam=0.1, loss="square", teacher="linear"))
+    s = m.system(p)
+    cs, pv = compile_system(s), _pvals(s, m.values(p))
+    r = solve(m, _params=p)
+    x = np.array(list(r.state.values()))
+    f = cs.map(x, pv, r.level)
+    with mpmath.workdps(20):
+        g = cs.map_mp([mpmath.mpf(v) for v in x], [mpmath.mpf(v) for v in pv], 20)
+    assert max(abs(float(a) - b) / max(1, abs(b)) for a, b in zip(g, f)) < 1e-13
