@@ -57,6 +57,7 @@ class _Evaluator:
         self.F, self.admissible = F, admissible
         self.calls = 0
         self.best = (None, np.inf, None)
+        self.last_error = ""
 
     def __call__(self, x):
         """(F(x), residual) or (None, inf) if the map fails at x."""
@@ -65,7 +66,8 @@ class _Evaluator:
             with np.errstate(all="ignore"):
                 fx = np.asarray(self.F(x), dtype=float)
         except (IntegrationError, InputError, np.linalg.LinAlgError, ZeroDivisionError,
-                OverflowError, ValueError):
+                OverflowError, ValueError) as exc:
+            self.last_error = str(exc)
             return None, np.inf
         r = residual_of(x, fx)
         if r < self.best[1] and np.isfinite(r):
@@ -174,7 +176,8 @@ def solve_fixed_point(F: Callable, x0, *, tol: float = 1e-10, method: str = "aut
     fx, r = ev(x)
     if fx is None:
         return FixedPoint(x, False, np.inf, 0, ev.calls, method,
-                          "the map cannot be evaluated at the starting point", hist,
+                          "the map cannot be evaluated at the starting point: "
+                          f"{ev.last_error}", hist,
                           seconds=time.perf_counter() - t0)
     hist.append(r)
     iters = 0

@@ -166,7 +166,7 @@ class CompiledSystem:
         for c, f in self._domain:
             v = float(f(*vals))
             if not (v > 0 if c.strict else v >= 0):
-                raise InputError("state", dict(zip(map(str, self.state), state)),
+                raise InputError("state", dict(zip(map(str, self.state), map(float, state))),
                                  f"inside the domain of the map ({c.what})")
         gvals: dict = {}
         for _sym, f, refs, run in self._steps[:upto]:
