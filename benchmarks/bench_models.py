@@ -22,19 +22,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import statistics
 import time
-from datetime import date
 from pathlib import Path
 
-import mpmath
 import numpy as np
 import scipy
 import scipy.integrate
 import scipy.optimize
-import sympy as sp
 from scipy.special import expit, ndtr
 
 from theory.models import curve, get_model
@@ -44,23 +39,10 @@ from theory.numeric import prox as P
 from theory.numeric.system import compile_system
 from theory.simulate import simulate_random_features
 
+from bench_hermite import machine  # noqa: E402  (same folder: run as a script)
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "results"
-
-
-def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"date": str(date.today()), "platform": platform.platform(), "cpu": cpu,
-            "cores": os.cpu_count(), "python": platform.python_version(),
-            "numpy": np.__version__, "scipy": scipy.__version__, "mpmath": mpmath.__version__,
-            "sympy": sp.__version__}
 
 
 def timed(fn, repeat):

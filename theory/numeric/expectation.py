@@ -106,6 +106,29 @@ def _kinks(integrand: sp.Expr, variables: tuple):
     return out, unaligned
 
 
+def tensor_nodes(L, bvals, nt, nm):
+    """Nodes X (n x d) and weights W of the tensor split-Gauss rule for N(0, L L^T).
+
+    Coordinate i is integrated conditionally on the previous ones, its rule split at the kinks
+    ``bvals[i]`` (values of x_i) mapped through the Cholesky factor, so every kink that is a
+    coordinate cut lies on a panel boundary.
+    """
+    d = L.shape[0]
+    U = np.zeros((1, 0))
+    W = np.ones(1)
+    for i in range(d):
+        rows = U.shape[0]
+        if bvals[i].size and L[i, i] > 0:
+            shift = U @ L[i, :i] if i else np.zeros(rows)
+            z, w = normal_rule((bvals[i][None, :] - shift[:, None]) / L[i, i], nt, nm)
+        else:
+            z, w = normal_rule(None, nt, nm, rows=rows)
+        n_i = z.shape[1]
+        U = np.concatenate([np.repeat(U, n_i, axis=0), z.reshape(-1, 1)], axis=1)
+        W = (W[:, None] * w).reshape(-1)
+    return U @ L.T, W
+
+
 class _Plan:
     """Everything about one Expectation node that does not depend on parameter values."""
 
@@ -153,20 +176,7 @@ class _Plan:
 
     def _tensor(self, L, bvals, nt, nm, pvals):
         d = self.dim
-        U = np.zeros((1, 0))
-        W = np.ones(1)
-        for i in range(d):
-            rows = U.shape[0]
-            if bvals[i].size and L[i, i] > 0:
-                shift = U @ L[i, :i] if i else np.zeros(rows)
-                br = (bvals[i][None, :] - shift[:, None]) / L[i, i]
-                z, w = normal_rule(br, nt, nm)
-            else:
-                z, w = normal_rule(None, nt, nm, rows=rows)
-            n_i = z.shape[1]
-            U = np.concatenate([np.repeat(U, n_i, axis=0), z.reshape(-1, 1)], axis=1)
-            W = (W[:, None] * w).reshape(-1)
-        X = U @ L.T
+        X, W = tensor_nodes(L, bvals, nt, nm)
         vals = self.f_np(*[X[:, i] for i in range(d)], *pvals)
         vals = np.broadcast_to(np.asarray(vals, dtype=float), W.shape)
         if not np.all(np.isfinite(vals)):

@@ -49,6 +49,13 @@ def _var(var):
     return v
 
 
+def _spike(theta):
+    t = float(theta)
+    if not (math.isfinite(t) and t >= 0):
+        raise InputError("theta", theta, "a spike strength >= 0")
+    return t
+
+
 def mp_edges(gamma, var=1.0) -> tuple:
     """(lambda_-, lambda_+) of the Marchenko--Pastur law of ratio gamma and variance var."""
     g, v = _ratio(gamma), _var(var)
@@ -171,10 +178,7 @@ def bbp_threshold(gamma) -> float:
 
 def bbp_outlier(theta, gamma) -> float:
     """Limit of the top eigenvalue: (1+theta)(1+gamma/theta) above threshold, else the edge."""
-    g = _ratio(gamma)
-    t = float(theta)
-    if not (math.isfinite(t) and t >= 0):
-        raise InputError("theta", theta, "a spike strength >= 0")
+    g, t = _ratio(gamma), _spike(theta)
     if t <= math.sqrt(g):
         return (1 + math.sqrt(g)) ** 2
     return (1 + t) * (1 + g / t)
@@ -182,10 +186,7 @@ def bbp_outlier(theta, gamma) -> float:
 
 def bbp_overlap(theta, gamma) -> float:
     """Limit of <v_top, v>^2: (1 - gamma/theta^2)/(1 + gamma/theta) above threshold, else 0."""
-    g = _ratio(gamma)
-    t = float(theta)
-    if not (math.isfinite(t) and t >= 0):
-        raise InputError("theta", theta, "a spike strength >= 0")
+    g, t = _ratio(gamma), _spike(theta)
     if t <= math.sqrt(g):
         return 0.0
     return (1 - g / t**2) / (1 + g / t)

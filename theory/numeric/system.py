@@ -23,8 +23,7 @@ from ..errors import InputError, IntegrationError
 from ..symbolic.expectation import Expectation
 from ..symbolic.system import SaddlePointSystem
 from .bridge import mpmath_function, numpy_function
-from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky
-from .quadrature import normal_rule
+from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky, tensor_nodes
 
 __all__ = ["CompiledSystem", "compile_system", "levels_for"]
 
@@ -70,20 +69,8 @@ class _Group:
         c = np.asarray(self.cov_np(*vals), dtype=float).reshape(self.dim, self.dim)
         L = psd_cholesky(c)
         nt, nm = _LEVELS_BY_DIM[self.dim][level]
-        U = np.zeros((1, 0))
-        W = np.ones(1)
-        for i in range(self.dim):
-            rows = U.shape[0]
-            bv = np.array([float(b(*vals)) for b in self.breaks[i]])
-            if bv.size and L[i, i] > 0:
-                shift = U @ L[i, :i] if i else np.zeros(rows)
-                z, w = normal_rule((bv[None, :] - shift[:, None]) / L[i, i], nt, nm)
-            else:
-                z, w = normal_rule(None, nt, nm, rows=rows)
-            n_i = z.shape[1]
-            U = np.concatenate([np.repeat(U, n_i, axis=0), z.reshape(-1, 1)], axis=1)
-            W = (W[:, None] * w).reshape(-1)
-        X = U @ L.T
+        bvals = [np.array([float(b(*vals)) for b in br]) for br in self.breaks]
+        X, W = tensor_nodes(L, bvals, nt, nm)
         out = self.f(*[X[:, i] for i in range(self.dim)], *vals)
         res = []
         for v in out:
