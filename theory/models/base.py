@@ -436,11 +436,11 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
             if progress:
                 progress(len(values), len(values))
             return Curve(model.name, vary, values, pts, time.perf_counter() - t0)
+    all_params = [make_params(model, {**params, vary: float(v)}) for v in values]  # all valid
     points = []
     prev = None
     level = None
-    for i, v in enumerate(values):
-        p = make_params(model, {**params, vary: v})
+    for i, (v, p) in enumerate(zip(values, all_params)):
         res = None
         if prev is not None:
             res = solve(model, tol=tol, method=method, damping=damping, init=prev.state,

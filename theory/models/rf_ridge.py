@@ -201,7 +201,7 @@ class RFRidge(Model):
     # ------------------------------------------------------------------ fast curves
     def curve_fast(self, vary, values, *, tol=1e-10, **params):
         """All points of a curve at once: vectorised fixed point + Newton on (a1, a2)."""
-        ps = [make_params(self, {**params, vary: v}) for v in values]
+        ps = [make_params(self, {**params, vary: float(v)}) for v in values]
         system = _system()
         cs = compile_system(system)
         pv = np.array([[self.values(p)[n] for n in system.parameter_names] for p in ps]).T
