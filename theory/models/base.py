@@ -228,6 +228,7 @@ class Curve:
             row.update({k: float(x) for k, x in p.state.items()})
             row.update({k: float(x) for k, x in p.observables.items()})
             row.update({f"closed_form.{k}": float(x) for k, x in p.closed_form.items()})
+            row.update({f"{k}.error": float(x) for k, x in p.observable_errors.items()})
             row.update({"residual": float(p.residual), "iterations": p.iterations})
             out.append(row)
         return out

@@ -25,7 +25,22 @@ at :math:`\xi = i\sqrt{\psi_1\psi_2\bar\lambda}`, where they are purely imaginar
 
 .. math:: R = F_1^2\,\mathscr B + (\tau^2 + F_\star^2)\,\mathscr V + F_\star^2 .
 
-The constant :math:`\mu_0` of the activation does not enter (Theorem 1). The same curve from the
+The constant :math:`\mu_0` of the activation does not enter (Theorem 1).
+
+How it is solved (see the derivation above :func:`_p_of_t`): the two equations of Definition 1
+reduce exactly to ONE monotone scalar equation, :math:`(\psi_1 - t)(\psi_2 - t) = s^2 P(t)` with
+:math:`P = -\chi`, solved by a safeguarded Newton step in an unknown that keeps relative accuracy
+as :math:`\lambda \to 0` (:math:`a_{\min}`) or :math:`\lambda \to \infty` (:math:`t`);
+:math:`\mathscr E_0, \mathscr E_1, \mathscr E_2` are evaluated in forms with positive terms only
+(no cancellation at the interpolation peak :math:`\psi_1 = \psi_2`). ``lam = 0`` is the
+ridgeless limit (the min-norm interpolator), derived here from Definition 1 by
+:math:`\lambda \to 0`; at :math:`\psi_1 = \psi_2` it is :math:`+\infty` (said in the message).
+Every observable carries an error bound (``SolveResult.observable_errors``: float64 against the
+same computation in extended precision, plus the propagated error of :math:`\mu_1, \mu_\star`);
+a point whose bound exceeds ``tol`` is recomputed with mpmath at 30 digits. The SymPy system below
+(iteration of Definition 1 in :math:`a_1, a_2`) is kept for the LaTeX export and the replica twin.
+
+The same curve from the
 generic replica equations with a Marchenko--Pastur spectrum is the model ``rf_convex`` with
 ``loss=square, teacher=linear`` (see :meth:`RFRidge.replica_equivalent`); the tests check that
 the two agree to 1e-8.
@@ -427,7 +442,7 @@ def _float_errors(args, obs, dmu1, dmus):
     one (the difference, doubled: the extended value's own error is 2^-11 times smaller); the
     error of the float64 activation constants is propagated through the derivative of each
     observable in mu_1 and mu_star (finite difference in extended precision); plus 2 ulps for
-    the final rounding."""
+    the final rounding (and 2^-1074 for underflow)."""
     psi1, psi2, lam, mu1, mus, F1, Fs, tau = args
     n = obs["test_error"].shape[0]
     if _EXTENDED:
@@ -453,7 +468,8 @@ def _float_errors(args, obs, dmu1, dmus):
             r = np.asarray(ref[key], dtype=np.longdouble)
             d = (2 * np.abs(o - r) + np.abs(o1[key] - r) / (hstep * mus) * dmu1
                  + np.abs(o2[key] - r) / (hstep * mus) * dmus)
-            e = np.asarray(d, dtype=float) + 2 * _U * np.abs(o)
+            # + the rounding of the float64 result (2^-1074 covers a value that underflows)
+            e = np.asarray(d, dtype=float) + 2 * _U * np.abs(o) + 2.0**-1074
         errs[key] = np.where(np.isfinite(o), e, 0.0)
     return errs
 
