@@ -67,11 +67,28 @@ def _check(res, ref, loose=1e-8):
 @pytest.mark.parametrize("target", TARGETS)
 def test_grid_through_the_peak_against_30_digit_reference(act, target):
     F1, Fs, tau = target
-    rows = [r for r in POINTS if r["activation"] == act]
+    rows = [r for r in POINTS if r["activation"] == act and not _extreme(r)]
     assert len(rows) == 84
     for row in rows:
         res = solve("rf_ridge", psi1=row["psi1"], psi2=row["psi2"], lam=row["lam"],
                     activation=act, F1=F1, Fstar=Fs, tau=tau)
+        _check(res, _ref_obs(row, F1, Fs, tau))
+
+
+def _extreme(row):
+    return (row["psi1"], row["psi2"], row["lam"]) in mm.EXTREMES
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_extremes_against_reference(target):
+    """psi in 1e-3..1e3, lambda = 5e-324 (smallest double), 1e-300, 1e12, 1e30, and
+    |psi1 - psi2| = 2^-40 across the crossover lambda ~ (psi1 - psi2)^2 and at lambda = 0."""
+    F1, Fs, tau = target
+    rows = [r for r in POINTS if r["activation"] == "relu" and _extreme(r)]
+    assert len(rows) == len(mm.EXTREMES)
+    for row in rows:
+        res = solve("rf_ridge", psi1=row["psi1"], psi2=row["psi2"], lam=row["lam"], F1=F1,
+                    Fstar=Fs, tau=tau)
         _check(res, _ref_obs(row, F1, Fs, tau))
 
 

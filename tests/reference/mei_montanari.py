@@ -45,7 +45,7 @@ def _nu(p1, p2, z2, s):
 
     def newton(n1, n2):
         tol = mpmath.mpf(2) ** (-mpmath.mp.prec + 12)
-        for _ in range(200):
+        for _ in range(60):
             f1, f2 = F(n1, n2)
             (j11, j12), (j21, j22) = J(n1, n2)
             det = j11 * j22 - j12 * j21
@@ -53,7 +53,9 @@ def _nu(p1, p2, z2, s):
             d2 = (-j21 * f1 + j11 * f2) / det
             n1, n2 = n1 - d1, n2 - d2
             if abs(d1) <= tol * abs(n1) and abs(d2) <= tol * abs(n2):
-                return n1, n2
+                if mpmath.im(n1) > 0 and mpmath.im(n2) > 0:
+                    return n1, n2
+                break
         raise ArithmeticError(f"reference Newton did not converge at s = {s}")
 
     def iterate(sv):
@@ -74,17 +76,26 @@ def _nu(p1, p2, z2, s):
     xi = 1j * s0
     n1, n2 = newton(n1, n2)
     prev, cur = None, (s0, n1, n2)
+    ratio = mpmath.mpf(2)  # s shrinks by this factor per step; smaller steps where Newton fails
     while cur[0] > s:
-        snew = max(cur[0] / 2, s)
-        if prev is None:
-            g1, g2 = cur[1], cur[2]
-        else:  # log-linear extrapolation of |nu| in s
-            r = mpmath.log(snew / cur[0]) / mpmath.log(cur[0] / prev[0])
-            g1 = cur[1] * (cur[1] / prev[1]) ** r
-            g2 = cur[2] * (cur[2] / prev[2]) ** r
-        xi = 1j * snew
-        n1, n2 = newton(g1, g2)
+        for _ in range(60):
+            snew = max(cur[0] / ratio, s)
+            if prev is None:
+                g1, g2 = cur[1], cur[2]
+            else:  # log-linear extrapolation of |nu| in s
+                r = mpmath.log(snew / cur[0]) / mpmath.log(cur[0] / prev[0])
+                g1 = cur[1] * (cur[1] / prev[1]) ** r
+                g2 = cur[2] * (cur[2] / prev[2]) ** r
+            xi = 1j * snew
+            try:
+                n1, n2 = newton(g1, g2)
+                break
+            except (ArithmeticError, ZeroDivisionError):
+                ratio = mpmath.sqrt(ratio)
+        else:
+            raise ArithmeticError(f"reference continuation stalled at s = {cur[0]}")
         prev, cur = cur, (snew, n1, n2)
+        ratio = min(ratio**2, mpmath.mpf(2))
     n1, n2 = cur[1], cur[2]
     assert mpmath.im(n1) > 0 and mpmath.im(n2) > 0, (n1, n2)
     return n1, n2
@@ -157,6 +168,12 @@ PSI_GRID = {1.5: (0.5, 1.2, 1.45, 1.49, 1.499, 1.5, 1.501, 1.51, 1.6, 3.0),
             3.0: (1.0, 2.99, 3.0, 3.01, 10.0)}
 LAMBDAS = (1e-8, 1e-12, 1e-16, 0.0)
 EXTRA = [(1.5, 1.5, 1e-15), (1.5, 1.5, 1e-18), (1.49, 1.5, 1e-10), (1.49, 1.5, 1e-14)]
+# extremes (relu only): tiny and huge psi, lambda down to the smallest double and up to 1e30,
+# psi1 - psi2 = 2^-40 (the crossover between the s- and the |psi1 - psi2|-dominated regimes)
+EXTREMES = [(1e-3, 1e3, 1e-16), (1e3, 1e-3, 1e-16), (1e-3, 1e-3, 1e-12), (1e3, 1e3, 1e-16),
+            (1.5, 1.5, 1e-300), (1.5, 1.5, 5e-324), (1.49, 1.5, 1e-300), (1.5, 1.5, 1e12),
+            (0.3, 0.7, 1e30), (1.5, 1.5 + 2**-40, 1e-20), (1.5, 1.5 + 2**-40, 1e-26),
+            (1.5, 1.5 + 2**-40, 0.0), (1.5 + 2**-40, 1.5, 1e-24)]
 
 
 def activation_constants(name, dps=50):
@@ -183,7 +200,7 @@ def make_grid(dps=30):
     for act in ACTIVATIONS:
         m1, ms = activation_constants(act)
         pts = [(p1, p2, la) for p2, p1s in PSI_GRID.items() for p1 in p1s for la in LAMBDAS]
-        for p1, p2, la in pts + EXTRA:
+        for p1, p2, la in pts + EXTRA + (EXTREMES if act == "relu" else []):
             o = observables(p1, p2, la, m1, ms, dps=dps)
             rows.append({"activation": act, "psi1": p1, "psi2": p2, "lam": la,
                          "bias": mpmath.nstr(o["bias"], dps),
