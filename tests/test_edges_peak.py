@@ -243,3 +243,18 @@ def test_vectorised_curve_stays_fast():
         best = min(best, time.perf_counter() - t0)
     assert len(c.points) == 100 and all(p.converged for p in c.points)
     assert best < 0.1, best  # was 42 ms with the 2-D Newton; now ~20 ms with error bounds
+
+
+def test_error_bounds_without_extended_precision(monkeypatch):
+    """Where long double is plain double the bounds come from mpmath at 30 digits: same checks."""
+    import theory.models.rf_ridge as rr
+
+    monkeypatch.setattr(rr, "_EXTENDED", False)
+    grid = [1.49, 1.499, 1.5, 1.51]
+    for lam in (1e-16, 0.0):
+        c = curve("rf_ridge", "psi1", grid, psi2=1.5, lam=lam, activation="tanh", Fstar=0.5,
+                  tau=0.3)
+        for v, pt in zip(grid, c.points):
+            row = next(r for r in POINTS if r["activation"] == "tanh" and r["psi1"] == v
+                       and r["psi2"] == 1.5 and r["lam"] == lam)
+            _check(pt, _ref_obs(row, 1.0, 0.5, 0.3))

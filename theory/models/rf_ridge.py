@@ -450,16 +450,17 @@ def _float_errors(args, obs, dmu1, dmus):
         _, ref = _evaluate(*args, dtype=np.longdouble)
         _, o1 = _evaluate(psi1, psi2, lam, mu1 + hstep * mus, mus, F1, Fs, tau, np.longdouble)
         _, o2 = _evaluate(psi1, psi2, lam, mu1, mus * (1 + hstep), F1, Fs, tau, np.longdouble)
-    else:  # pragma: no cover - platforms whose long double is double
+    else:  # platforms whose long double is double (tested by monkeypatching _EXTENDED)
         hstep = 1e-12
         cols = [np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in args]
         with mpmath.workdps(30):
             def mp_eval(k, m1, ms):
                 v = [c[k] for c in cols]
                 return _evaluate_mp(*v[:3], m1, ms, *v[5:])[1]
-            rows = [(mp_eval(k, cols[3][k], cols[4][k]),
-                     mp_eval(k, cols[3][k] + hstep * cols[4][k], cols[4][k]),
-                     mp_eval(k, cols[3][k], cols[4][k] * (1 + hstep))) for k in range(n)]
+            m1s = [mpmath.mpf(cols[3][k]) for k in range(n)]
+            mss = [mpmath.mpf(cols[4][k]) for k in range(n)]
+            rows = [(mp_eval(k, m1s[k], mss[k]), mp_eval(k, m1s[k] + hstep * mss[k], mss[k]),
+                     mp_eval(k, m1s[k], mss[k] * (1 + mpmath.mpf(hstep)))) for k in range(n)]
         ref, o1, o2 = ({key: np.array([float(r[j][key]) for r in rows]) for key in obs}
                        for j in range(3))
     errs = {}
