@@ -584,7 +584,7 @@ class RFRidge(Model):
         if not ok:
             msg = (f"mpmath solve reached residual {mpmath.nstr(res, 3)} > 1e-{dps} "
                    f"(the scalar equation of Definition 1)")
-        r = SolveResult(self.name, dataclasses.asdict(p), st, obs, bool(ok), its, res, tol, msg,
+        r = SolveResult(self.name, _fields(p), st, obs, bool(ok), its, res, tol, msg,
                         "scalar-newton-mpmath", dps=dps)
         r.observable_errors = errs
         return r
@@ -635,7 +635,7 @@ class RFRidge(Model):
                        f"{tol:.1g} (only {max(digits, 0):.1f} digits survive), residual "
                        f"{res:.2g}")
             msg += _divergence_note(o, p)
-            r = SolveResult(self.name, dataclasses.asdict(p), state, o, ok, int(st["iterations"]),
+            r = SolveResult(self.name, _fields(p), state, o, ok, int(st["iterations"]),
                             res, tol, msg, method)
             r.observable_errors = e
             out.append(r)
@@ -643,9 +643,11 @@ class RFRidge(Model):
 
     def replica_equivalent(self, p) -> dict:
         """Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem."""
-        return {"alpha": p.psi2 / p.psi1, "gamma": 1.0 / p.psi1, "lam": p.psi2 * p.lam,
+        psi1, psi2, lam, F1, Fs, tau = (float(getattr(p, k)) for k in
+                                        ("psi1", "psi2", "lam", "F1", "Fstar", "tau"))
+        return {"alpha": psi2 / psi1, "gamma": 1.0 / psi1, "lam": psi2 * lam,
                 "activation": p.activation, "loss": "square", "teacher": "linear",
-                "rho": p.F1**2, "noise": p.tau**2 + p.Fstar**2, "Fstar": p.Fstar}
+                "rho": F1**2, "noise": tau**2 + Fs**2, "Fstar": Fs}
 
     def simulation(self, p, d: int) -> dict:
         """Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
@@ -677,3 +679,8 @@ def _divergence_note(obs, p) -> str:
         return ""
     return (f"; ridgeless limit (lam = 0) at psi1 = psi2 = {float(p.psi1):g}: E_0 = 0, "
             f"{', '.join(inf)} diverge (+inf, not a number)")
+
+
+def _fields(p) -> dict:
+    """The parameters as a flat dict (what ``dataclasses.asdict`` gives, without its deep copy)."""
+    return {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
