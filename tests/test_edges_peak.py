@@ -212,6 +212,14 @@ def test_mpmath_path_takes_exact_decimal_inputs():
         got = res.observables["test_error"]
         assert abs(got - dec) <= res.observable_errors["test_error"] <= 1e-38 * dec
         assert abs(got - flt) > 1e3 * res.observable_errors["test_error"]
+    # parameters held as decimal text in the dataclass itself (the --dps route) are exact too
+    q = make_params(m, {"psi1": 0.3, "psi2": 0.3, "lam": 1e-10})
+    for k, text in (("psi1", "0.3"), ("psi2", "0.3"), ("lam", "1e-10")):
+        object.__setattr__(q, k, text)
+    res1 = m.solve_direct(q, dps=40)
+    with mpmath.workdps(50):
+        assert abs(res1.observables["test_error"] - dec) <= res1.observable_errors["test_error"]
+    assert m.solve_direct(q).converged  # the float path takes them as floats
     # Fractions and mpf are exact too
     from fractions import Fraction
 

@@ -184,7 +184,11 @@ def activation_constants_mp(name: str, dps: int):
 # else w = (psi - t)/s = a_min, from w^2 + (|psi_1 - psi_2|/s) w = P(psi - s w) (the same
 # equation divided by s^2), which stays well conditioned as s -> 0.
 # Ridgeless limit lambda -> 0 (s -> 0): u_1 u_2 = s^2 P -> 0 gives t -> psi, u_min -> 0,
-# u_max -> |psi_1 - psi_2|, P -> P(psi); B and V stay finite iff psi_1 != psi_2. At
+# u_max -> |psi_1 - psi_2|, P -> P(psi), i.e. in closed form
+#     chi_0 = -P(psi) = -[(psi Z - Z - 1) + sqrt((psi Z - Z - 1)^2 + 4 Z psi)]/(2 Z),
+# and B, V are the positive forms at (P(psi), 0, |psi_1 - psi_2|) (u_1 = 0 when psi_1 < psi_2,
+# where V reduces to psi_1/(psi_2 - psi_1), the least-squares variance N/(n - N)). B and V stay
+# finite iff psi_1 != psi_2. At
 # psi_1 = psi_2, E_0 -> 0 like s while E_1, E_2 do not: B, V -> +inf (the interpolation peak of
 # the min-norm interpolator).
 
