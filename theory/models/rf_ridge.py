@@ -415,7 +415,7 @@ def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, tau):
 
 
 # ---------------------------------------------------------------- accuracy of the observables
-_U = np.finfo(float).eps / 2
+_U = float(np.finfo(float).eps) / 2
 _MU_ERR: dict = {}
 
 
@@ -425,16 +425,20 @@ def activation_constant_errors(name: str):
     From the float64 Hermite path's error estimate ``e`` of the normalised coefficients:
     |d mu_1| <= e max(1, |mu_1|), and mu_star^2 = E sigma^2 - mu_0^2 - mu_1^2 gives
     |d mu_star| <= (e (max(1, E sigma^2) + 2 |mu_0| max(1, |mu_0|) + 2 |mu_1| max(1, |mu_1|))
-    + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps.
+    + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps. An
+    infinite or NaN estimate makes every float64 bound fail ``tol``, so the point is then
+    recomputed with mpmath (constants from the Hermite mpmath path).
     """
     if name not in _MU_ERR:
         h = hermite_expansion(name, 2, exact=False)
-        e = float(h.error) if h.error is not None else _U
-        m0, m1, ms, e2 = float(h.mu[0]), float(h.mu[1]), float(h.mu_star), float(h.E_sigma2)
+        err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
+        e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
+        m0, m1, ms = float(h.mu[0]), float(h.mu[1]), float(h.mu_star)
+        e2 = float(getattr(h, "E_sigma2", ms * ms + m0 * m0 + m1 * m1))
         d1 = 2 * max(e * max(1.0, abs(m1)), 4 * _U * abs(m1))
         d2 = (e * (max(1.0, e2) + 2 * abs(m0) * max(1.0, abs(m0)) + 2 * abs(m1) * max(1.0, abs(m1)))
               + 4 * _U * e2) / max(2 * ms, 1e-300)
-        _MU_ERR[name] = (d1, 2 * max(d2, 4 * _U * ms))
+        _MU_ERR[name] = (float(d1), float(2 * max(d2, 4 * _U * ms)))
     return _MU_ERR[name]
 
 
