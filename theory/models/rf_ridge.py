@@ -429,7 +429,9 @@ def activation_constant_errors(name: str):
     infinite or NaN estimate makes every float64 bound fail ``tol``, so the point is then
     recomputed with mpmath (constants from the Hermite mpmath path).
     """
-    if name not in _MU_ERR:
+    consts = activation_constants(name)
+    hit = _MU_ERR.get(name)
+    if hit is None or hit[0] != consts:  # follows activation_constants (re-registered names)
         h = hermite_expansion(name, 2, exact=False)
         err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
         e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
@@ -438,8 +440,8 @@ def activation_constant_errors(name: str):
         d1 = 2 * max(e * max(1.0, abs(m1)), 4 * _U * abs(m1))
         d2 = (e * (max(1.0, e2) + 2 * abs(m0) * max(1.0, abs(m0)) + 2 * abs(m1) * max(1.0, abs(m1)))
               + 4 * _U * e2) / max(2 * ms, 1e-300)
-        _MU_ERR[name] = (float(d1), float(2 * max(d2, 4 * _U * ms)))
-    return _MU_ERR[name]
+        _MU_ERR[name] = (consts, (float(d1), float(2 * max(d2, 4 * _U * ms))))
+    return _MU_ERR[name][1]
 
 
 def _float_errors(args, obs, dmu1, dmus):
