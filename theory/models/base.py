@@ -124,7 +124,9 @@ class SolveResult:
     ``iterations``, ``residual`` (undamped, relative), ``tol``, ``history`` (residual per
     iteration), ``message``, ``method``, ``quadrature_error`` (map at the node level used vs the
     next level, at the answer), ``alternatives`` (other fixed points reached from other starts),
-    ``closed_form`` (observables from the model's closed form, when it has one).
+    ``closed_form`` (observables from the model's closed form, when it has one),
+    ``observable_errors`` (absolute error bound of each observable, when the model reports
+    them).
     """
 
     model: str
@@ -145,6 +147,7 @@ class SolveResult:
     violations: list = field(default_factory=list)
     seconds: float = 0.0
     dps: int | None = None
+    observable_errors: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         def num(v):
@@ -162,6 +165,7 @@ class SolveResult:
         d["state"] = {k: num(v) for k, v in self.state.items()}
         d["observables"] = {k: num(v) for k, v in self.observables.items()}
         d["closed_form"] = {k: num(v) for k, v in self.closed_form.items()}
+        d["observable_errors"] = {k: float(v) for k, v in self.observable_errors.items()}
         d["alternatives"] = self.alternatives
         d["violations"] = [[w, num(v) if not isinstance(v, str) else v]
                            for w, v in self.violations]
@@ -174,7 +178,9 @@ class SolveResult:
             if dct:
                 lines.append(f"  {title}:")
                 for k, v in dct.items():
-                    lines.append(f"    {k:<22} {_fmt(v, self.dps)}")
+                    err = self.observable_errors.get(k) if dct is self.observables else None
+                    pm = f"  +- {err:.2g}" if err is not None else ""
+                    lines.append(f"    {k:<22} {_fmt(v, self.dps)}{pm}")
         for alt in self.alternatives:
             lines.append(f"  other fixed point: {alt}")
         return "\n".join(lines)
@@ -222,6 +228,7 @@ class Curve:
             row.update({k: float(x) for k, x in p.state.items()})
             row.update({k: float(x) for k, x in p.observables.items()})
             row.update({f"closed_form.{k}": float(x) for k, x in p.closed_form.items()})
+            row.update({f"{k}.error": float(x) for k, x in p.observable_errors.items()})
             row.update({"residual": float(p.residual), "iterations": p.iterations})
             out.append(row)
         return out
@@ -308,6 +315,14 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     if not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise InputError("tol", tol, "a number in (0, 1)")
     p = params.pop("_params", None) or make_params(model, params)
+    direct = getattr(model, "solve_direct", None)
+    if direct is not None:  # a model with its own well-conditioned solve (rf_ridge)
+        res = direct(p, tol=tol, dps=dps)
+        res.seconds = time.perf_counter() - t0
+        if strict and not res.converged:
+            raise ConvergenceError(f"{model.name} did not converge ({res.message})",
+                                   float(res.residual), tol, hint=model.hint, result=res)
+        return res
     system = model.system(p)
     cs = compile_system(system)
     values = model.values(p)

@@ -25,7 +25,22 @@ at :math:`\xi = i\sqrt{\psi_1\psi_2\bar\lambda}`, where they are purely imaginar
 
 .. math:: R = F_1^2\,\mathscr B + (\tau^2 + F_\star^2)\,\mathscr V + F_\star^2 .
 
-The constant :math:`\mu_0` of the activation does not enter (Theorem 1). The same curve from the
+The constant :math:`\mu_0` of the activation does not enter (Theorem 1).
+
+How it is solved (see the derivation above :func:`_p_of_t`): the two equations of Definition 1
+reduce exactly to ONE monotone scalar equation, :math:`(\psi_1 - t)(\psi_2 - t) = s^2 P(t)` with
+:math:`P = -\chi`, solved by a safeguarded Newton step in an unknown that keeps relative accuracy
+as :math:`\lambda \to 0` (:math:`a_{\min}`) or :math:`\lambda \to \infty` (:math:`t`);
+:math:`\mathscr E_0, \mathscr E_1, \mathscr E_2` are evaluated in forms with positive terms only
+(no cancellation at the interpolation peak :math:`\psi_1 = \psi_2`). ``lam = 0`` is the
+ridgeless limit (the min-norm interpolator), derived here from Definition 1 by
+:math:`\lambda \to 0`; at :math:`\psi_1 = \psi_2` it is :math:`+\infty` (said in the message).
+Every observable carries an error bound (``SolveResult.observable_errors``: float64 against the
+same computation in extended precision, plus the propagated error of :math:`\mu_1, \mu_\star`);
+a point whose bound exceeds ``tol`` is recomputed with mpmath at 30 digits. The SymPy system below
+(iteration of Definition 1 in :math:`a_1, a_2`) is kept for the LaTeX export and the replica twin.
+
+The same curve from the
 generic replica equations with a Marchenko--Pastur spectrum is the model ``rf_convex`` with
 ``loss=square, teacher=linear`` (see :meth:`RFRidge.replica_equivalent`); the tests check that
 the two agree to 1e-8.
@@ -34,15 +49,16 @@ the two agree to 1e-8.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
+import mpmath
 import numpy as np
 import sympy as sp
 
 from ..errors import InputError
 from ..numeric.hermite import hermite_expansion
-from ..numeric.solvers import residual_of
-from ..numeric.system import compile_system
 from ..references import REFERENCES
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import (Model, SolveResult, activation_check, make_params, nonnegative, param,
@@ -110,7 +126,8 @@ def _system():
 class RFRidgeParams:
     psi1: float = param(2.0, "p/d: features per input dimension (N/d in the paper)")
     psi2: float = param(1.5, "n/d: samples per input dimension")
-    lam: float = param(1e-3, "ridge lambda, normalised as in the paper: N lambda/d ||a||^2")
+    lam: float = param(1e-3, "ridge lambda, normalised as in the paper: N lambda/d ||a||^2; 0 is "
+                       "the ridgeless limit (min-norm interpolator)", nonnegative)
     activation: str = param("relu", "activation (registry name or expression in x)",
                             activation_check)
     F1: float = param(1.0, "norm of the linear part of the target", nonnegative)
@@ -144,25 +161,385 @@ def activation_constants_mp(name: str, dps: int):
     return _MU_MP[key]
 
 
+# ---------------------------------------------------------------- the scalar reduction
+# Derivation (followed in the code below; the tests check each identity against Definition 1
+# solved directly at 30+ digits). With xi = i s, nu_k = i a_k, Definition 1 reads
+#     a_1 (s + a_2 + Z a_2/(1 + Z a_1 a_2)) = psi_1,   a_2 (s + a_1 + Z a_1/(1 + Z a_1 a_2)) = psi_2,
+# Z = zeta^2. With P = a_1 a_2 = -chi and t(P) = P + Z P/(1 + Z P) both equations say
+#     u_k := s a_k = psi_k - t(P)    (k = 1, 2),
+# and P = a_1 a_2 closes them into ONE scalar equation for t (or P):
+#     (psi_1 - t)(psi_2 - t) = s^2 P(t),
+# P(t) the positive root of Z P^2 + (1 + Z - Z t) P - t = 0 (t(P) is increasing). On
+# 0 < t < psi = min(psi_1, psi_2) (u_k > 0 is the branch Im nu_k > 0 of Definition 1) the left
+# side decreases from psi_1 psi_2 to 0 and the right side increases from 0: one root, no
+# spurious branch. Substituting chi = -P, psi_k = t + u_k in the polynomials of Definition 1
+# (SymPy, checked in the tests) gives forms with positive terms only (q = 1 + Z P):
+#     -E_0 = q [P (q^2 + Z)(u_1 + u_2) + q^2 u_1 u_2],
+#     -E_1 = psi_2 q (psi_1 + Z P^2),
+#     -E_2 = P^2 [q^3 + Z q^2 + Z^2 u_1 q + Z (1 + Z + Z P)],
+# so B = E_1/E_0 and V = E_2/E_0 are evaluated without cancellation: their relative rounding
+# error is a few ulps once P, u_1, u_2 are (E_0 in the monomial form of Definition 1 is a sum of
+# O(1) terms cancelling down to O(s) at psi_1 = psi_2: 1e-4 lost at lambda = 1e-15).
+# The unknown is chosen so that it carries relative accuracy: t when t <= psi/2 (large lambda),
+# else w = (psi - t)/s = a_min, from w^2 + (|psi_1 - psi_2|/s) w = P(psi - s w) (the same
+# equation divided by s^2), which stays well conditioned as s -> 0.
+# Ridgeless limit lambda -> 0 (s -> 0): u_1 u_2 = s^2 P -> 0 gives t -> psi, u_min -> 0,
+# u_max -> |psi_1 - psi_2|, P -> P(psi), i.e. in closed form
+#     chi_0 = -P(psi) = -[(psi Z - Z - 1) + sqrt((psi Z - Z - 1)^2 + 4 Z psi)]/(2 Z),
+# and B, V are the positive forms at (P(psi), 0, |psi_1 - psi_2|) (u_1 = 0 when psi_1 < psi_2,
+# where V reduces to psi_1/(psi_2 - psi_1), the least-squares variance N/(n - N)). B and V stay
+# finite iff psi_1 != psi_2. At
+# psi_1 = psi_2, E_0 -> 0 like s while E_1, E_2 do not: B, V -> +inf (the interpolation peak of
+# the min-norm interpolator).
+
+_EXTENDED = np.finfo(np.longdouble).eps < 1e-18  # x87 80-bit or IEEE quad long double
+
+
+def _p_of_t(t, Z):
+    """(P(t), dP/dt) for arrays: the positive root of Z P^2 + (1 + Z - Z t) P - t = 0."""
+    b = 1 + Z * (1 - t)
+    disc = np.sqrt(b * b + 4 * Z * t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        P = np.where(b >= 0, 2 * t / (b + disc), (disc - b) / (2 * Z))
+    return P, (1 + Z * P) / disc
+
+
+def _bias_variance(P, u1, u2, psi1, psi2, Z):
+    """B = E_1/E_0, V = E_2/E_0 of Definition 1 in the positive forms above (arrays or mpf)."""
+    q = 1 + Z * P
+    e0 = q * (P * (q * q + Z) * (u1 + u2) + q * q * (u1 * u2))
+    e1 = psi2 * q * (psi1 + Z * P * P)
+    e2 = P * P * (q * q * q + Z * q * q + Z * Z * u1 * q + Z * (1 + Z + Z * P))
+    return e1, e2, e0
+
+
+def _risk(B, V, F1, Fs, tau):
+    """R = F_1^2 B + (tau^2 + F_star^2) V + F_star^2 (a zero weight times an infinite B or V
+    is 0: with a zero target part the estimator's response to it is zero)."""
+    wB, wV = F1 * F1, tau * tau + Fs * Fs
+    with np.errstate(invalid="ignore"):
+        return np.where(wB == 0, 0, wB * B) + np.where(wV == 0, 0, wV * V) + Fs * Fs
+
+
+def _newton(fun, lo, hi, x, eps, max_iter=200):
+    """Vectorised safeguarded Newton for increasing ``fun`` with fun(lo) <= 0 <= fun(hi).
+
+    Returns (x, iterations). A Newton step leaving the bracket is replaced by bisection (in the
+    geometric mean when lo > 0, so tiny roots are reached in few steps)."""
+    active = np.ones(x.shape, dtype=bool)
+    it = 0
+    while it < max_iter and np.any(active):
+        it += 1
+        g, dg = fun(x)
+        lo = np.where(g <= 0, np.maximum(lo, x), lo)
+        hi = np.where(g >= 0, np.minimum(hi, x), hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xn = x - g / dg
+        bad = ~((xn >= lo) & (xn <= hi) & np.isfinite(xn))
+        mid = np.where(lo > 0, np.sqrt(lo * hi), (lo + hi) / 2)
+        xn = np.where(bad, mid, xn)
+        done = (g == 0) | (np.abs(xn - x) <= 4 * eps * np.abs(x)) | (hi - lo <= 4 * eps * hi)
+        x = np.where(active, xn, x)
+        active &= ~done
+    return x, it
+
+
+def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
+    """Definition 1 at arrays of parameters, by the scalar reduction above.
+
+    Returns a dict of arrays: ``P`` (= -chi), ``u1``, ``u2`` (= s a_k), ``a1``, ``a2`` (= Im nu_k,
+    +inf for the larger one at lambda = 0), ``s``, ``Z``, ``residual`` (relative residual of the
+    scalar equation) and ``iterations``."""
+    p1, p2, la, m1, ms = (np.atleast_1d(np.asarray(v, dtype=dtype)) for v in
+                          np.broadcast_arrays(psi1, psi2, lam, mu1, mustar))
+    eps = np.finfo(dtype).eps
+    Z = (m1 / ms) ** 2
+    s = np.sqrt(p1 * p2) * np.sqrt(la) / ms
+    psi, delta = np.minimum(p1, p2), np.abs(p1 - p2)
+    with np.errstate(over="ignore"):
+        s2 = s * s
+    T = psi / 2
+    tb = (p1 - T) * (p2 - T) <= s2 * _p_of_t(T, Z)[0]  # the root t lies in (0, psi/2]
+    wb = ~tb & (s > 0)
+    t = psi.copy()  # s = 0: t = psi exactly (the ridgeless limit)
+    w = np.where(delta > 0, 0, np.sqrt(_p_of_t(psi, Z)[0]))
+    res = np.zeros_like(p1)
+    iters = 0
+    if np.any(tb):  # g(t) = s^2 P(t) - (psi_1 - t)(psi_2 - t), increasing on (0, psi/2]
+        q1, q2, z, ss, hi = p1[tb], p2[tb], Z[tb], s2[tb], T[tb]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            Pg = q1 * q2 / ss
+            t0 = np.minimum(Pg * (1 + z + z * Pg) / (1 + z * Pg), hi)
+        t0 = np.where(np.isfinite(t0) & (t0 > 0), t0, hi)
+
+        def g(x):
+            P, dP = _p_of_t(x, z)
+            return ss * P - (q1 - x) * (q2 - x), ss * dP + (q1 - x) + (q2 - x)
+
+        tt, iters = _newton(g, np.zeros_like(q1), hi, t0, eps)
+        t[tb] = tt
+        P = _p_of_t(tt, z)[0]
+        lhs, rhs = (q1 - tt) * (q2 - tt), ss * P
+        res[tb] = np.abs(lhs - rhs) / (lhs + rhs)
+    if np.any(wb):  # h(w) = w^2 + D w - P(psi - s w), increasing; w = a_min = (psi - t)/s
+        y, z, sw, D = psi[wb], Z[wb], s[wb], delta[wb] / s[wb]
+        Py = _p_of_t(y, z)[0]
+        w0 = 2 * Py / (D + np.hypot(D, 2 * np.sqrt(Py)))  # root with P(psi): an upper bound
+        P1 = _p_of_t(np.maximum(y - sw * w0, y / 2), z)[0]
+        w1 = np.minimum(2 * P1 / (D + np.hypot(D, 2 * np.sqrt(P1))), w0)  # a lower bound
+
+        def h(x):
+            P, dP = _p_of_t(y - sw * x, z)
+            return x * x + D * x - P, 2 * x + D + sw * dP
+
+        ww, it = _newton(h, w1, w0, w0, eps)
+        iters = max(iters, it)
+        w[wb] = ww
+        t[wb] = y - sw * ww
+        hv = h(ww)[0]
+        res[wb] = np.abs(hv) / (ww * ww + D * ww + _p_of_t(t[wb], z)[0])
+    P = _p_of_t(t, Z)[0]
+    v = np.where(tb, psi - t, np.where(s > 0, s * w, 0))
+    umax = np.where(tb, np.maximum(p1, p2) - t, v + delta)
+    low = p1 <= p2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        amin = np.where(tb, v / s, w)
+        amax = np.where(s > 0, umax / s, np.where(delta > 0, np.inf, w))
+    return {"P": P, "u1": np.where(low, v, umax), "u2": np.where(low, umax, v), "s": s, "Z": Z,
+            "a1": np.where(low, amin, amax), "a2": np.where(low, amax, amin),
+            "residual": res, "iterations": iters}
+
+
+def _evaluate(psi1, psi2, lam, mu1, mustar, F1, Fs, tau, dtype=np.float64):
+    """State and observables (bias, variance, test_error) at arrays of parameters."""
+    st = _solve_state(psi1, psi2, lam, mu1, mustar, dtype)
+    p1, p2, f1, fs, ta = (np.asarray(v, dtype=dtype) for v in
+                          np.broadcast_arrays(psi1, psi2, F1, Fs, tau))
+    e1, e2, e0 = _bias_variance(st["P"], st["u1"], st["u2"], p1, p2, st["Z"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        B, V = e1 / e0, e2 / e0
+    obs = {"test_error": _risk(B, V, f1, fs, ta), "bias": B, "variance": V}
+    return st, obs
+
+
+# ---------------------------------------------------------------- the same at mpmath precision
+def _to_mpf(v):
+    """An exact input (str decimal, Fraction, int, mpf, float) as an mpf at the working
+    precision: ``"0.3"`` is the decimal 0.3, not the float 0.2999..."""
+    if isinstance(v, mpmath.mpf):
+        return +v
+    if isinstance(v, Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    if isinstance(v, str):
+        return mpmath.mpf(v.strip())
+    return mpmath.mpf(v)
+
+
+def _p_of_t_mp(t, Z):
+    b = 1 + Z * (1 - t)
+    disc = mpmath.sqrt(b * b + 4 * Z * t)
+    P = 2 * t / (b + disc) if b >= 0 else (disc - b) / (2 * Z)
+    return P, (1 + Z * P) / disc
+
+
+def _newton_mp(fun, lo, hi, x, eps, max_iter=400):
+    for it in range(1, max_iter + 1):
+        g, dg = fun(x)
+        if g <= 0:
+            lo = max(lo, x)
+        if g >= 0:
+            hi = min(hi, x)
+        xn = x - g / dg if dg else hi
+        if not (lo <= xn <= hi):
+            xn = mpmath.sqrt(lo * hi) if lo > 0 else (lo + hi) / 2
+        if g == 0 or abs(xn - x) <= 4 * eps * abs(x) or hi - lo <= 4 * eps * hi:
+            return xn, it
+        x = xn
+    return x, max_iter
+
+
+def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, tau):
+    """:func:`_evaluate` for one point at the current mpmath precision (inputs made exact by
+    :func:`_to_mpf`). Returns (state, observables, residual, iterations)."""
+    p1, p2, la, m1, ms, f1, fs, ta = (_to_mpf(v) for v in
+                                      (psi1, psi2, lam, mu1, mustar, F1, Fs, tau))
+    eps = mpmath.eps
+    Z = (m1 / ms) ** 2
+    s = mpmath.sqrt(p1 * p2 * la) / ms
+    psi, delta = min(p1, p2), abs(p1 - p2)
+    T = psi / 2
+    res, its = mpmath.mpf(0), 0
+    if s > 0 and (p1 - T) * (p2 - T) <= s * s * _p_of_t_mp(T, Z)[0]:
+        def g(x):
+            P, dP = _p_of_t_mp(x, Z)
+            return s * s * P - (p1 - x) * (p2 - x), s * s * dP + (p1 - x) + (p2 - x)
+
+        Pg = p1 * p2 / (s * s)
+        t, its = _newton_mp(g, mpmath.mpf(0), T, min(Pg * (1 + Z + Z * Pg) / (1 + Z * Pg), T),
+                            eps)
+        P = _p_of_t_mp(t, Z)[0]
+        lhs, rhs = (p1 - t) * (p2 - t), s * s * P
+        res = abs(lhs - rhs) / (lhs + rhs)
+        v, umax = psi - t, max(p1, p2) - t
+        amin, amax = v / s, umax / s
+    elif s > 0:
+        D = delta / s
+        Py = _p_of_t_mp(psi, Z)[0]
+        w0 = 2 * Py / (D + mpmath.sqrt(D * D + 4 * Py))
+        P1 = _p_of_t_mp(max(psi - s * w0, T), Z)[0]
+        w1 = min(2 * P1 / (D + mpmath.sqrt(D * D + 4 * P1)), w0)
+
+        def h(x):
+            P, dP = _p_of_t_mp(psi - s * x, Z)
+            return x * x + D * x - P, 2 * x + D + s * dP
+
+        w, its = _newton_mp(h, w1, w0, w0, eps)
+        t = psi - s * w
+        P = _p_of_t_mp(t, Z)[0]
+        res = abs(h(w)[0]) / (w * w + D * w + P)
+        v = s * w
+        umax = v + delta
+        amin, amax = w, umax / s
+    else:  # lambda = 0: the ridgeless limit
+        P = _p_of_t_mp(psi, Z)[0]
+        v, umax = mpmath.mpf(0), delta
+        amin = mpmath.mpf(0) if delta > 0 else mpmath.sqrt(P)
+        amax = mpmath.inf if delta > 0 else amin
+    u1, u2, a1, a2 = (v, umax, amin, amax) if p1 <= p2 else (umax, v, amax, amin)
+    e1, e2, e0 = _bias_variance(P, u1, u2, p1, p2, Z)
+    B, V = (e1 / e0, e2 / e0) if e0 != 0 else (mpmath.inf, mpmath.inf)
+    wB, wV = f1 * f1, ta * ta + fs * fs
+    R = (wB * B if wB else 0) + (wV * V if wV else 0) + fs * fs
+    return ({"a_1": a1, "a_2": a2, "chi": -P}, {"test_error": R, "bias": B, "variance": V},
+            res, its)
+
+
+# ---------------------------------------------------------------- accuracy of the observables
+_U = float(np.finfo(float).eps) / 2
+_MU_ERR: dict = {}
+
+
+def activation_constant_errors(name: str):
+    """Absolute error bounds (for mu_1, mu_star) of :func:`activation_constants`.
+
+    From the float64 Hermite path's error estimate ``e`` of the normalised coefficients:
+    |d mu_1| <= e max(1, |mu_1|), and mu_star^2 = E sigma^2 - mu_0^2 - mu_1^2 gives
+    |d mu_star| <= (e (max(1, E sigma^2) + 2 |mu_0| max(1, |mu_0|) + 2 |mu_1| max(1, |mu_1|))
+    + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps. An
+    infinite or NaN estimate makes every float64 bound fail ``tol``, so the point is then
+    recomputed with mpmath (constants from the Hermite mpmath path).
+    """
+    consts = activation_constants(name)
+    hit = _MU_ERR.get(name)
+    if hit is None or hit[0] != consts:  # follows activation_constants (re-registered names)
+        h = hermite_expansion(name, 2, exact=False)
+        err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
+        e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
+        m0, m1, ms = float(h.mu[0]), float(h.mu[1]), float(h.mu_star)
+        e2 = float(getattr(h, "E_sigma2", ms * ms + m0 * m0 + m1 * m1))
+        d1 = 2 * max(e * max(1.0, abs(m1)), 4 * _U * abs(m1))
+        d2 = (e * (max(1.0, e2) + 2 * abs(m0) * max(1.0, abs(m0)) + 2 * abs(m1) * max(1.0, abs(m1)))
+              + 4 * _U * e2) / max(2 * ms, 1e-300)
+        _MU_ERR[name] = (consts, (float(d1), float(2 * max(d2, 4 * _U * ms))))
+    return _MU_ERR[name][1]
+
+
+def _float_errors(args, obs, dmu1, dmus):
+    """Absolute error bounds of the float64 observables ``obs`` at ``args``.
+
+    The same computation in extended precision (long double, 64-bit significand; mpmath at
+    30 digits where long double is plain double) measures the rounding error of the float64
+    one (the difference, doubled: the extended value's own error is 2^-11 times smaller); the
+    error of the float64 activation constants is propagated through the derivative of each
+    observable in mu_1 and mu_star (finite difference in extended precision); plus 2 ulps for
+    the final rounding (and 2^-1074 for underflow)."""
+    psi1, psi2, lam, mu1, mus, F1, Fs, tau = args
+    n = obs["test_error"].shape[0]
+    if _EXTENDED:
+        hstep = 2.0**-20
+        _, ref = _evaluate(*args, dtype=np.longdouble)
+        _, o1 = _evaluate(psi1, psi2, lam, mu1 + hstep * mus, mus, F1, Fs, tau, np.longdouble)
+        _, o2 = _evaluate(psi1, psi2, lam, mu1, mus * (1 + hstep), F1, Fs, tau, np.longdouble)
+    else:  # platforms whose long double is double (tested by monkeypatching _EXTENDED)
+        hstep = 1e-12
+        cols = [np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in args]
+        with mpmath.workdps(30):
+            def mp_eval(k, m1, ms):
+                v = [c[k] for c in cols]
+                return _evaluate_mp(*v[:3], m1, ms, *v[5:])[1]
+            m1s = [mpmath.mpf(cols[3][k]) for k in range(n)]
+            mss = [mpmath.mpf(cols[4][k]) for k in range(n)]
+            rows = [(mp_eval(k, m1s[k], mss[k]), mp_eval(k, m1s[k] + hstep * mss[k], mss[k]),
+                     mp_eval(k, m1s[k], mss[k] * (1 + mpmath.mpf(hstep)))) for k in range(n)]
+        ref, o1, o2 = ({key: np.array([float(r[j][key]) for r in rows]) for key in obs}
+                       for j in range(3))
+    errs = {}
+    for key, o in obs.items():
+        with np.errstate(invalid="ignore"):
+            r = np.asarray(ref[key], dtype=np.longdouble)
+            d = (2 * np.abs(o - r) + np.abs(o1[key] - r) / (hstep * mus) * dmu1
+                 + np.abs(o2[key] - r) / (hstep * mus) * dmus)
+            # + the rounding of the float64 result (2^-1074 covers a value that underflows)
+            e = np.asarray(d, dtype=float) + 2 * _U * np.abs(o) + 2.0**-1074
+        errs[key] = np.where(np.isfinite(o), e, 0.0)
+    return errs
+
+
+def _mp_point(vals: dict, activation: str, dps: int):
+    """One point at ``dps`` digits: solved at dps + 10 and dps + 20 digits (mu_1, mu_star at
+    dps + 25 from the Hermite mpmath path); the difference, doubled, plus the rounding of the
+    returned dps-digit numbers, is the error bound. Returns (state, obs, errors, residual,
+    iterations) with mpf values at dps digits and float errors."""
+    with mpmath.workdps(dps + 25):
+        _, m1, ms = activation_constants_mp(activation, dps + 25)
+        m1, ms = +m1, +ms
+    out = []
+    for extra in (10, 20):
+        with mpmath.workdps(dps + extra):
+            out.append(_evaluate_mp(vals["psi1"], vals["psi2"], vals["lam"], m1, ms,
+                                    vals["F1"], vals["Fstar"], vals["tau"]))
+    (_, coarse, _, _), (st, fine, res, its) = out
+    errs = {}
+    with mpmath.workdps(dps + 20):
+        for k, v in fine.items():
+            if mpmath.isinf(v):
+                errs[k] = 0.0
+                continue
+            # doubled difference of the two precisions + mu_1, mu_star (dps + 25 digits,
+            # propagated with a generous factor) + the rounding to dps digits
+            errs[k] = float(2 * abs(coarse[k] - v) + abs(v) * mpmath.mpf(10) ** (-dps - 18)
+                            + abs(v) * mpmath.mpf(2) ** (1 - mpmath.libmp.dps_to_prec(dps)))
+    with mpmath.workdps(dps):
+        st = {k: +v for k, v in st.items()}
+        obs = {k: +v for k, v in fine.items()}
+    return st, obs, errs, res, its
+
+
 @register
 class RFRidge(Model):
     name = "rf_ridge"
     title = "random-features ridge regression (Mei-Montanari closed form)"
     reference = REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1")
     Params = RFRidgeParams
-    hint = "the fixed point of Definition 1 is unique for lam > 0; check mu_star > 0"
+    hint = ("the scalar equation of Definition 1 has one root for lam >= 0; check mu_star > 0 "
+            "and the parameters")
 
     def system(self, p):
         return _system()
 
-    def values(self, p):
+    def _constants(self, p):
         _, m1, ms = activation_constants(p.activation)
         if ms <= 0:
             raise InputError("activation", p.activation, "an activation with mu_star > 0 "
                              "(a nonlinear part)", hint="for a linear activation use "
                              "rf_convex (the closed form divides by mu_star)")
-        return {"psi_1": p.psi1, "psi_2": p.psi2, "lambda": p.lam, "mu_1": m1,
-                "mu_star": ms, "F_1": p.F1, "F_star": p.Fstar, "tau": p.tau}
+        return m1, ms
+
+    def values(self, p):
+        m1, ms = self._constants(p)
+        return {"psi_1": float(p.psi1), "psi_2": float(p.psi2), "lambda": float(p.lam),
+                "mu_1": m1, "mu_star": ms, "F_1": float(p.F1), "F_star": float(p.Fstar),
+                "tau": float(p.tau)}
 
     def values_mp(self, p, dps):
         """:meth:`values` with mu_1, mu_star at ``dps`` digits (for the mpmath polish)."""
@@ -172,16 +549,115 @@ class RFRidge(Model):
     def starts(self, p):
         # a_k(s) ~ psi_k / s for large s, and bounded by sqrt(psi_k / lambdabar) (no
         # interaction): a positive start below both
-        _, _, ms = activation_constants(p.activation)
-        lb = p.lam / ms**2
-        sc = np.sqrt(p.psi1 * p.psi2 * lb)
-        return [{"a_1": p.psi1 / (sc + 1.0), "a_2": p.psi2 / (sc + 1.0)}]
+        _, ms = self._constants(p)
+        lb = float(p.lam) / ms**2
+        sc = np.sqrt(float(p.psi1) * float(p.psi2) * lb)
+        return [{"a_1": float(p.psi1) / (sc + 1.0), "a_2": float(p.psi2) / (sc + 1.0)}]
+
+    # ------------------------------------------------------------------ direct solve
+    def solve_direct(self, p, *, tol: float = 1e-10, dps: int | None = None,
+                     exact: dict | None = None) -> SolveResult:
+        """Solve Definition 1 through its scalar reduction and report every observable with an
+        error bound (``observable_errors``).
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+        tol : residual tolerance; an observable whose float64 error bound exceeds ``tol``
+            (relative) is recomputed with mpmath at 30 digits ("polished") automatically
+        dps : None for float64, else the mpmath digits of every returned number
+        exact : optional exact values of the parameters (decimal strings, Fractions, mpf) used
+            on the mpmath path instead of the float fields of ``p`` (``psi1 = "0.3"`` is 0.3)
+
+        Notes
+        -----
+        lam = 0 is the ridgeless limit (the min-norm interpolator); at psi1 = psi2 with lam = 0
+        the bias, variance and test error are +inf (said in the message), not a number.
+        """
+        self._constants(p)
+        if dps is not None:
+            return self._solve_mp(p, tol, dps, exact or {})
+        return self._solve_points([p], tol)[0]
+
+    def _solve_mp(self, p, tol, dps, exact):
+        vals = {f.name: exact.get(f.name, getattr(p, f.name)) for f in dataclasses.fields(p)
+                if f.name != "activation"}
+        st, obs, errs, res, its = _mp_point(vals, p.activation, dps)
+        need = mpmath.mpf(10) ** (-dps)
+        ok = res <= need
+        with mpmath.workdps(dps):
+            rel = max((e / abs(obs[k]) for k, e in errs.items()
+                       if obs[k] != 0 and not mpmath.isinf(obs[k])), default=0.0)
+        msg = (f"converged at {dps} digits: scalar equation of Definition 1, residual "
+               f"{mpmath.nstr(res, 3)}; observables to relative {float(rel):.1g}")
+        msg += _divergence_note(obs, p)
+        if not ok:
+            msg = (f"mpmath solve reached residual {mpmath.nstr(res, 3)} > 1e-{dps} "
+                   f"(the scalar equation of Definition 1)")
+        r = SolveResult(self.name, _fields(p), st, obs, bool(ok), its, res, tol, msg,
+                        "scalar-newton-mpmath", dps=dps)
+        r.observable_errors = errs
+        return r
+
+    def _solve_points(self, ps, tol):
+        """Float64 solve of a list of parameter points (one activation), vectorised."""
+        acts = {p.activation for p in ps}
+        if len(acts) > 1:
+            return [pt for p in ps for pt in self._solve_points([p], tol)]
+        act = ps[0].activation
+        m1, ms = self._constants(ps[0])
+        dmu1, dmus = activation_constant_errors(act)
+        cols = [np.array([float(getattr(p, k)) for p in ps])
+                for k in ("psi1", "psi2", "lam")]
+        cols += [np.full(len(ps), m1), np.full(len(ps), ms)]
+        cols += [np.array([float(getattr(p, k)) for p in ps]) for k in ("F1", "Fstar", "tau")]
+        st, obs = _evaluate(*cols)
+        errs = _float_errors(cols, obs, dmu1, dmus)
+        out = []
+        for i, p in enumerate(ps):
+            o = {k: float(v[i]) for k, v in obs.items()}
+            e = {k: float(v[i]) for k, v in errs.items()}
+            state = {"a_1": float(st["a1"][i]), "a_2": float(st["a2"][i]),
+                     "chi": -float(st["P"][i])}
+            res = float(st["residual"][i])
+            rel = max((e[k] / abs(o[k]) for k in o if o[k] != 0 and math.isfinite(o[k])),
+                      default=0.0)
+            method = "scalar-newton"
+            if not (rel <= tol and res <= tol):  # conditioning ate the digits: polish
+                vals = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+                mst, mobs, merr, mres, _ = _mp_point(vals, act, 30)
+                o = {k: float(v) for k, v in mobs.items()}
+                e = {k: merr[k] + 2 * _U * abs(o[k]) if math.isfinite(o[k]) else 0.0
+                     for k in o}
+                state = {k: float(v) for k, v in mst.items()}
+                res = float(mres)
+                method = (f"scalar-newton, polished with mpmath at 30 digits (float64 error "
+                          f"bound {rel:.2g} > tol {tol:.1g})")
+                rel = max((e[k] / abs(o[k]) for k in o if o[k] != 0 and math.isfinite(o[k])),
+                          default=0.0)
+            ok = res <= tol and rel <= max(tol, 4 * _U)  # a float64 is within 1/2 ulp at best
+            if ok:
+                msg = (f"converged: scalar equation of Definition 1, residual {res:.2g} <= tol "
+                       f"{tol:.1g}; observables to relative {rel:.1g}")
+            else:
+                digits = -math.log10(rel) if rel > 0 else 16
+                msg = (f"observables not resolved: relative error bound {rel:.2g} > tol "
+                       f"{tol:.1g} (only {max(digits, 0):.1f} digits survive), residual "
+                       f"{res:.2g}")
+            msg += _divergence_note(o, p)
+            r = SolveResult(self.name, _fields(p), state, o, ok, int(st["iterations"]),
+                            res, tol, msg, method)
+            r.observable_errors = e
+            out.append(r)
+        return out
 
     def replica_equivalent(self, p) -> dict:
         """Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem."""
-        return {"alpha": p.psi2 / p.psi1, "gamma": 1.0 / p.psi1, "lam": p.psi2 * p.lam,
+        psi1, psi2, lam, F1, Fs, tau = (float(getattr(p, k)) for k in
+                                        ("psi1", "psi2", "lam", "F1", "Fstar", "tau"))
+        return {"alpha": psi2 / psi1, "gamma": 1.0 / psi1, "lam": psi2 * lam,
                 "activation": p.activation, "loss": "square", "teacher": "linear",
-                "rho": p.F1**2, "noise": p.tau**2 + p.Fstar**2, "Fstar": p.Fstar}
+                "rho": F1**2, "noise": tau**2 + Fs**2, "Fstar": Fs}
 
     def simulation(self, p, d: int) -> dict:
         """Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
@@ -200,46 +676,21 @@ class RFRidge(Model):
 
     # ------------------------------------------------------------------ fast curves
     def curve_fast(self, vary, values, *, tol=1e-10, **params):
-        """All points of a curve at once: vectorised fixed point + Newton on (a1, a2)."""
+        """All points of a curve at once (the vectorised scalar solve, with error bounds)."""
         ps = [make_params(self, {**params, vary: float(v)}) for v in values]
-        system = _system()
-        cs = compile_system(system)
-        pv = np.array([[self.values(p)[n] for n in system.parameter_names] for p in ps]).T
-        x = np.array([[st["a_1"], st["a_2"]] for st in (self.starts(p)[0] for p in ps)]).T
+        if not ps:
+            return []
+        return self._solve_points(ps, tol)
 
-        def G(x):
-            out = cs.evaluate_arrays(x, pv)
-            return np.array(out["__map__"]) - x, out
 
-        for _ in range(40):  # damped iteration into the basin of the positive root
-            g, _ = G(x)
-            x = np.maximum(x + 0.5 * g, 1e-300)
-        for _ in range(60):  # Newton with a finite-difference Jacobian (2 x 2 per point)
-            g, _ = G(x)
-            if np.max(np.abs(g) / np.maximum(1, np.abs(x))) < tol * 1e-2:
-                break
-            h = 1e-7 * np.maximum(np.abs(x), 1e-12)
-            J = np.empty((2, 2, x.shape[1]))
-            for k in range(2):
-                xk = x.copy()
-                xk[k] += h[k]
-                J[:, k] = (G(xk)[0] - g) / h[k]
-            det = J[0, 0] * J[1, 1] - J[0, 1] * J[1, 0]
-            dx0 = (J[1, 1] * g[0] - J[0, 1] * g[1]) / det
-            dx1 = (-J[1, 0] * g[0] + J[0, 0] * g[1]) / det
-            x = np.maximum(x - np.array([dx0, dx1]), 0.5 * x)
-        g, out = G(x)
-        pts = []
-        for i, p in enumerate(ps):
-            xi = x[:, i]
-            r = residual_of(xi, xi + g[:, i])
-            ok = bool(r <= tol and np.all(xi > 0) and out["bias"][i] >= 0
-                      and out["variance"][i] >= 0)
-            if not ok:
-                return None  # let the generic path solve (and report) every point
-            pts.append(SolveResult(
-                self.name, dataclasses.asdict(p), {"a_1": float(xi[0]), "a_2": float(xi[1])},
-                {k: float(out[k][i]) for k in system.observables}, True, 0, r, tol,
-                f"converged: residual {r:.2g} <= tol {tol:.1g} (vectorised Newton)",
-                "vectorised-newton"))
-        return pts
+def _divergence_note(obs, p) -> str:
+    inf = [k for k, v in obs.items() if not (abs(v) < float("inf"))]
+    if not inf:
+        return ""
+    return (f"; ridgeless limit (lam = 0) at psi1 = psi2 = {float(p.psi1):g}: E_0 = 0, "
+            f"{', '.join(inf)} diverge (+inf, not a number)")
+
+
+def _fields(p) -> dict:
+    """The parameters as a flat dict (what ``dataclasses.asdict`` gives, without its deep copy)."""
+    return {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
