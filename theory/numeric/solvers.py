@@ -46,6 +46,7 @@ DEFAULT_MAX_EVALUATIONS = 200_000
 DEFAULT_STALL_WINDOW = 200
 #: a progress line goes to stderr once a solve has run this long (seconds), then every second
 PROGRESS_AFTER = 3.0
+PROGRESS_EVERY = 1.0
 
 
 def residual_of(x: np.ndarray, fx: np.ndarray) -> float:
@@ -179,7 +180,7 @@ class _Evaluator:
         if self.progress is False:
             return
         now = time.perf_counter()
-        if now - self.t0 < PROGRESS_AFTER or now - self.last_print < 1.0:
+        if now - self.t0 < PROGRESS_AFTER or now - self.last_print < PROGRESS_EVERY:
             return
         self.last_print = now
         info = {"label": self.label, "phase": self.phase, "iteration": len(self.hist),
@@ -202,15 +203,17 @@ def _damped(ev, x, fx, r, tol, max_iter, damping, hist, window):
     """Damped iteration; returns (x, F(x), r, iterations, why it stopped)."""
     it = 0
     best, best_it = r, 0
+    shortened = False  # steps shortened because the map was undefined beyond them
     ev.phase = f"damped({damping:g})"
     while r > tol:
         if it >= max_iter:
-            return x, fx, r, it, "max_iter"
+            return x, fx, r, it, "nan" if shortened else "max_iter"
         xn = (1.0 - damping) * fx + damping * x
         fxn, rn = ev(xn)
         it += 1
         if fxn is None:  # the undamped step left the admissible region: shorten it
             damping = 0.5 * (1.0 + damping)
+            shortened = True
             if damping > 0.999:
                 return x, fx, r, it, "nan"
             continue
@@ -219,7 +222,8 @@ def _damped(ev, x, fx, r, tol, max_iter, damping, hist, window):
         if r < 0.99 * best:
             best, best_it = r, it
         elif it - best_it > window:
-            return x, fx, r, it, "stall"
+            # stalled against the edge of the map's domain: the cause is the undefined map
+            return x, fx, r, it, "nan" if shortened else "stall"
     return x, fx, r, it, "tol"
 
 
@@ -266,7 +270,7 @@ def _anderson(ev, x, fx, r, tol, max_iter, damping, m, hist):
         else:
             stall += 1
             if stall > 60:
-                return x, fx, r, it, "stall"
+                return x, fx, r, it, "nan" if beta < 1.0 - damping else "stall"
     return x, fx, r, it, "tol"
 
 
