@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from edge_models import ToyInterrupt, ToyRoot, registered, root_fixed_point
+from edge_models import ToyInterrupt, ToyQuadrature, ToyRoot, registered, root_fixed_point
 from reference import mei_montanari as mm
 from theory.cli import _build, main
 
@@ -238,8 +238,18 @@ def test_every_option_has_help_with_its_default():
 # ------------------------------------------------------------------ curves keep their points
 @pytest.fixture
 def toys():
-    with registered(ToyRoot, ToyInterrupt):
+    with registered(ToyRoot, ToyInterrupt, ToyQuadrature):
         yield
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_solve_that_fails_names_the_check_and_exits_1(toys, strict):
+    argv = ["solve", "toy_quadrature_h7", "b=0.5", "--quiet"] + (["--strict"] if strict else [])
+    code, out, err = run(*argv)
+    assert code == 1 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "quadrature" in err and "differ by" in err and "residual 0 > tol" not in err
+    if not strict:
+        assert "FAILED (quadrature)" in out and "hint:" in out
 
 
 def test_curve_with_failed_points_keeps_the_others(toys, tmp_path):

@@ -345,7 +345,7 @@ def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_it
     note = ""
     for lev in range(level, cs.max_level + 1):
         fp = _solve_at_level(cs, pv, x0, tol, method, damping, lev, max_iter, budget, names,
-                             progress, label)
+                             progress, f"{label} (node level {lev})" if cs.groups else label)
         iterations += fp.iterations
         if not fp.converged or not cs.groups:
             if note and not fp.converged:
@@ -466,6 +466,8 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     budget = Budget(max_time, max_evaluations)
     given = params.pop("_params", None)
     exact = params.pop("_exact", None) or {}
+    label = params.pop("_label", None) or model.name + "".join(
+        f" {k}={v}" for k, v in params.items())
     if given is None:
         exact = {**exact, **_exact_inputs(model, params)}
     p = given or make_params(model, params)
@@ -478,7 +480,6 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     inits = [init] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
-    label = f"{model.name}"
     found = []
     for st in inits:
         if budget.exhausted and found:
@@ -680,12 +681,13 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
     try:
         for i, (v, p) in enumerate(zip(values, all_params)):
             res = None
+            at = f"{model.name} at {vary}={v:g}"
             if prev is not None:
-                res = solve(model, init=prev.state, level=level, _params=p, **kw)
+                res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
                 if not res.converged:
                     res = None
             if res is None:
-                res = solve(model, level=level, _params=p, **kw)
+                res = solve(model, level=level, _params=p, _label=at, **kw)
             if not res.converged and strict:
                 exc = ConvergenceError(
                     f"{model.name} at {vary}={v:g} did not converge: {res.failure} check "

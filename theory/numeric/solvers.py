@@ -79,6 +79,7 @@ class Budget:
             raise InputError("max_evaluations", max_evaluations, "an integer >= 1, or None")
         self.max_time, self.max_evaluations = max_time, max_evaluations
         self.t0 = time.perf_counter()
+        self.last_print = 0.0
         self.evaluations = 0
         self.exhausted = ""
 
@@ -180,16 +181,22 @@ class _Evaluator:
         if self.progress is False:
             return
         now = time.perf_counter()
-        if now - self.t0 < PROGRESS_AFTER or now - self.last_print < PROGRESS_EVERY:
+        # timed from the start of the whole solve (the budget is shared by its starts and node
+        # levels), so a long solve made of many short pieces still reports
+        t0 = self.budget.t0 if self.budget is not None else self.t0
+        last = max(self.last_print, getattr(self.budget, "last_print", 0.0))
+        if now - t0 < PROGRESS_AFTER or now - last < PROGRESS_EVERY:
             return
         self.last_print = now
+        if self.budget is not None:
+            self.budget.last_print = now
         info = {"label": self.label, "phase": self.phase, "iteration": len(self.hist),
-                "evaluations": self.calls, "residual": self.best[1], "seconds": now - self.t0}
+                "evaluations": self.calls, "residual": self.best[1], "seconds": now - t0}
         if callable(self.progress):
             self.progress(info)
             return
         sys.stderr.write(f"\r{self.label or 'solve'}: {self.phase} iteration {len(self.hist)}, "
-                         f"best residual {self.best[1]:.2e}, {now - self.t0:.0f} s   ")
+                         f"best residual {self.best[1]:.2e}, {now - t0:.0f} s   ")
         sys.stderr.flush()
         self.printed = True
 
