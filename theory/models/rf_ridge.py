@@ -127,10 +127,10 @@ _MU: dict = {}
 def _act_key(name: str):
     """Cache key of an activation: what defines it (expression and closed forms), not its name
     alone -- ``register(name, ..., overwrite=True)`` must not leave the old constants."""
-    from ..symbolic.activations import get_activation
+    from ..symbolic.activations import REGISTRY
 
-    a = get_activation(name)
-    return (name, a.expr, a.mu_closed if a.name == name else None)
+    a = REGISTRY.get(name)  # families and typed expressions are defined by their text
+    return (name,) if a is None else (name, a.expr, a.mu_closed)
 
 
 def activation_constants(name: str):
