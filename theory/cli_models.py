@@ -176,9 +176,13 @@ def _cmd_curve(a) -> int:
         if fmt not in ("png", "pdf", "svg"):
             raise InputError("plot", a.plot, "a file name ending in .png, .pdf or .svg")
     prog = _Progress(f"{model.name} {name}") if not a.quiet else None
-    c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
-              max_time=a.max_time, max_evaluations=a.max_evaluations, strict=False,
-              progress=prog, solver_progress=False if a.quiet else None, **params)
+    import warnings
+
+    with warnings.catch_warnings():  # an interrupted curve is reported below, in one line
+        warnings.filterwarnings("ignore", message="curve interrupted", category=RuntimeWarning)
+        c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
+                  max_time=a.max_time, max_evaluations=a.max_evaluations, strict=False,
+                  progress=prog, solver_progress=False if a.quiet else None, **params)
     rows = c.rows()
     if a.observable not in rows[0]:  # a model without declared derived names
         raise InputError("observable", a.observable, f"one of {sorted(rows[0])}")
