@@ -291,6 +291,16 @@ class Curve:
             out.append(row)
         return out
 
+    def to_frame(self):
+        """:meth:`rows` as a pandas DataFrame (with the ``converged`` and ``failure`` columns);
+        pandas is optional and not a dependency of theory."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Curve.to_frame needs pandas (pip install pandas); "
+                              "Curve.rows() gives the same table as a list of dicts") from None
+        return pd.DataFrame(self.rows())
+
     def to_dict(self) -> dict:
         """JSON-ready (NaN as None): the points, plus which failed and why."""
         return {"model": self.model, "vary": self.vary, "seconds": self.seconds,
