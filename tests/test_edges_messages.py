@@ -205,3 +205,26 @@ def test_ctrl_c_in_a_curve_keeps_the_finished_points():
     assert c.interrupted and any("interrupted" in str(x.message) for x in w)
     assert [p.failure for p in c.points] == [None, None, "interrupted", "interrupted"]
     assert c.points[1].state["m"] == pytest.approx(root_fixed_point(0.1), abs=1e-9)
+
+
+# ------------------------------------------------------------------ the model instance
+def test_issue_instance_rf_convex_small_penalty_strict():
+    """The issue's instance (kind 7/9): rf_convex alpha=5 gamma=0.5 lam=1e-4 logistic, sign
+    teacher, strict. It may converge (other helpers fix the quadrature); if it fails, the
+    message must name the check that failed with that check's own numbers."""
+    try:
+        r = solve("rf_convex", alpha=5, gamma=0.5, lam=1e-4, loss="logistic", teacher="sign",
+                  strict=True, progress=False)
+    except ConvergenceError as exc:
+        msg, res = str(exc), exc.result
+        assert exc.failure in FAILURE_HINTS and FAILURE_HINTS[exc.failure] in msg
+        if exc.failure == "quadrature":
+            assert not RESIDUAL_CLAIM.search(msg) and res.residual <= res.tol
+            assert float(re.search(r"differ by ([0-9.e+-]+)", msg).group(1)) > res.tol
+        elif exc.failure == "residual":
+            got = float(re.search(r"residual ([0-9.e+-]+) > tol", msg).group(1))
+            assert got > res.tol
+        assert all(math.isnan(v) for v in res.state.values())
+    else:
+        assert r.converged and r.failure is None and r.residual <= r.tol
+        assert 0 < r.observables["test_error"] < 0.5
