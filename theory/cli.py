@@ -42,6 +42,15 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+class _Decimal(float):
+    """A float that remembers the decimal text it was read from (for ``--dps``)."""
+
+    def __new__(cls, text: str):
+        obj = super().__new__(cls, text)
+        obj.text = text.strip()
+        return obj
+
+
 def _floats(text: str, name: str) -> list[float]:
     import math
 
@@ -93,7 +102,8 @@ def _cmd_conditional(a) -> int:
         print("\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}")
         return 0
     kappa = a.kappa if a.dps is None else [t.strip() for t in a.kappa_text.split(",")]
-    r = conditional_coefficients(a.activation, kappa, a.c, dps=a.dps)
+    c = float(a.c) if a.dps is None else getattr(a.c, "text", a.c)  # decimal text at --dps
+    r = conditional_coefficients(a.activation, kappa, c, dps=a.dps)
     print(json.dumps(r.to_dict()) if a.json else r)
     return 0
 
@@ -170,7 +180,7 @@ def _build() -> argparse.ArgumentParser:
             raise argparse.ArgumentTypeError(f"c={s!r} must be a real number > 0") from None
         if not v > 0 or v == float("inf"):
             raise argparse.ArgumentTypeError(f"c={s!r} must be a finite real number > 0 (a variance)")
-        return v
+        return _Decimal(s)
 
     def add_format(parser, latex: str | None):
         g = parser.add_mutually_exclusive_group()
