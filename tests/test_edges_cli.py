@@ -106,6 +106,16 @@ def test_expression_starting_with_a_negative_number():
     assert abs(mu[0]) < 1e-15 and abs(mu[1] + 2) < 1e-15 and abs(mu[2]) < 1e-15  # -2 He_1
 
 
+def test_expressions_starting_with_a_minus_sign():
+    code, out, err = run("hermite", "-x", "--kmax", "1", "--json")
+    assert code == 0, err
+    assert abs(json.loads(out)["mu"][1] + 1) < 1e-15
+    code, out, err = run("leap", "-z1*z2", "--json")
+    assert code == 0, err
+    assert json.loads(out)["variables"] == ["z1", "z2"]
+    one_line_error(*run("hermite", "relu", "-kmax", "3")[::2], word="-kmax")
+
+
 # ------------------------------------------------------------------ re-registered activations
 RELU = (0.5, math.sqrt(0.25 - 1 / (2 * math.pi)))
 SIGN = (math.sqrt(2 / math.pi), math.sqrt(1 - 2 / math.pi))

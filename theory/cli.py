@@ -13,9 +13,10 @@ from .errors import ConvergenceError, TheoryError
 
 __all__ = ["main"]
 
-#: a token that starts with '-' followed by a digit or '.digit' is a value, never an option:
-#: ``--kappa -1.7,0.5``, ``--c -2`` (then refused as c > 0 by its own check), ``-2*x``
-_VALUE_LIKE = re.compile(r"^-\.?\d")
+#: a token that starts with a single '-' is a value, never an option (theory's options all
+#: start with '--', and -h is matched before this): ``--kappa -1.7,0.5``, ``--c -2`` (then
+#: refused by its own check, c > 0), ``-2*x``, ``theory hermite -x``, ``theory leap '-z1*z2'``
+_VALUE_LIKE = re.compile(r"^-(?!-)")
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -34,7 +35,7 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _Formatter)
         super().__init__(*args, **kwargs)
         # argparse takes '-1.7,0.5' (not a plain negative number) for an unknown option: every
-        # token of the form -<digit>... is a value here (no option of theory looks like that)
+        # token of the form -<not a dash>... is a value here (no option of theory looks so)
         self._negative_number_matcher = _VALUE_LIKE
 
     def error(self, message):  # one clear line, exit code 2
