@@ -382,3 +382,16 @@ def test_dps_reads_kappa_as_decimal():
         for t, m0 in zip(("-0.3", "1.1"), d["mu0"]):
             ref = mpmath.erf(mpmath.mpf(t) / mpmath.sqrt(2))
             assert abs(mpmath.mpf(m0) - ref) <= mpmath.mpf(10) ** -28
+
+
+_expr = st.lists(st.sampled_from(list("xz12+-*/()^. ,e") + ["tanh", "sign", "exp", "abs",
+                                                            "relu"]),
+                 max_size=10).map("".join)
+
+
+@settings(max_examples=40, deadline=None)
+@given(cmd=st.sampled_from(["hermite", "conditional", "leap"]), text=_expr)
+def test_free_form_expressions_never_give_a_traceback(cmd, text):
+    code, out, err = run(cmd, text)
+    assert code in (0, 2), (code, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) <= 1, err
