@@ -615,20 +615,24 @@ def _polish_failed(res, system, message):
     res.observables = {k: float("nan") for k in res.observables}
 
 
+#: most points of one curve
+MAX_POINTS = 100_000
+
+
 def parse_grid(text: str) -> np.ndarray:
     """``"a:b:n"`` (n points from a to b, inclusive) or a comma list -> array."""
     try:
         if ":" in text:
             a, b, n = text.split(":")
             n = int(n)
-            if n < 1:
+            if not 1 <= n <= MAX_POINTS:
                 raise ValueError
             out = np.linspace(float(a), float(b), n)
         else:
             out = np.array([float(t) for t in text.split(",")])
     except ValueError:
-        raise InputError("vary", text,
-                         "NAME=start:stop:count (count >= 1) or NAME=v1,v2,...") from None
+        raise InputError("vary", text, f"NAME=start:stop:count (count in [1, {MAX_POINTS}]) "
+                         "or NAME=v1,v2,...") from None
     if not np.all(np.isfinite(out)):
         raise InputError("vary", text, "finite numbers: NAME=start:stop:count or "
                          "NAME=v1,v2,...")
