@@ -262,6 +262,13 @@ def test_solve_that_fails_names_the_check_and_exits_1(toys, strict):
         assert "FAILED (quadrature)" in out and "hint:" in out
 
 
+def test_budget_options_reach_the_solver(toys):
+    code, out, err = run("solve", "toy_root_h7", "b=0.1", "--tol", "1e-15", "--method",
+                         "damped", "--max-evaluations", "4", "--quiet")
+    assert code == 1 and "(budget)" in err and "max_evaluations=4" in err
+    one_line_error(*run("solve", "toy_root_h7", "--max-time", "0")[::2], word="max-time")
+
+
 def test_curve_with_failed_points_keeps_the_others(toys, tmp_path):
     f_csv, f_png = tmp_path / "c.csv", tmp_path / "c.png"
     code, out, err = run("curve", "toy_root_h7", "--vary", "b=0.05,0.1,0.6,0.15",
