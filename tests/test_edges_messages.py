@@ -14,6 +14,7 @@ import re
 import time
 import warnings
 
+import mpmath
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -228,3 +229,21 @@ def test_issue_instance_rf_convex_small_penalty_strict():
     else:
         assert r.converged and r.failure is None and r.residual <= r.tol
         assert 0 < r.observables["test_error"] < 0.5
+
+
+def test_mpmath_polish_is_inside_the_budget():
+    """The --dps polish counts against the same budget (an rf_convex polish at 20 digits ran
+    8 minutes silently before): some budget lets the float phase finish and stops the polish."""
+    seen = set()
+    for n in (*range(1, 40, 3), 100, 1000):
+        r = solve("toy_root_h7", b="0.1", dps=20, max_evaluations=n, progress=False)
+        assert r.converged or r.failure == "budget", r.message
+        if r.failure == "budget" and "mpmath polish" in r.message:
+            seen.add("polish")
+            assert all(math.isnan(v) for v in r.state.values())
+        if r.converged:
+            seen.add("converged")
+            with mpmath.workdps(30):
+                s = (1 + mpmath.sqrt(1 - 4 * mpmath.mpf("0.1"))) / 2
+                assert abs(r.state["m"] - s * s) < mpmath.mpf(10) ** -19
+    assert seen == {"polish", "converged"}

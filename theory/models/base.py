@@ -547,7 +547,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
             pv = _pvals(system, vals)
             for k in exact:
                 res.params[k] = +getattr(pm, k)
-        _polish_mp(cs, system, pv, res, dps, model, p)
+        _polish_mp(cs, system, pv, res, dps, model, p, budget, progress, label)
     if hasattr(model, "closed_form"):
         cf = model.closed_form(p, dps=dps)
         if cf:
@@ -575,12 +575,43 @@ def _most_informative(found):
     return min(found, key=key)
 
 
-def _polish_mp(cs, system, pv, res, dps, model, p):
+def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, label=""):
+    """Newton polish with ``mpmath.findroot`` at ``dps`` digits, inside the solve's budget
+    (each evaluation of the mpmath map counts; a progress line after 3 s as in the float
+    phase)."""
+    from ..numeric import solvers
+
+    t0 = budget.t0 if budget is not None else time.perf_counter()
+    shown = [0.0, 0]
+
+    def tick():
+        if budget is not None:
+            budget.spend()
+        shown[1] += 1
+        now = time.perf_counter()
+        if progress is False or now - t0 < solvers.PROGRESS_AFTER or \
+                now - shown[0] < solvers.PROGRESS_EVERY:
+            return
+        shown[0] = now
+        info = {"label": label, "phase": f"mpmath polish ({dps} digits)",
+                "iteration": shown[1], "evaluations": shown[1], "residual": float("nan"),
+                "seconds": now - t0}
+        if callable(progress):
+            progress(info)
+        else:
+            import sys
+
+            sys.stderr.write(f"\r{label}: mpmath polish at {dps} digits, evaluation "
+                             f"{shown[1]}, {now - t0:.0f} s   ")
+            sys.stderr.flush()
+            shown.append(True)
+
     with mpmath.workdps(dps + 10):
         pmp = [v if isinstance(v, (str, mpmath.mpf)) else mpmath.mpf(v) for v in pv]
         x0 = [mpmath.mpf(res.state[n]) for n in system.state_names]
 
         def G(*x):
+            tick()
             fx = cs.map_mp(list(x), pmp, dps)
             return [a - b for a, b in zip(fx, x)]
 
@@ -590,8 +621,18 @@ def _polish_mp(cs, system, pv, res, dps, model, p):
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
             return
+        except solvers.BudgetExhausted as exc:
+            _polish_failed(res, system, f"mpmath polish at {dps} digits stopped after "
+                           f"{shown[1]} evaluations: {exc}", failure="budget")
+            return
+        finally:
+            if len(shown) > 2:
+                import sys
+
+                sys.stderr.write("\n")
         x = list(x) if hasattr(x, "__len__") else [x]
-        r = max(abs(a) / max(1, abs(b)) for a, b in zip(G(*x), x))
+        fx = cs.map_mp(list(x), pmp, dps)  # the final check is not charged to the budget
+        r = max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
         obs = cs.observables_mp(x, pmp, dps)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
@@ -608,8 +649,8 @@ def _polish_mp(cs, system, pv, res, dps, model, p):
                        f"1e-{dps} (the {dps}-digit tolerance)")
 
 
-def _polish_failed(res, system, message):
-    res.converged, res.failure, res.message = False, "polish", message
+def _polish_failed(res, system, message, failure="polish"):
+    res.converged, res.failure, res.message = False, failure, message
     res.last_state = dict(res.state)
     res.state = {k: float("nan") for k in system.state_names}
     res.observables = {k: float("nan") for k in res.observables}
