@@ -212,7 +212,8 @@ def _cmd_curve(a) -> int:
                              f"{message}\n")
     if c.interrupted:
         done = int(sum(p.failure != "interrupted" for p in c.points))
-        sys.stderr.write(f"theory: interrupted after {done} of {len(rows)} points; the "
+        sys.stderr.write(("" if a.quiet else "\n") +
+                         f"theory: interrupted after {done} of {len(rows)} points; the "
                          "finished points are kept in the outputs\n")
         return 130
     if c.failed:
