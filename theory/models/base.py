@@ -549,7 +549,11 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
                 res.params[k] = +getattr(pm, k)
         _polish_mp(cs, system, pv, res, dps, model, p, budget, progress, label)
     if hasattr(model, "closed_form"):
-        cf = model.closed_form(p, dps=dps)
+        if dps is not None and exact:  # the closed form at dps digits sees the exact inputs
+            with mpmath.workdps(dps + 10):
+                cf = model.closed_form(_params_mp(p, exact), dps=dps)
+        else:
+            cf = model.closed_form(p, dps=dps)
         if cf:
             res.closed_form = cf
     res.seconds = time.perf_counter() - t0
