@@ -165,7 +165,8 @@ class _Evaluator:
                 fx = np.asarray(self.F(x), dtype=float)
         except (IntegrationError, InputError, np.linalg.LinAlgError, ZeroDivisionError,
                 OverflowError, ValueError) as exc:
-            self._undefined(f"the map raised: {exc}", x)
+            what = str(exc) if isinstance(exc, TheoryError) else f"{type(exc).__name__} {exc}"
+            self._undefined(f"the map raised: {what}", x)
             return None, np.inf
         bad = np.flatnonzero(~np.isfinite(fx))
         if bad.size:
