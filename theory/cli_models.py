@@ -132,8 +132,8 @@ def _plot_bytes(c, observable: str, fmt: str) -> bytes:
     ax.plot(c.values, y, "-", label=f"{c.model} (theory)")
     bad = ~c.converged
     if bad.any():  # failed points: marked on the axis, never drawn as values
-        ax.plot(c.values[bad], [float(np.nanmin(y))] * int(bad.sum()), "x",
-                color="red", label="not converged")
+        ax.plot(c.values[bad], np.zeros(int(bad.sum())), "x", color="red", clip_on=False,
+                transform=ax.get_xaxis_transform(), label="not converged")
     ax.set_xlabel(c.vary)
     ax.set_ylabel(observable)
     ax.legend()
