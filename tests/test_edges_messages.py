@@ -247,3 +247,13 @@ def test_mpmath_polish_is_inside_the_budget():
                 s = (1 + mpmath.sqrt(1 - 4 * mpmath.mpf("0.1"))) / 2
                 assert abs(r.state["m"] - s * s) < mpmath.mpf(10) ** -19
     assert seen == {"polish", "converged"}
+
+
+@pytest.mark.parametrize("kw,word", [({"max_time": -1}, "max_time"), ({"max_time": 0}, "max_time"),
+                                     ({"max_evaluations": 0}, "max_evaluations"),
+                                     ({"max_evaluations": 2.5}, "max_evaluations")])
+def test_budget_arguments_are_checked(kw, word):
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match=word):
+        solve("toy_root_h7", **kw)
