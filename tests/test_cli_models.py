@@ -66,12 +66,20 @@ def test_curve_writes_csv_plot_json(capsys, tmp_path):
     assert code == 0 and "2/2" in err and "2 points" in out  # progress bar on stderr
 
 
-def test_curve_that_fails_writes_nothing(capsys, tmp_path):
+def test_curve_that_fails_keeps_flagged_rows(capsys, tmp_path):
+    """Issue 8, kind 10: failed points are kept as NaN and flagged, stderr names them, exit 1;
+    no figure when nothing converged (nothing to draw), never a half-written file."""
     f_csv, f_png = tmp_path / "c.csv", tmp_path / "c.png"
     code, _, err = run(capsys, "curve", "rf_convex", "--vary", "alpha=0.5:2:3", "--method",
-                       "damped", "--max-iter", "1", "--csv", str(f_csv), "--plot", str(f_png), "--quiet")
-    assert code == 2 and "did not converge" in err and "residual" in err
-    assert list(tmp_path.iterdir()) == []
+                       "damped", "--max-iter", "1", "--csv", str(f_csv), "--plot", str(f_png),
+                       "--quiet")
+    assert code == 1 and "did not converge" in err and "residual" in err
+    assert "3 of 3 points did not converge" in err
+    rows = list(csv.DictReader(open(f_csv)))
+    assert len(rows) == 3
+    assert all(r["converged"] == "False" and r["failure"] == "residual" for r in rows)
+    assert all(math.isnan(float(r["test_error"])) for r in rows)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.csv"]
 
 
 @pytest.mark.parametrize("argv,word", [

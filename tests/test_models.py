@@ -165,7 +165,10 @@ def test_strict_non_convergence_raises_with_residual():
     assert "residual" in str(e.value) and "tol" in str(e.value)
     r = solve("rf_convex", alpha=2, gamma=0.5, lam=1e-2, max_iter=1, method="damped",
               damping=0.9)
-    assert not r.converged and r.observables == {}
+    assert not r.converged and r.failure == "residual"
+    # a failed point is NaN and flagged, never the unconverged state as an answer
+    assert r.observables and all(math.isnan(v) for v in r.observables.values())
+    assert all(math.isnan(v) for v in r.state.values()) and r.last_state
 
 
 def _square_linear_map_mp(x, alpha, gamma, lam, k1, ks, rho, Delta):

@@ -5,27 +5,45 @@ Main entry points::
 
     from theory import hermite_expansion, conditional_coefficients, get_activation
     from theory import gaussians, E, numeric_function, compile_expression
+
+The names are imported lazily (PEP 562 module ``__getattr__``): ``import theory`` and the
+``theory`` command line do not import SymPy until a name that needs it is used, so
+``theory --help`` answers at once.
 """
 
-from .numeric.conditional import conditional_coefficients, finite_support_family
-from .numeric.expectation import compile_expression
-from .numeric.hermite import hermite_coefficients, hermite_expansion, mu_star
-from .symbolic.activations import get_activation, known_activations, register
-from .symbolic.expectation import E, gaussians, numeric_function
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "E",
-    "compile_expression",
-    "conditional_coefficients",
-    "finite_support_family",
-    "gaussians",
-    "get_activation",
-    "hermite_coefficients",
-    "hermite_expansion",
-    "known_activations",
-    "mu_star",
-    "numeric_function",
-    "register",
-]
+#: public name -> submodule that defines it
+_LAZY = {
+    "E": ".symbolic.expectation",
+    "compile_expression": ".numeric.expectation",
+    "conditional_coefficients": ".numeric.conditional",
+    "finite_support_family": ".numeric.conditional",
+    "gaussians": ".symbolic.expectation",
+    "get_activation": ".symbolic.activations",
+    "hermite_coefficients": ".numeric.hermite",
+    "hermite_expansion": ".numeric.hermite",
+    "known_activations": ".symbolic.activations",
+    "mu_star": ".numeric.hermite",
+    "numeric_function": ".symbolic.expectation",
+    "register": ".symbolic.activations",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'theory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod, __name__), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,8 +1,10 @@
 """``theory models | solve | curve | simulate``: the saddle-point models from the command line.
 
-Outputs of ``curve`` (--csv, --plot, --json FILE) are written only when every point converged,
-each through a temporary file renamed into place: an interrupted or failed run leaves nothing
-half-written.
+``curve`` keeps every point: a point that failed is NaN in ``--csv``/``--json``/``--plot`` and
+flagged (``converged`` and ``failure`` columns), stderr says which points failed and why, and the
+exit code is 1 when any failed (130 after Ctrl-C, with the finished points written). Every option
+and KEY=VALUE pair is validated before anything is solved (exit 2, one line). Output files are
+written through a temporary file renamed into place: never half-written.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import csv
 import dataclasses
 import io
 import json
+import math
 import os
 import sys
 import tempfile
@@ -20,21 +23,29 @@ from .errors import InputError
 __all__ = ["add_model_commands"]
 
 
-def _parse_kv(model, items: list) -> dict:
+def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
+    """KEY=VALUE pairs -> parameters; a key given twice is refused. With ``exact`` (``--dps``)
+    real values are kept as their decimal text, so the mpmath path reads 0.3 as 3/10."""
     types = {f.name: f.type for f in dataclasses.fields(model.Params)}
-    out = {}
+    out: dict = {}
     for it in items:
         if "=" not in it:
             raise InputError("parameter", it, "KEY=VALUE (see `theory models`)")
-        k, v = it.split("=", 1)
+        k, v = (t.strip() for t in it.split("=", 1))
         if k not in types:
             raise InputError("parameter", k, f"a parameter of {model.name}: one of "
                              f"{sorted(types)}")
+        if k in out:
+            raise InputError(k, v, f"given once (it is also given as {k}={out[k]})",
+                             hint="duplicate KEY=VALUE pairs are refused")
         if types[k] in (float, "float"):
             try:
-                out[k] = float(v)
+                x = float(v)
             except ValueError:
                 raise InputError(k, v, "a real number") from None
+            if not math.isfinite(x):
+                raise InputError(k, v, "a finite real number")
+            out[k] = v if exact else x
         else:
             out[k] = v
     return out
@@ -61,19 +72,23 @@ def _cmd_models(a) -> int:
 
 def _cmd_solve(a) -> int:
     from .models import get_model, solve
+    from .models.base import make_params
 
     model = get_model(a.model)
-    params = _parse_kv(model, a.params)
+    params = _parse_kv(model, a.params, exact=a.dps is not None)
+    p = make_params(model, params)  # every parameter checked before solving
     if a.latex:
-        p = model.Params(**params)
         print(model.system(p).latex())
         return 0
     res = solve(model, tol=a.tol, method=a.method, strict=a.strict, dps=a.dps,
-                max_iter=a.max_iter, **params)
+                max_iter=a.max_iter, max_time=a.max_time, max_evaluations=a.max_evaluations,
+                progress=False if a.quiet else None, **params)
     if a.json:
         print(json.dumps(res.to_dict(), default=str))
     else:
         print(res)
+    if not res.converged:
+        sys.stderr.write(f"theory: not converged ({res.failure}): {res.message}\n")
     return 0 if res.converged else 1
 
 
@@ -107,12 +122,18 @@ def _atomic_write(path: str, data: bytes) -> None:
 
 def _plot_bytes(c, observable: str, fmt: str) -> bytes:
     import matplotlib
+    import numpy as np
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5, 3.5))
-    ax.plot(c.values, c.column(observable), "-", label=f"{c.model} (theory)")
+    y = c.column(observable)
+    ax.plot(c.values, y, "-", label=f"{c.model} (theory)")
+    bad = ~c.converged
+    if bad.any():  # failed points: marked on the axis, never drawn as values
+        ax.plot(c.values[bad], np.zeros(int(bad.sum())), "x", color="red", clip_on=False,
+                transform=ax.get_xaxis_transform(), label="not converged")
     ax.set_xlabel(c.vary)
     ax.set_ylabel(observable)
     ax.legend()
@@ -125,16 +146,27 @@ def _plot_bytes(c, observable: str, fmt: str) -> bytes:
 
 def _cmd_curve(a) -> int:
     from .models import curve, get_model
-    from .models.base import parse_grid
+    from .models.base import make_params, parse_grid
 
     model = get_model(a.model)
     if "=" not in a.vary:
-        raise InputError("vary", a.vary, "NAME=start:stop:count")
-    name, grid = a.vary.split("=", 1)
-    values = parse_grid(grid)
+        raise InputError("vary", a.vary, "NAME=start:stop:count or NAME=v1,v2,...")
+    name, grid = (t.strip() for t in a.vary.split("=", 1))
     params = _parse_kv(model, a.params)
     if name in params:
         raise InputError("vary", name, "a parameter not also given as KEY=VALUE")
+    fields = [f for f, *_ in model.parameters()]
+    if name not in fields:
+        raise InputError("vary", name, f"a parameter of {model.name}: one of {sorted(fields)}")
+    values = parse_grid(grid)
+    # every option is checked before anything is solved
+    p0 = make_params(model, {**params, name: float(values[0])})
+    known = model.observable_names(p0)
+    if known is not None:
+        ok = a.observable in known or (a.observable.startswith("closed_form.")
+                                       and hasattr(model, "closed_form"))
+        if not ok:
+            raise InputError("observable", a.observable, f"one of {sorted(known)}")
     for path in (a.csv, a.plot):
         if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
             raise InputError("output", path, "a path in an existing folder")
@@ -144,10 +176,15 @@ def _cmd_curve(a) -> int:
         if fmt not in ("png", "pdf", "svg"):
             raise InputError("plot", a.plot, "a file name ending in .png, .pdf or .svg")
     prog = _Progress(f"{model.name} {name}") if not a.quiet else None
-    c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
-              progress=prog, **params)
+    import warnings
+
+    with warnings.catch_warnings():  # an interrupted curve is reported below, in one line
+        warnings.filterwarnings("ignore", message="curve interrupted", category=RuntimeWarning)
+        c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
+                  max_time=a.max_time, max_evaluations=a.max_evaluations, strict=False,
+                  progress=prog, solver_progress=False if a.quiet else None, **params)
     rows = c.rows()
-    if a.observable not in rows[0]:
+    if a.observable not in rows[0]:  # a model without declared derived names
         raise InputError("observable", a.observable, f"one of {sorted(rows[0])}")
     outputs = []
     if a.csv:
@@ -156,17 +193,33 @@ def _cmd_curve(a) -> int:
         w.writeheader()
         w.writerows(rows)
         outputs.append((a.csv, buf.getvalue().encode()))
-    if a.plot:
+    if a.plot and c.converged.any():
         outputs.append((a.plot, _plot_bytes(c, a.observable, fmt)))
     for path, data in outputs:
         _atomic_write(path, data)
     if a.json:
         print(json.dumps(c.to_dict(), default=str))
     else:
-        print(f"{name:>10}  {a.observable:>16}  residual")
+        print(f"{name:>10}  {a.observable:>16}  residual  status")
         for r in rows:
-            print(f"{r[name]:10.5g}  {r[a.observable]:16.10g}  {r['residual']:.1e}")
-        print(f"{len(rows)} points in {c.seconds:.3g} s")
+            status = "ok" if r["converged"] else f"FAILED ({r['failure']})"
+            print(f"{r[name]:10.5g}  {r[a.observable]:16.10g}  {r['residual']:.1e}  {status}")
+        nbad = len(c.failed)
+        print(f"{len(rows)} points in {c.seconds:.3g} s" + (f", {nbad} failed" if nbad else ""))
+    for v, failure, message in c.failed:
+        if failure != "interrupted":
+            sys.stderr.write(f"theory: {model.name} at {name}={v:g} failed ({failure}): "
+                             f"{message}\n")
+    if c.interrupted:
+        done = int(sum(p.failure != "interrupted" for p in c.points))
+        sys.stderr.write(("" if a.quiet else "\n") +
+                         f"theory: interrupted after {done} of {len(rows)} points; the "
+                         "finished points are kept in the outputs\n")
+        return 130
+    if c.failed:
+        sys.stderr.write(f"theory: {len(c.failed)} of {len(rows)} points did not converge "
+                         "(kept as NaN, flagged in the converged/failure columns)\n")
+        return 1
     return 0
 
 
@@ -206,44 +259,87 @@ def add_model_commands(sub, int_type, dps_type) -> None:
                 f"tol={text!r} must be a number in [1e-15, 1) (float64; --dps for more digits)")
         return v
 
+    def time_type(text):
+        import argparse
+        import math
+
+        try:
+            v = float(text)
+        except ValueError:
+            v = -1
+        if not (math.isfinite(v) and v > 0):
+            raise argparse.ArgumentTypeError(f"max-time={text!r} must be a number of "
+                                             "seconds > 0")
+        return v
+
+    methods = ["auto", "anderson", "damped", "newton"]
+
+    def solver_options(parser):
+        parser.add_argument("--tol", type=tol_type, default=1e-10,
+                            help="tolerance on the undamped relative residual, in [1e-15, 1)")
+        parser.add_argument("--method", default="auto", choices=methods,
+                            help="fixed-point method: auto = Anderson, Newton rescue, then "
+                            "damped iteration")
+        parser.add_argument("--max-iter", type=int_type("max-iter", 1, 10**6), default=5000,
+                            metavar="N", help="iterations per solver phase, in [1, 1000000]")
+        parser.add_argument("--max-time", type=time_type, default=300.0, metavar="SECONDS",
+                            help="time budget of one solve (all starts and node levels), > 0")
+        parser.add_argument("--max-evaluations", default=200_000, metavar="N",
+                            type=int_type("max-evaluations", 1, 10**9),
+                            help="budget of map evaluations of one solve, in [1, 1e9]")
+        parser.add_argument("--quiet", action="store_true",
+                            help="no progress on stderr")
+
     m = sub.add_parser("models", help="list the models and their parameters")
-    m.add_argument("--json", action="store_true")
+    m.add_argument("--json", action="store_true", help="print JSON (for machines)")
     m.set_defaults(func=_cmd_models)
 
-    s = sub.add_parser("solve", help="solve a model's saddle point: theory solve MODEL k=v ...")
-    s.add_argument("model")
-    s.add_argument("params", nargs="*", help="KEY=VALUE (see `theory models`)")
-    s.add_argument("--tol", type=tol_type, default=1e-10)
-    s.add_argument("--method", default="auto", choices=["auto", "anderson", "damped", "newton"])
-    s.add_argument("--max-iter", type=int_type("max-iter", 1, 10**6), default=5000)
-    s.add_argument("--dps", type=dps_type, default=None, help="polish at this many digits")
-    s.add_argument("--strict", action="store_true", help="error (exit 2) if not converged")
+    s = sub.add_parser("solve", help="solve a model's saddle point: theory solve MODEL k=v ...",
+                       description="Solve a model's saddle point at one parameter point. "
+                       "Parameters as KEY=VALUE; `theory models` lists them with defaults "
+                       "and ranges. Exit 1 when it did not converge (the failed check is named).")
+    s.add_argument("model", help="a model name (`theory models`)")
+    s.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                   help="model parameters, each given once (see `theory models`)")
+    solver_options(s)
+    s.add_argument("--dps", type=dps_type, default=None, metavar="DIGITS",
+                   help="polish at this many digits in [15, 10000] (mpmath; KEY=VALUE numbers "
+                   "are then read as decimal text); default: float64 only")
+    s.add_argument("--strict", action="store_true",
+                   help="stop with the failed check's message (exit 1) if not converged")
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--json", action="store_true")
+    g.add_argument("--json", action="store_true", help="print JSON (for machines)")
     g.add_argument("--latex", action="store_true", help="print the saddle-point system")
     s.set_defaults(func=_cmd_solve)
 
-    c = sub.add_parser("curve", help="a learning curve: theory curve MODEL --vary a=0.1:4:40")
-    c.add_argument("model")
-    c.add_argument("params", nargs="*", help="KEY=VALUE")
-    c.add_argument("--vary", required=True, help="NAME=start:stop:count or NAME=v1,v2,...")
-    c.add_argument("--observable", default="test_error")
-    c.add_argument("--tol", type=tol_type, default=1e-10)
-    c.add_argument("--method", default="auto", choices=["auto", "anderson", "damped", "newton"])
-    c.add_argument("--max-iter", type=int_type("max-iter", 1, 10**6), default=5000)
-    c.add_argument("--plot", help="figure file (.png/.pdf/.svg)")
-    c.add_argument("--csv", help="table file")
-    c.add_argument("--json", action="store_true")
-    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c = sub.add_parser("curve", help="a learning curve: theory curve MODEL --vary a=0.1:4:40",
+                       description="Solve along one parameter with warm starts. Every point "
+                       "is kept: failed points are NaN and flagged (converged/failure columns); "
+                       "exit 1 when any failed, 130 after Ctrl-C (finished points written).")
+    c.add_argument("model", help="a model name (`theory models`)")
+    c.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                   help="fixed model parameters, each given once")
+    c.add_argument("--vary", required=True, metavar="NAME=GRID",
+                   help="NAME=start:stop:count or NAME=v1,v2,... (finite numbers; required)")
+    c.add_argument("--observable", default="test_error", metavar="NAME",
+                   help="column shown and plotted: an order parameter or observable of the "
+                   "model (checked before solving)")
+    solver_options(c)
+    c.add_argument("--plot", metavar="FILE", help="figure file (.png, .pdf or .svg)")
+    c.add_argument("--csv", metavar="FILE", help="table file (all points, flagged)")
+    c.add_argument("--json", action="store_true", help="print JSON (for machines; NaN as null)")
     c.set_defaults(func=_cmd_curve)
 
     m = sub.add_parser("simulate", help="finite-size simulation of a model's setting")
-    m.add_argument("model")
-    m.add_argument("params", nargs="*", help="KEY=VALUE")
-    m.add_argument("--d", type=int_type("d", 2, 100_000), default=1000)
-    m.add_argument("--seeds", type=int_type("seeds", 2, 10_000), default=10)
+    m.add_argument("model", help="a model name (`theory models`)")
+    m.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                   help="model parameters, each given once")
+    m.add_argument("--d", type=int_type("d", 2, 100_000), default=1000,
+                   help="input dimension, an integer in [2, 100000]")
+    m.add_argument("--seeds", type=int_type("seeds", 2, 10_000), default=10,
+                   help="independent seeds, an integer in [2, 10000]")
     m.add_argument("--gaussian-equivalent", action="store_true",
                    help="use the Gaussian-equivalent features mu0 + mu1 W x + mu_star xi")
-    m.add_argument("--json", action="store_true")
-    m.add_argument("--quiet", action="store_true")
+    m.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_simulate)

@@ -77,17 +77,46 @@ def _range_words(kind: str, lo, hi) -> str:
     return kind
 
 
-class ConvergenceError(TheoryError, ArithmeticError):
-    """A saddle-point solve did not reach its tolerance (strict use).
+#: failure kinds of a solve (``SolveResult.failure``, ``ConvergenceError.failure``), with the
+#: hint that fits each: the check that failed decides the hint, never the residual alone.
+FAILURE_HINTS = {
+    "residual": "the iteration needs more steps: raise max_iter, or try method='damped' with "
+                "damping=0.5, or another init",
+    "stall": "the residual stopped decreasing: try another method (method='newton' or "
+             "'anderson'), another init, or a nearby parameter point to continue from",
+    "budget": "raise max_time / max_evaluations, or continue from a nearby solved point "
+              "(curve) so that fewer iterations are needed",
+    "quadrature": "the Gaussian integrals are not resolved at the finest node level: the "
+                  "integrand has a feature narrower than the nodes (a small noise, a small "
+                  "penalty near the interpolation threshold); raise tol or change the point",
+    "constraint": "the fixed point reached violates a physical constraint: try another init "
+                  "or method='damped' (Newton can land on unphysical roots)",
+    "nan": "the map is undefined (NaN or an inadmissible covariance) along the iteration: "
+           "try method='damped' with damping=0.5 or a start closer to the answer",
+    "domain": "the map cannot be evaluated at the starting point: give another init",
+    "polish": "the mpmath polish needs a float64 answer inside its basin: solve with a "
+              "smaller tol first, or lower dps",
+    "interrupted": "interrupted by the user (Ctrl-C): the finished points are kept",
+}
 
-    Attributes: ``residual`` reached, ``tol`` needed, ``result`` (the unconverged result object,
-    for inspection only).
+
+class ConvergenceError(TheoryError, ArithmeticError):
+    """A saddle-point solve failed (strict use).
+
+    The message names the check that failed with its own numbers and a hint for that failure:
+    only a failure of the residual test says ``residual ... > tol ...``.
+
+    Attributes: ``failure`` (a key of :data:`FAILURE_HINTS`), ``residual`` reached, ``tol``
+    needed, ``hint``, ``result`` (the unconverged result object, for inspection only).
     """
 
     def __init__(self, message: str, residual: float, tol: float, hint: str = "",
-                 result=None):
+                 result=None, failure: str = "residual"):
         self.residual, self.tol, self.hint, self.result = residual, tol, hint, result
-        msg = f"{message}: residual {residual:.3g} > tol {tol:.1g}"
+        self.failure = failure
+        msg = message
+        if failure == "residual" and "residual" not in message:
+            msg += f": residual {residual:.3g} > tol {tol:.1g}"
         if hint:
             msg += f". Hint: {hint}"
         super().__init__(msg)

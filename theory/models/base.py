@@ -12,21 +12,37 @@ A model is one file in ``theory/models/`` holding one class decorated with :func
   ``derived(p, state, observables)`` (more observables), ``free_energy``.
 
 The solver, continuation, CLI and LaTeX export use only this interface.
+
+Failures are data, never silent: an unconverged :class:`SolveResult` has NaN state and
+observables, ``converged=False`` and ``failure`` naming the check that failed (a key of
+:data:`theory.errors.FAILURE_HINTS`: residual, stall, budget, quadrature, constraint, nan,
+domain, polish, interrupted) with its own numbers in ``message``; strict use raises
+:class:`~theory.errors.ConvergenceError` with the hint for that failure. Curves keep every point,
+flagged (``converged`` and ``failure`` columns), and Ctrl-C keeps the finished points.
+
+Parameters given as decimal text (``"0.3"``), :class:`fractions.Fraction`, :class:`decimal.Decimal`
+or ``mpmath.mpf`` are validated in float64 but handed to the mpmath path (``dps=``) at the working
+precision: ``psi1="0.3"`` is the decimal 0.3 there, not the double 0.29999999999999998890.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import decimal
+import fractions
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import mpmath
 import numpy as np
 
-from ..errors import ConvergenceError, InputError, IntegrationError
-from ..numeric.solvers import METHODS, residual_of, solve_fixed_point
+from ..errors import FAILURE_HINTS, ConvergenceError, InputError, IntegrationError
+from ..numeric.solvers import (DEFAULT_MAX_EVALUATIONS, DEFAULT_MAX_TIME, METHODS, Budget,
+                               residual_of, solve_fixed_point)
 from ..numeric.system import compile_system
 
 __all__ = ["MODELS", "register", "get_model", "SolveResult", "Curve", "solve", "curve",
@@ -127,6 +143,9 @@ class SolveResult:
     ``closed_form`` (observables from the model's closed form, when it has one),
     ``observable_errors`` (absolute error bound of each observable, when the model reports
     them).
+    ``failure`` (None when converged, else the check that failed: a key of
+    :data:`theory.errors.FAILURE_HINTS`; ``message`` gives its numbers), ``last_state`` (the
+    best iterate of a failed solve, for diagnosis only; ``state`` is NaN then).
     """
 
     model: str
@@ -148,18 +167,30 @@ class SolveResult:
     seconds: float = 0.0
     dps: int | None = None
     observable_errors: dict = field(default_factory=dict)
+    failure: str | None = None
+    last_state: dict = field(default_factory=dict)
+
+    @property
+    def hint(self) -> str:
+        """The hint for this result's failure ("" when converged)."""
+        return FAILURE_HINTS.get(self.failure, "") if self.failure else ""
 
     def to_dict(self) -> dict:
+        """JSON-ready: mpf values as decimal strings, NaN and inf as None."""
         def num(v):
             if isinstance(v, mpmath.mpf):
+                if not mpmath.isfinite(v):
+                    return None
                 return mpmath.nstr(v, self.dps or 17, strip_zeros=False)
             if isinstance(v, (float, np.floating)):
-                return float(v)
+                return float(v) if math.isfinite(v) else None
             return v
 
-        d = {k: getattr(self, k) for k in ("model", "converged", "iterations", "tol",
-                                             "message", "method", "quadrature_error", "level",
+        d = {k: getattr(self, k) for k in ("model", "converged", "failure", "iterations",
+                                             "tol", "message", "method", "level",
                                              "seconds", "dps")}
+        d["quadrature_error"] = num(self.quadrature_error)
+        d["last_state"] = {k: num(v) for k, v in self.last_state.items()}
         d["residual"] = num(self.residual)
         d["params"] = {k: num(v) for k, v in self.params.items()}
         d["state"] = {k: num(v) for k, v in self.state.items()}
@@ -173,6 +204,10 @@ class SolveResult:
 
     def __str__(self) -> str:
         lines = [f"{self.model}: {self.message}"]
+        if self.failure:
+            lines[0] = f"{self.model}: FAILED ({self.failure}): {self.message}"
+            if self.hint:
+                lines.append(f"  hint: {self.hint}")
         for title, dct in (("state", self.state), ("observables", self.observables),
                            ("closed form", self.closed_form)):
             if dct:
@@ -199,43 +234,96 @@ def _fmt(v, dps=None):
 
 @dataclass
 class Curve:
-    """Solved points along one varied parameter (all converged, or the curve raised)."""
+    """Solved points along one varied parameter.
+
+    Every point is kept: a point that failed has NaN state and observables, ``converged`` False
+    and ``failure`` naming the check that failed (see :class:`SolveResult`); ``rows()`` has a
+    ``converged`` and a ``failure`` column. ``interrupted`` is True when Ctrl-C stopped the
+    curve (the points not reached are flagged ``"interrupted"``).
+    """
 
     model: str
     vary: str
     values: np.ndarray
     points: list
     seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def converged(self) -> np.ndarray:
+        """Boolean mask of the converged points."""
+        return np.array([bool(p.converged) for p in self.points])
+
+    @property
+    def failed(self) -> list:
+        """[(value, failure, message)] of the points that did not converge."""
+        return [(float(v), p.failure or "residual", p.message)
+                for v, p in zip(self.values, self.points) if not p.converged]
+
+    def _names(self) -> tuple:
+        state, obs, cf = [], [], []
+        for p in sorted(self.points, key=lambda q: not q.converged):
+            state += [k for k in p.state if k not in state]
+            obs += [k for k in p.observables if k not in obs]
+            cf += [k for k in p.closed_form if k not in cf]
+        return state, obs, cf
 
     def column(self, name: str) -> np.ndarray:
-        p0 = self.points[0]
-        if name in p0.state:
-            return np.array([p.state[name] for p in self.points], dtype=float)
-        if name in p0.observables:
-            return np.array([p.observables[name] for p in self.points], dtype=float)
-        if name in p0.closed_form:
-            return np.array([p.closed_form[name] for p in self.points], dtype=float)
+        """One column (NaN at failed points)."""
+        state, obs, cf = self._names()
+        key = name[len("closed_form."):] if name.startswith("closed_form.") else name
+        for names, attr in ((state, "state"), (obs, "observables"), (cf, "closed_form")):
+            if key in names and (attr == "closed_form" or name == key):
+                return np.array([_as_float(getattr(p, attr).get(key), p.converged)
+                                 for p in self.points], dtype=float)
         raise InputError("column", name, f"one of {self.columns()}")
 
     def columns(self) -> list:
-        p0 = self.points[0]
-        return [*p0.state, *p0.observables, *[f"closed_form.{k}" for k in p0.closed_form]]
+        state, obs, cf = self._names()
+        return [*state, *obs, *[f"closed_form.{k}" for k in cf]]
 
     def rows(self) -> list:
+        """One dict per point: the varied value, state, observables, closed forms, residual,
+        iterations, ``converged`` and ``failure`` ("" when converged); NaN where it failed."""
+        state, obs, cf = self._names()
         out = []
         for v, p in zip(self.values, self.points):
             row = {self.vary: float(v)}
-            row.update({k: float(x) for k, x in p.state.items()})
-            row.update({k: float(x) for k, x in p.observables.items()})
-            row.update({f"closed_form.{k}": float(x) for k, x in p.closed_form.items()})
+            row.update({k: _as_float(p.state.get(k), p.converged) for k in state})
+            row.update({k: _as_float(p.observables.get(k), p.converged) for k in obs})
+            row.update({f"closed_form.{k}": _as_float(p.closed_form.get(k), True) for k in cf})
+            row.update({"residual": float(p.residual), "iterations": p.iterations,
+                        "converged": bool(p.converged), "failure": p.failure or ""})
             row.update({f"{k}.error": float(x) for k, x in p.observable_errors.items()})
-            row.update({"residual": float(p.residual), "iterations": p.iterations})
             out.append(row)
         return out
 
+    def to_frame(self):
+        """:meth:`rows` as a pandas DataFrame (with the ``converged`` and ``failure`` columns);
+        pandas is optional and not a dependency of theory."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Curve.to_frame needs pandas (pip install pandas); "
+                              "Curve.rows() gives the same table as a list of dicts") from None
+        return pd.DataFrame(self.rows())
+
     def to_dict(self) -> dict:
+        """JSON-ready (NaN as None): the points, plus which failed and why."""
         return {"model": self.model, "vary": self.vary, "seconds": self.seconds,
+                "interrupted": self.interrupted,
+                "converged": [bool(p.converged) for p in self.points],
+                "failed": [{"value": v, "failure": f, "message": m} for v, f, m in self.failed],
                 "points": [p.to_dict() for p in self.points]}
+
+
+def _as_float(v, ok: bool = True) -> float:
+    if v is None or not ok:
+        return float("nan")
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
 
 
 # ---------------------------------------------------------------- generic solve
@@ -251,7 +339,8 @@ def _pvals(system, values: dict) -> list:
     return [values[n] for n in system.parameter_names]
 
 
-def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter):
+def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter, budget, names,
+                    progress, label):
     def F(x):
         return cs.map(x, pv, level)
 
@@ -259,38 +348,101 @@ def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter):
         return cs.constraint_violations(x, pv, level)
 
     return solve_fixed_point(F, x0, tol=tol, method=method, damping=damping,
-                             max_iter=max_iter, admissible=admissible)
+                             max_iter=max_iter, admissible=admissible, budget=budget,
+                             names=names, progress=progress, label=label)
 
 
-def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_iter):
+def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_iter,
+               budget=None, progress=None, label=""):
     """Solve at a node level, then check the level: the next level must agree at the answer."""
     fp = None
     qerr = 0.0
     iterations = 0
+    names = list(system.state_names)
+    note = ""
     for lev in range(level, cs.max_level + 1):
-        fp = _solve_at_level(cs, pv, x0, tol, method, damping, lev, max_iter)
+        fp = _solve_at_level(cs, pv, x0, tol, method, damping, lev, max_iter, budget, names,
+                             progress, f"{label} (node level {lev})" if cs.groups else label)
         iterations += fp.iterations
         if not fp.converged or not cs.groups:
-            return fp, lev, 0.0, iterations
+            if note and not fp.converged:
+                fp.message = f"{fp.message} ({note})"
+            return fp, lev, qerr if note else 0.0, iterations
         if lev == cs.max_level:
             break
         try:
             fine = cs.map(fp.x, pv, lev + 1)
-        except IntegrationError:
+        except (IntegrationError, InputError) as exc:
+            fp.converged, fp.failure = False, "quadrature"
+            fp.message = (f"quadrature not checked: the map at node level {lev + 1} cannot be "
+                          f"evaluated at the answer of level {lev} ({exc}); residual at level "
+                          f"{lev}: {fp.residual:.2g}")
             return fp, lev, np.inf, iterations
         qerr = residual_of(fp.x, fine)
         if qerr <= tol:
             return fp, lev, qerr, iterations
+        note = (f"after level {lev} was not resolved: levels {lev} and {lev + 1} differ by "
+                f"{qerr:.3g} > tol {tol:.1g}")
         x0 = fp.x
-    fp.converged = False
-    fp.message = (f"quadrature not resolved: the map at node level {lev} and the next differ "
-                  f"by {qerr:.3g} > tol {tol:.1g} at the answer")
+    fp.converged, fp.failure = False, "quadrature"
+    fp.message = (f"quadrature not resolved: the map at node level {lev} (the finest) and at "
+                  f"level {lev - 1} differ by {qerr:.3g} > tol {tol:.1g} at the answer (the "
+                  f"fixed-point residual itself is {fp.residual:.2g} <= tol {tol:.1g})"
+                  if lev == cs.max_level and lev > level else
+                  f"quadrature not resolved: the map at node level {lev} and the next differ "
+                  f"by {qerr:.3g} > tol {tol:.1g} at the answer (fixed-point residual "
+                  f"{fp.residual:.2g})")
     return fp, lev, qerr, iterations
+
+
+_EXACT_TYPES = (str, fractions.Fraction, decimal.Decimal, mpmath.mpf)
+
+
+def _exact_inputs(model, params: dict) -> dict:
+    """The real-valued parameters given exactly (decimal text, Fraction, Decimal, mpf)."""
+    kinds = {f.name: f.type for f in dataclasses.fields(model.Params)}
+    out = {}
+    for k, v in params.items():
+        if kinds.get(k) not in (float, "float") or not isinstance(v, _EXACT_TYPES):
+            continue
+        if isinstance(v, str):
+            try:
+                float(v)
+                mpmath.mpf(v.strip())
+            except (ValueError, TypeError):
+                continue  # the validator names it
+        out[k] = v.strip() if isinstance(v, str) else v
+    return out
+
+
+def to_mpf(v):
+    """``v`` as an mpf at the current working precision, keeping decimal text and fractions
+    exact to that precision (``"0.3"`` -> the decimal 0.3, not the double nearest to it)."""
+    if isinstance(v, fractions.Fraction):
+        return mpmath.mpf(v.numerator) / v.denominator
+    if isinstance(v, decimal.Decimal):
+        return mpmath.mpf(str(v))
+    if isinstance(v, str):
+        return mpmath.mpf(v.strip())
+    return +mpmath.mpf(v)
+
+
+def _params_mp(p, exact: dict):
+    """A copy of the (validated, float) parameters with the exact inputs as mpf at the current
+    working precision; models' ``values``/``values_mp`` then pass them to the mpmath path."""
+    if not exact:
+        return p
+    q = copy.copy(p)
+    for k, v in exact.items():
+        object.__setattr__(q, k, to_mpf(v))
+    return q
 
 
 def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0.0,
           strict: bool = False, dps: int | None = None, init: dict | None = None,
           level: int | None = None, max_iter: int = 5000, starts: bool = True,
+          max_time: float | None = DEFAULT_MAX_TIME,
+          max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, progress=None,
           **params) -> SolveResult:
     """Solve a model's saddle point at one parameter point.
 
@@ -300,28 +452,57 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     tol : tolerance on the undamped relative residual
     method : "auto" | "anderson" | "damped" | "newton" (see :mod:`theory.numeric.solvers`)
     strict : raise :class:`~theory.errors.ConvergenceError` instead of returning an
-        unconverged result
+        unconverged result; its message names the check that failed (residual, stall,
+        budget, quadrature level, constraint, NaN in the map) with its numbers
     dps : polish the float64 answer with ``mpmath.findroot`` at ``dps`` digits and evaluate the
-        observables there
+        observables there; parameters given as decimal text, Fraction, Decimal or mpf enter
+        that path exactly (``psi1="0.3"`` is 3/10 to ``dps`` digits)
     init : a starting state (by order-parameter name); default: every start of the model
+    max_iter : iterations per solver phase
     starts : with ``init=None``, run every start of the model and report all distinct fixed
         points (True), or only the first (False)
+    max_time, max_evaluations : budget of the whole call (all starts and node levels):
+        seconds (default 300) and evaluations of the map (default 200000); None for no limit.
+        When spent, the result fails with ``failure="budget"``.
+    progress : None (a throttled line on stderr once a solve has run 3 s), False (silent), or
+        a callable receiving a dict (see :func:`~theory.numeric.solvers.solve_fixed_point`)
     **params : the model's parameters (``theory models`` lists them with their ranges)
+
+    Returns
+    -------
+    SolveResult
+        Never an unconverged state as an answer: a failed solve has NaN state and observables,
+        ``converged=False`` and ``failure`` set (the best iterate is in ``last_state``).
     """
     t0 = time.perf_counter()
     model = get_model(model)
     if method not in METHODS:
         raise InputError("method", method, f"one of {METHODS}")
-    if not (isinstance(tol, (int, float)) and 0 < tol < 1):
+    if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise InputError("tol", tol, "a number in (0, 1)")
-    p = params.pop("_params", None) or make_params(model, params)
+    budget = Budget(max_time, max_evaluations)
+    given = params.pop("_params", None)
+    exact = params.pop("_exact", None) or {}
+    label = params.pop("_label", None) or model.name + "".join(
+        f" {k}={v}" for k, v in params.items())
+    if given is None:
+        exact = {**exact, **_exact_inputs(model, params)}
+    p = given or make_params(model, params)
     direct = getattr(model, "solve_direct", None)
     if direct is not None:  # a model with its own well-conditioned solve (rf_ridge)
-        res = direct(p, tol=tol, dps=dps)
+        res = direct(p, tol=tol, dps=dps, exact=exact)
         res.seconds = time.perf_counter() - t0
+        if dps is not None and exact:
+            with mpmath.workdps(dps):
+                for k, v in exact.items():
+                    res.params[k] = to_mpf(v)
+        if not res.converged and res.failure is None:
+            res.failure = "residual"
         if strict and not res.converged:
-            raise ConvergenceError(f"{model.name} did not converge ({res.message})",
-                                   float(res.residual), tol, hint=model.hint, result=res)
+            raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
+                                   f"({res.message})", float(res.residual), tol,
+                                   hint=model.hint if res.failure == "residual" else res.hint,
+                                   result=res, failure=res.failure)
         return res
     system = model.system(p)
     cs = compile_system(system)
@@ -334,9 +515,11 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         inits = inits[:1]
     found = []
     for st in inits:
+        if budget.exhausted and found:
+            break
         x0 = _vec(system, st)
         fp, lev, qerr, its = _solve_one(model, p, system, cs, pv, x0, tol, method, damping,
-                                        lev0, max_iter)
+                                        lev0, max_iter, budget, progress, label)
         found.append((fp, lev, qerr, its, st))
     # distinct converged fixed points
     good = [f for f in found if f[0].converged]
@@ -345,13 +528,24 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         if not any(np.max(np.abs(f[0].x - g[0].x) / np.maximum(1, np.abs(g[0].x))) < 1e-6
                    for g in distinct):
             distinct.append(f)
-    best = distinct[0] if distinct else min(found, key=lambda f: f[0].residual)
+    best = distinct[0] if distinct else _most_informative(found)
     fp, lev, qerr, its, st = best
     state = dict(zip(system.state_names, fp.x.tolist()))
     obs = {}
+    last = {}
     if fp.converged:
-        obs = cs.observables(fp.x, pv, lev)
-        obs.update(model.derived(p, state, obs))
+        try:
+            obs = cs.observables(fp.x, pv, lev)
+            obs.update(model.derived(p, state, obs))
+        except (IntegrationError, InputError) as exc:
+            fp.converged, fp.failure = False, "nan"
+            fp.message = (f"the state converged (residual {fp.residual:.2g}) but the "
+                          f"observables cannot be evaluated there: {exc}")
+            obs = {}
+    if not fp.converged:
+        last = state
+        state = {k: float("nan") for k in system.state_names}
+        obs = {k: float("nan") for k in system.observables}
     alts = []
     for f in distinct[1:]:
         alt = {"state": dict(zip(system.state_names, f[0].x.tolist()))}
@@ -364,42 +558,108 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     if len(distinct) > 1:
         msg += f"; {len(distinct)} distinct fixed points from {len(inits)} starts (see " \
                "alternatives)"
+    failure = None if fp.converged else (fp.failure or "residual")
     res = SolveResult(model.name, dataclasses.asdict(p), state, obs, fp.converged,
                       its, fp.residual, tol, msg, fp.method, fp.history, qerr, lev,
-                      alts, {}, fp.violations)
+                      alts, {}, fp.violations, failure=failure, last_state=last)
     if res.converged and dps is not None:
-        if hasattr(model, "values_mp"):  # constants (mu_1, mu_star, ...) at dps digits too
-            with mpmath.workdps(dps + 10):
-                pv = _pvals(system, model.values_mp(p, dps + 10))
-        _polish_mp(cs, system, pv, res, dps, model, p)
+        with mpmath.workdps(dps + 10):
+            pm = _params_mp(p, exact)
+            vals = model.values_mp(pm, dps + 10) if hasattr(model, "values_mp") else \
+                model.values(pm)
+            pv = _pvals(system, vals)
+            for k in exact:
+                res.params[k] = +getattr(pm, k)
+        _polish_mp(cs, system, pv, res, dps, model, p, budget, progress, label)
     if hasattr(model, "closed_form"):
-        cf = model.closed_form(p, dps=dps)
+        if dps is not None and exact:  # the closed form at dps digits sees the exact inputs
+            with mpmath.workdps(dps + 10):
+                cf = model.closed_form(_params_mp(p, exact), dps=dps)
+        else:
+            cf = model.closed_form(p, dps=dps)
         if cf:
             res.closed_form = cf
     res.seconds = time.perf_counter() - t0
     if strict and not res.converged:
-        raise ConvergenceError(f"{model.name} did not converge ({res.message})",
-                               float(res.residual), tol, hint=model.hint, result=res)
+        hint = model.hint if res.failure == "residual" else res.hint
+        raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
+                               f"({res.message})", float(res.residual), tol, hint=hint,
+                               result=res, failure=res.failure)
     return res
 
 
-def _polish_mp(cs, system, pv, res, dps, model, p):
+_FAILURE_RANK = {"residual": 0, "stall": 1, "quadrature": 2, "constraint": 3, "budget": 4,
+                 "nan": 5, "domain": 6}
+
+
+def _most_informative(found):
+    """Of failed starts, the one that got furthest: the smallest finite residual, preferring
+    failures later in the pipeline (a converged-but-unresolved level over a stall)."""
+    def key(f):
+        r = f[0].residual
+        return (0, r) if np.isfinite(r) else (1, _FAILURE_RANK.get(f[0].failure, 9))
+
+    return min(found, key=key)
+
+
+def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, label=""):
+    """Newton polish with ``mpmath.findroot`` at ``dps`` digits, inside the solve's budget
+    (each evaluation of the mpmath map counts; a progress line after 3 s as in the float
+    phase)."""
+    from ..numeric import solvers
+
+    t0 = budget.t0 if budget is not None else time.perf_counter()
+    shown = [0.0, 0]
+
+    def tick():
+        if budget is not None:
+            budget.spend()
+        shown[1] += 1
+        now = time.perf_counter()
+        if progress is False or now - t0 < solvers.PROGRESS_AFTER or \
+                now - shown[0] < solvers.PROGRESS_EVERY:
+            return
+        shown[0] = now
+        info = {"label": label, "phase": f"mpmath polish ({dps} digits)",
+                "iteration": shown[1], "evaluations": shown[1], "residual": float("nan"),
+                "seconds": now - t0}
+        if callable(progress):
+            progress(info)
+        else:
+            import sys
+
+            sys.stderr.write(f"\r{label}: mpmath polish at {dps} digits, evaluation "
+                             f"{shown[1]}, {now - t0:.0f} s   ")
+            sys.stderr.flush()
+            shown.append(True)
+
     with mpmath.workdps(dps + 10):
         pmp = [v if isinstance(v, (str, mpmath.mpf)) else mpmath.mpf(v) for v in pv]
         x0 = [mpmath.mpf(res.state[n]) for n in system.state_names]
 
         def G(*x):
+            tick()
             fx = cs.map_mp(list(x), pmp, dps)
             return [a - b for a, b in zip(fx, x)]
 
         try:
             x = mpmath.findroot(G, x0, tol=mpmath.mpf(10) ** (-2 * dps))
         except (ValueError, ZeroDivisionError) as exc:
-            res.converged = False
-            res.message = f"mpmath polish at {dps} digits failed: {exc}"
+            _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
+                           f"float64 answer (residual {float(res.residual):.2g}): {exc}")
             return
+        except solvers.BudgetExhausted as exc:
+            _polish_failed(res, system, f"mpmath polish at {dps} digits stopped after "
+                           f"{shown[1]} evaluations: {exc}", failure="budget")
+            return
+        finally:
+            if len(shown) > 2:
+                import sys
+
+                sys.stderr.write("\n")
         x = list(x) if hasattr(x, "__len__") else [x]
-        r = max(abs(a) / max(1, abs(b)) for a, b in zip(G(*x), x))
+        fx = cs.map_mp(list(x), pmp, dps)  # the final check is not charged to the budget
+        r = max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
         obs = cs.observables_mp(x, pmp, dps)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
@@ -409,8 +669,22 @@ def _polish_mp(cs, system, pv, res, dps, model, p):
     res.dps = dps
     need = mpmath.mpf(10) ** (-dps)
     res.converged = r <= need
-    res.message = (f"converged at {dps} digits: residual {mpmath.nstr(r, 3)}" if res.converged
-                   else f"mpmath polish reached residual {mpmath.nstr(r, 3)} > 1e-{dps}")
+    if res.converged:
+        res.message = f"converged at {dps} digits: residual {mpmath.nstr(r, 3)}"
+    else:
+        _polish_failed(res, system, f"mpmath polish reached residual {mpmath.nstr(r, 3)} > "
+                       f"1e-{dps} (the {dps}-digit tolerance)")
+
+
+def _polish_failed(res, system, message, failure="polish"):
+    res.converged, res.failure, res.message = False, failure, message
+    res.last_state = dict(res.state)
+    res.state = {k: float("nan") for k in system.state_names}
+    res.observables = {k: float("nan") for k in res.observables}
+
+
+#: most points of one curve
+MAX_POINTS = 100_000
 
 
 def parse_grid(text: str) -> np.ndarray:
@@ -419,31 +693,61 @@ def parse_grid(text: str) -> np.ndarray:
         if ":" in text:
             a, b, n = text.split(":")
             n = int(n)
-            if n < 1:
+            if not 1 <= n <= MAX_POINTS:
                 raise ValueError
-            return np.linspace(float(a), float(b), n)
-        return np.array([float(t) for t in text.split(",")])
+            out = np.linspace(float(a), float(b), n)
+        else:
+            out = np.array([float(t) for t in text.split(",")])
     except ValueError:
-        raise InputError("vary", text,
-                         "NAME=start:stop:count (count >= 1) or NAME=v1,v2,...") from None
+        raise InputError("vary", text, f"NAME=start:stop:count (count in [1, {MAX_POINTS}]) "
+                         "or NAME=v1,v2,...") from None
+    if not np.all(np.isfinite(out)):
+        raise InputError("vary", text, "finite numbers: NAME=start:stop:count or "
+                         "NAME=v1,v2,...")
+    return out
 
 
 def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
-          max_iter: int = 5000, progress: Callable | None = None, **params) -> Curve:
+          max_iter: int = 5000, progress: Callable | None = None,
+          max_time: float | None = DEFAULT_MAX_TIME,
+          max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, solver_progress=None,
+          **params) -> Curve:
     """Solve along ``vary`` = each of ``values`` with warm starts (continuation).
 
-    The first point uses every start of the model; each next point starts from the previous
-    answer (and falls back to the model's starts if that fails). With ``strict`` (default) a
-    point that does not converge raises :class:`ConvergenceError` naming the point, so nothing
-    half-done is returned. ``progress(done, total)`` is called after each point.
+    Parameters
+    ----------
+    model, tol, method, damping, max_iter : as in :func:`solve`
+    vary : the parameter varied; values : its values (all validated before any solve)
+    strict : True (default): the first point that fails raises
+        :class:`~theory.errors.ConvergenceError` naming the point and the failed check (the
+        points finished before it are in ``exc.curve``). False: every point is kept, a failed
+        one with NaN values, ``converged=False`` and its ``failure`` (see :class:`Curve`).
+    progress : ``progress(done, total)`` after each point
+    max_time, max_evaluations : budget of each point's solve (see :func:`solve`)
+    solver_progress : passed to :func:`solve` as ``progress`` (None: a throttled stderr line
+        for a point that takes more than 3 s; False: silent)
+
+    Notes
+    -----
+    The first point uses every start of the model; each next point starts from the last
+    converged answer (and falls back to the model's starts if that fails). Ctrl-C
+    (KeyboardInterrupt) stops the curve and returns the finished points, with the points not
+    reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a RuntimeWarning says so).
     """
     t0 = time.perf_counter()
     model = get_model(model)
     values = np.asarray(values, dtype=float)
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
+        raise InputError("values", values.tolist() if values.size < 20 else "...",
+                         "a non-empty list of finite numbers")
     names = {f.name for f in dataclasses.fields(model.Params)}
     if vary not in names:
         raise InputError("vary", vary, f"a parameter of {model.name}: one of {sorted(names)}")
+    if vary in params:
+        raise InputError("vary", vary, "a parameter not also given as a fixed value")
+    all_params = [make_params(model, {**params, vary: float(v)}) for v in values]  # all valid
+    exact = _exact_inputs(model, params)
     fast = getattr(model, "curve_fast", None)
     if fast is not None:
         pts = fast(vary, values, tol=tol, **params)
@@ -451,28 +755,45 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
             if progress:
                 progress(len(values), len(values))
             return Curve(model.name, vary, values, pts, time.perf_counter() - t0)
-    all_params = [make_params(model, {**params, vary: float(v)}) for v in values]  # all valid
-    points = []
+    points: list = []
     prev = None
     level = None
-    for i, (v, p) in enumerate(zip(values, all_params)):
-        res = None
-        if prev is not None:
-            res = solve(model, tol=tol, method=method, damping=damping, init=prev.state,
-                        level=level, max_iter=max_iter, _params=p)
-            if not res.converged:
-                res = None
-        if res is None:
-            res = solve(model, tol=tol, method=method, damping=damping, level=level,
-                        max_iter=max_iter, _params=p)
-        if not res.converged and strict:
-            raise ConvergenceError(f"{model.name} at {vary}={v:g} did not converge "
-                                   f"({res.message})", float(res.residual), tol,
-                                   hint=model.hint, result=res)
-        points.append(res)
-        prev, level = res, res.level
-        if progress:
-            progress(i + 1, len(values))
+    kw = dict(tol=tol, method=method, damping=damping, max_iter=max_iter, max_time=max_time,
+              max_evaluations=max_evaluations, progress=solver_progress, _exact=exact)
+    try:
+        for i, (v, p) in enumerate(zip(values, all_params)):
+            res = None
+            at = f"{model.name} at {vary}={v:g}"
+            if prev is not None:
+                res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
+                if not res.converged:
+                    res = None
+            if res is None:
+                res = solve(model, level=level, _params=p, _label=at, **kw)
+            if not res.converged and strict:
+                exc = ConvergenceError(
+                    f"{model.name} at {vary}={v:g} did not converge: {res.failure} check "
+                    f"failed ({res.message})", float(res.residual), tol,
+                    hint=model.hint if res.failure == "residual" else res.hint, result=res,
+                    failure=res.failure)
+                exc.curve = Curve(model.name, vary, values[:i], points,
+                                  time.perf_counter() - t0)
+                raise exc
+            points.append(res)
+            if res.converged:
+                prev, level = res, res.level
+            if progress:
+                progress(i + 1, len(values))
+    except KeyboardInterrupt:
+        done = len(points)
+        for p in all_params[done:]:
+            points.append(SolveResult(model.name, dataclasses.asdict(p), {}, {}, False, 0,
+                                      float("nan"), tol, "interrupted (Ctrl-C) before this "
+                                      "point was solved", failure="interrupted"))
+        warnings.warn(f"curve interrupted after {done} of {len(values)} points: the finished "
+                      "points are kept", RuntimeWarning, stacklevel=2)
+        return Curve(model.name, vary, values, points, time.perf_counter() - t0,
+                     interrupted=True)
     return Curve(model.name, vary, values, points, time.perf_counter() - t0)
 
 
@@ -485,8 +806,22 @@ class Model:
     default_level = 2
     hint = "try method='damped' with damping=0.5, or another init"
 
+    #: names of the observables :meth:`derived` adds (declare them so that the CLI can check
+    #: ``--observable`` before solving)
+    derived_names: tuple = ()
+
     def derived(self, p, state, observables) -> dict:
         return {}
+
+    def observable_names(self, p) -> list | None:
+        """Every column a solve or curve at ``p`` can report, known before solving (None when
+        :meth:`derived` is overridden without :attr:`derived_names`)."""
+        if type(self).derived is not Model.derived and not self.derived_names:
+            return None
+        system = self.system(p)
+        names = [*system.state_names, *system.observables, *self.derived_names,
+                 "residual", "iterations"]
+        return names
 
     def parameters(self) -> list:
         """[(name, default, doc, allowed)] for listing."""

@@ -141,12 +141,22 @@ class RFRidgeParams:
 _MU: dict = {}
 
 
+def _act_key(name: str):
+    """Cache key of an activation: what defines it (expression and closed forms), not its name
+    alone -- ``register(name, ..., overwrite=True)`` must not leave the old constants."""
+    from ..symbolic.activations import REGISTRY
+
+    a = REGISTRY.get(name)  # families and typed expressions are defined by their text
+    return (name,) if a is None else (name, a.expr, a.mu_closed)
+
+
 def activation_constants(name: str):
     """(mu0, mu1, mu_star) of an activation in float64 (cached)."""
-    if name not in _MU:
+    key = _act_key(name)
+    if key not in _MU:
         h = hermite_expansion(name, 2, exact=False)
-        _MU[name] = (float(h.mu[0]), float(h.mu[1]), float(h.mu_star))
-    return _MU[name]
+        _MU[key] = (float(h.mu[0]), float(h.mu[1]), float(h.mu_star))
+    return _MU[key]
 
 
 _MU_MP: dict = {}
@@ -154,7 +164,7 @@ _MU_MP: dict = {}
 
 def activation_constants_mp(name: str, dps: int):
     """(mu0, mu1, mu_star) as mpf at ``dps`` digits (exact values where known, else mpmath)."""
-    key = (name, dps)
+    key = (_act_key(name), dps)
     if key not in _MU_MP:
         h = hermite_expansion(name, 2, dps=dps)
         _MU_MP[key] = (h.mu[0], h.mu[1], h.mu_star)
