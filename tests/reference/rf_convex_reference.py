@@ -56,8 +56,11 @@ eigenvalues of :math:`F^\top F/p`):
     q_w = \frac{\hat q_w}{\hat V_s^2}\Big(\frac{1-\gamma}{z^2} + \gamma g'\Big)
           + \frac{\gamma a}{\hat V_s^2}(g - zg'),\quad a = \rho\hat m_s^2 + \hat q_s.
 
-:math:`g` in closed form (root of :math:`\gamma z g^2 + (1 - \gamma + z) g - 1 = 0`), checked
-against ``quad`` of the density; :math:`\kappa_1 = \mu_1 = 2/\sqrt{3\pi}`, :math:`\kappa_\star^2
+The spectral integrals (:math:`1 - zg = \int x/(x+z)d\mu`, :math:`1 - 2zg + z^2g' = \int
+x^2/(x+z)^2 d\mu`, :math:`g - zg' = \int x/(x+z)^2d\mu`, ...) are integrated directly over the
+density (``spectral``: QUADPACK's algebraic-weight rule), since the closed forms cancel
+catastrophically for :math:`z \gg 1`; the closed form of :math:`g` (root of :math:`\gamma z g^2
++ (1 - \gamma + z) g - 1 = 0`) is kept as a check; :math:`\kappa_1 = \mu_1 = 2/\sqrt{3\pi}`, :math:`\kappa_\star^2
 = \frac2\pi\arcsin\frac23 - \mu_1^2` for erf(x) (from :math:`E[\mathrm{erf}(az)\mathrm{erf}(bz)]
 = \frac2\pi\arcsin\frac{2ab}{\sqrt{(1+2a^2)(1+2b^2)}}` and Stein), checked with mpmath at 30
 digits.
@@ -121,7 +124,8 @@ def mp_g(z, gamma):
     """(g, g') = (int dmu/(x+z), int dmu/(x+z)^2), Marchenko--Pastur of ratio gamma, z > 0.
 
     g is the positive root of gamma z g^2 + (1 - gamma + z) g - 1 = 0 (written without
-    cancellation), g' = -dg/dz by implicit differentiation.
+    cancellation), g' = -dg/dz by implicit differentiation. Only a check of :func:`spectral`
+    (combinations such as 1 - 2zg + z^2 g' cancel for z >> 1).
     """
     b = 1 - gamma + z
     s = math.sqrt(b * b + 4 * gamma * z)
@@ -143,6 +147,36 @@ def mp_g_quad(z, gamma):
     gp = integrate.quad(lambda x: dens(x) / (x + z)**2, lo, hi, epsabs=1e-15, epsrel=1e-13,
                         limit=200)[0] + atom / z**2
     return g, gp
+
+
+def spectral(z, gamma):
+    """The five spectral integrals of the prior equations, each a sum of positive terms.
+
+    With mu the Marchenko--Pastur law of FF^T/p (ratio gamma, continuous part ``dens`` on
+    [(1 - sqrt gamma)^2, (1 + sqrt gamma)^2], atom 1 - 1/gamma at 0 when gamma > 1):
+    A0 = int x/(x+z) dmu = 1 - zg, A1 = int x^2/(x+z)^2 dmu = 1 - 2zg + z^2 g',
+    A2 = int x/(x+z)^2 dmu = g - zg', B1 = (1 - gamma)/z + gamma g, B2 = (1 - gamma)/z^2 +
+    gamma g' (the spectrum of F^T F/p: for gamma > 1 the atom cancels the (1 - gamma) term).
+    The closed forms in g, g' cancel catastrophically when z >> 1 (A1 ~ 1/z^2 from O(1)
+    terms), so each is integrated here by QUADPACK's algebraic-weight rule (QAWS) on the
+    density's square-root edges (weight (x - a)^(1/2) (b - x)^(1/2); (x)^(-1/2) (b - x)^(1/2)
+    at gamma = 1, where the lower edge is 0).
+    """
+    lo, hi = (1 - math.sqrt(gamma))**2, (1 + math.sqrt(gamma))**2
+    if gamma == 1.0:
+        wv, c = (-0.5, 0.5), (lambda x: 1 / (2 * math.pi))
+    else:
+        wv, c = (0.5, 0.5), (lambda x: 1 / (2 * math.pi * gamma * x))
+    kern = [lambda x: x / (x + z), lambda x: (x / (x + z))**2, lambda x: x / (x + z)**2,
+            lambda x: 1 / (x + z), lambda x: 1 / (x + z)**2]
+    out = []
+    for k in kern:
+        v = integrate.quad(lambda x: k(x) * c(x), lo, hi, weight="alg", wvar=wv,
+                           epsabs=1e-300, epsrel=1e-13, limit=200)[0]
+        out.append(v)
+    A0, A1, A2, b1, b2 = out
+    free = max(0.0, 1 - gamma)
+    return A0, A1, A2, free / z + gamma * b1, free / z**2 + gamma * b2
 
 
 # ---------------------------------------------------------------- proximal operators (y = +1)
@@ -197,14 +231,15 @@ class Channel:
         return r
 
     def points(self, shift=0.0):
-        """Break points in xi: the teacher scale 1/c, the hinge kinks, the Gaussian bulk."""
+        """Break points in xi: the Gaussian bulk and the teacher scale 1/c (moved by the factor
+        1 + shift in the check), and the hinge kinks (never moved)."""
         p = [0.0, -8.0, 8.0, -3.0, 3.0]
         if self.c > 0.1:
             p += [k / self.c for k in (-4, -1, 1, 4)]
+        p = [x * (1 + shift) for x in p]
         if self.loss == "hinge":
             p += [(1 - self.V) / self.sq, 1 / self.sq]
-        p = sorted({x * (1 + shift) for x in p if abs(x) < XI_MAX - 1})
-        return p
+        return sorted({x for x in p if abs(x) < XI_MAX - 1})
 
     def integrals(self, shift=0.0, quad=QUAD):
         """(e_V, e_q, e_m, e_l), the largest relative error estimate of quad."""
@@ -216,15 +251,18 @@ class Channel:
                lambda x: phi(x) * Z(x) * self.node(x)[0] ** 2,
                lambda x: phi(x) * dZ(x) * self.node(x)[0],
                lambda x: phi(x) * Z(x) * self.node(x)[2]]
-        vals, rel = [], 0.0
-        for fn in fns:
+        vals, rel, abs_l = [], 0.0, 0.0
+        for k, fn in enumerate(fns):
             tot, err = 0.0, 0.0
             for a, b in zip(pts[:-1], pts[1:]):
                 v, e = integrate.quad(fn, a, b, **quad)
                 tot, err = tot + v, err + e
             vals.append(2 * tot)  # y = -1 equals y = +1 (symmetry, see module docstring)
-            rel = max(rel, err / max(abs(tot), 1e-300))
-        return vals, rel
+            if k < 3:  # e_V, e_q, e_m (the saddle point): relative
+                rel = max(rel, err / max(abs(tot), 1e-300))
+            else:  # e_l (training loss, may vanish): absolute
+                abs_l = 2 * err
+        return vals, (rel, abs_l)
 
     def integrals_both_labels(self):
         """(e_V, e_q, e_m, e_l) summing y = +1 and y = -1 explicitly (symmetry check)."""
@@ -269,20 +307,21 @@ class Problem:
         (eV, eq, em, el), rel = ch.integrals(shift, quad)
         a, g, k1, ks = self.alpha, self.gamma, self.k1, self.ks
         return dict(Vhs=a / g * k1**2 * eV, qhs=a / g * k1**2 * eq, mhs=a / g * k1 * em,
-                    Vhw=a * ks**2 * eV, qhw=a * ks**2 * eq, e_l=el, quad_rel=rel,
+                    Vhw=a * ks**2 * eV, qhw=a * ks**2 * eq, e_l=el, quad_rel=rel[0],
+                    quad_abs_train_loss=rel[1],
                     e=(eV, eq, em, el))
 
     def prior(self, h):
         g_, rho, lam = self.gamma, self.rho, self.lam
         Vhs, qhs, mhs, Vhw, qhw = h["Vhs"], h["qhs"], h["mhs"], h["Vhw"], h["qhw"]
         z = (lam + Vhw) / Vhs
-        g, gp = mp_g(z, g_)
+        A0, A1, A2, B1, B2 = spectral(z, g_)
         a = rho * mhs**2 + qhs
-        Vs = (1 - z * g) / Vhs
-        qs = a / Vhs**2 * (1 - 2 * z * g + z * z * gp) + qhw / Vhs**2 * (g - z * gp)
-        ms = rho * mhs / Vhs * (1 - z * g)
-        Vw = ((1 - g_) / z + g_ * g) / Vhs
-        qw = qhw / Vhs**2 * ((1 - g_) / z**2 + g_ * gp) + g_ * a / Vhs**2 * (g - z * gp)
+        Vs = A0 / Vhs
+        qs = (a * A1 + qhw * A2) / Vhs**2
+        ms = rho * mhs / Vhs * A0
+        Vw = B1 / Vhs
+        qw = (qhw * B2 + g_ * a * A2) / Vhs**2
         return np.array([Vs, qs, ms, Vw, qw])
 
     def map(self, st):
@@ -296,55 +335,67 @@ class Problem:
         return float(np.max(np.abs(new - st) / np.abs(st)))
 
 
-def solve(prob, start, tol=1e-10, damping=0.5, max_damped=3000, newton_from=1e-5,
-          budget=1800.0, log=None):
-    """Damped iteration, then hybr on log-variables; returns (state, residual, info)."""
+def solve(prob, start, tol=1e-10, damping=0.5, newton_from=1e-3, budget=1800.0, log=None):
+    """Damped iteration (undamped residual tested), hybr on log-variables once the residual is
+    below ``newton_from``; if hybr does not reach ``tol``, more damped steps and again, until
+    ``budget`` seconds. Returns (state, residual of the returned state, info)."""
     t0 = time.time()
     st = np.array(start, float)
-    res, hist = math.inf, []
-    d = damping
-    for it in range(max_damped):
+    best, best_res = st.copy(), math.inf
+    d, it, hist = damping, 0, []
+
+    def G(u):
+        s = np.exp(u)
+        try:
+            new = prob.map(s)
+        except FloatingPointError:
+            return np.full(5, 1e3)
+        if np.any(new <= 0):
+            return np.full(5, 1e3)
+        return np.log(new) - u
+
+    while time.time() - t0 < budget:
         try:
             new = prob.map(st)
-        except FloatingPointError:
-            d *= 0.5
-            st = np.array(start, float) if it == 0 else st
+        except FloatingPointError as e:  # inadmissible: back to the best state, less damping
+            if log:
+                log(f"  {e}: damping {d} -> {d / 2}")
+            d /= 2
+            st = best.copy() if np.isfinite(best_res) else np.array(start, float) * 0.5
             continue
         res = prob.residual(st, new)
+        if res < best_res:
+            best, best_res = st.copy(), res
+        if res < tol:
+            break
         hist.append(res)
-        if log and it % 20 == 0:
-            log(f"  damped it={it} res={res:.3e} d={d:.3g} st={np.array2string(st, precision=6)}")
-        if res < newton_from or time.time() - t0 > budget / 2:
-            break
-        if len(hist) > 40 and hist[-1] > 0.9 * hist[-40]:  # stalled: try Newton
-            break
+        if log and it % 50 == 0:
+            log(f"  damped it={it} res={res:.3e} d={d:.3g} "
+                f"st={np.array2string(st, precision=6)}")
+        stalled = len(hist) > 60 and hist[-1] > 0.9 * hist[-60]
+        if res < newton_from or stalled:
+            sol = optimize.root(G, np.log(st), method="hybr", options=dict(xtol=1e-14))
+            cand = np.exp(sol.x)
+            try:
+                r = prob.residual(cand, prob.map(cand))
+            except FloatingPointError:
+                r = math.inf
+            if log:
+                log(f"  hybr from res={res:.2e}: res={r:.3e} nfev={sol.nfev}")
+            if r < best_res:
+                best, best_res = cand, r
+            if best_res < tol:
+                break
+            newton_from /= 30
+            hist = []
+            st = best.copy()
+            continue
         cand = (1 - d) * st + d * new
         if np.any(cand <= 0):
             cand = st * np.exp(d * np.log(np.abs(new) / st))  # geometric step keeps signs
         st = cand
-    # Newton (hybr) on log-variables
-    def G(u):
-        s = np.exp(u)
-        try:
-            return np.log(np.abs(prob.map(s))) - u
-        except FloatingPointError:
-            return np.full(5, 1e3)
-    for attempt in range(3):
-        sol = optimize.root(G, np.log(st), method="hybr", options=dict(xtol=1e-14))
-        cand = np.exp(sol.x)
-        try:
-            new = prob.map(cand)
-        except FloatingPointError:
-            break
-        r = prob.residual(cand, new)
-        if log:
-            log(f"  hybr attempt {attempt}: res={r:.3e} nfev={sol.nfev} ({sol.message})")
-        if r < res:
-            st, res = cand, r
-        if res < tol or time.time() - t0 > budget:
-            break
-    # fixed-point polish: one undamped step if it helps (the map is contracting near the root?)
-    return st, res, dict(nev=prob.nev, seconds=time.time() - t0)
+        it += 1
+    return best, best_res, dict(nev=prob.nev, seconds=time.time() - t0)
 
 
 def observables(prob, st):
@@ -366,7 +417,8 @@ def quad_check(prob, st):
     tighter tolerances): no subdivision is shared with the main evaluation."""
     h1 = prob.hats(st)
     h2 = prob.hats(st, shift=0.0137, quad=dict(epsabs=1e-15, epsrel=1e-13, limit=800))
-    return max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(h1["e"], h2["e"]))
+    rel = max(abs(a - b) / max(abs(b), 1e-300) for a, b in zip(h1["e"][:3], h2["e"][:3]))
+    return rel, abs(h1["e"][3] - h2["e"][3])
 
 
 def state_error(prob, st, res):
@@ -391,11 +443,17 @@ def state_error(prob, st, res):
 
 
 # ---------------------------------------------------------------- the points
+# separability threshold of the data at gamma = 0.5: 6.40 < alpha* < 6.45 (hinge at lam = 1e-8
+# has zero training loss at 6.40 and not at 6.45); 6.25 and 6.5 sit on both sides of the peak
+# of the norm q_w, 8 beyond it
+ALPHAS = (0.5, 1.0, 2.0, 5.0, 6.25, 6.5, 8.0)
+
+
 def point_list():
     pts = []
     for lam in (1e-4, 1e-5, 1e-6):
         for loss in ("logistic", "hinge"):
-            for alpha in (0.5, 1.0, 2.0, 5.0):
+            for alpha in ALPHAS:
                 pts.append(dict(loss=loss, alpha=alpha, lam=lam, Delta=0.0))
     for D in (1e-8, 1e-4, 1e-2):
         for loss in ("logistic", "square"):
@@ -453,7 +511,7 @@ def run_point(p, records, gamma=0.5, log=print, budget=1800.0):
         if res2 < res:
             st, res, info = st2, res2, info2
     obs, h = observables(prob, st)
-    qc = quad_check(prob, st)
+    qc, qc_l = quad_check(prob, st)
     serr, cond = state_error(prob, st, res)
     V, Q, M, V0 = prob.fields(st)
     k1, ks = erf_constants()
@@ -467,6 +525,8 @@ def run_point(p, records, gamma=0.5, log=print, budget=1800.0):
             "fields": {"V": V, "Q": Q, "M": M, "V^0": V0},
             "observables": obs, "residual": res, "converged": bool(res < 1e-10),
             "quad_error_estimate": h["quad_rel"], "quad_check": qc,
+            "train_loss_abs_error_estimate": h["quad_abs_train_loss"],
+            "train_loss_quad_check": qc_l,
             "state_error_estimate": serr, "condition_I_minus_J": cond,
             "map_evaluations": info["nev"], "seconds": round(info["seconds"], 1)}
 
