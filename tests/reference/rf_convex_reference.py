@@ -60,7 +60,8 @@ The spectral integrals (:math:`1 - zg = \int x/(x+z)d\mu`, :math:`1 - 2zg + z^2g
 x^2/(x+z)^2 d\mu`, :math:`g - zg' = \int x/(x+z)^2d\mu`, ...) are integrated directly over the
 density (``spectral``: QUADPACK's algebraic-weight rule), since the closed forms cancel
 catastrophically for :math:`z \gg 1`; the closed form of :math:`g` (root of :math:`\gamma z g^2
-+ (1 - \gamma + z) g - 1 = 0`) is kept as a check; :math:`\kappa_1 = \mu_1 = 2/\sqrt{3\pi}`, :math:`\kappa_\star^2
++ (1 - \gamma + z) g - 1 = 0`) is kept as a check;
+:math:`\kappa_1 = \mu_1 = 2/\sqrt{3\pi}`, :math:`\kappa_\star^2
 = \frac2\pi\arcsin\frac23 - \mu_1^2` for erf(x) (from :math:`E[\mathrm{erf}(az)\mathrm{erf}(bz)]
 = \frac2\pi\arcsin\frac{2ab}{\sqrt{(1+2a^2)(1+2b^2)}}` and Stein), checked with mpmath at 30
 digits.
@@ -74,10 +75,11 @@ E_\xi[\mathcal Z\ell(y,\eta)]`, ``train_objective`` = train_loss :math:`+ \lambd
 Solver: damped fixed-point iteration on the map, then ``scipy.optimize.root`` (hybr) on
 :math:`\log F(e^u) - u` (all five order parameters positive), accepted only when the undamped
 relative residual :math:`\max_i |F_i(s) - s_i|/|s_i|` is below 1e-10. Each quad asks
-epsabs=1e-14, epsrel=1e-12; ``quad_error_estimate`` is the largest relative error estimate
-reported by quad at the final map evaluation; ``quad_check`` the largest relative difference of
-the channel integrals against a second quadrature with other break points and tighter
-tolerances (no shared subdivision).
+epsrel=1e-12 and epsabs=1e-14 times the size of the integral (from a first pass at 1e-6);
+``quad_error_estimate`` is the largest relative error estimate reported by quad for
+:math:`e_V, e_q, e_m` at the final state (``train_loss_abs_error_estimate``: :math:`e_l`);
+``quad_check`` the largest relative difference of the same integrals against a second
+quadrature with other break points and tighter tolerances (no shared subdivision).
 
 Run: ``nice -n 5 python tests/reference/rf_convex_reference.py`` (resumable: points already in
 ``rf_convex_reference.json`` are skipped; progress on stderr).
@@ -98,7 +100,7 @@ from scipy import integrate, optimize, special
 HERE = Path(__file__).parent
 OUT = HERE / "rf_convex_reference.json"
 NAMES = ("V_s", "q_s", "m_s", "V_w", "q_w")
-QUAD = dict(epsabs=1e-14, epsrel=1e-12, limit=400)
+QUAD = dict(epsabs=1e-14, epsrel=1e-12, limit=400)  # epsabs relative to the integral's scale
 XI_MAX = 39.0  # phi(39) ~ 1e-331: below the smallest double; integrands are bounded by 1 + xi^2
 
 
@@ -253,9 +255,15 @@ class Channel:
                lambda x: phi(x) * Z(x) * self.node(x)[2]]
         vals, rel, abs_l = [], 0.0, 0.0
         for k, fn in enumerate(fns):
+            # the integrals can be tiny (e_q ~ 1e-8 deep in the separable phase): a first
+            # pass at relative 1e-6 gives the scale, the second asks epsabs = epsabs x scale
+            scale = sum(abs(integrate.quad(fn, a, b, epsabs=1e-300, epsrel=1e-6,
+                                           limit=quad["limit"])[0])
+                        for a, b in zip(pts[:-1], pts[1:]))
+            q = dict(quad, epsabs=quad["epsabs"] * max(scale, 1e-290))
             tot, err = 0.0, 0.0
             for a, b in zip(pts[:-1], pts[1:]):
-                v, e = integrate.quad(fn, a, b, **quad)
+                v, e = integrate.quad(fn, a, b, **q)
                 tot, err = tot + v, err + e
             vals.append(2 * tot)  # y = -1 equals y = +1 (symmetry, see module docstring)
             if k < 3:  # e_V, e_q, e_m (the saddle point): relative
