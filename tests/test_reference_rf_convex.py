@@ -269,3 +269,38 @@ def test_logistic_node_formulas(w, V):
         assert f == pytest.approx(float((eta - w) / V), rel=1e-13)
         assert dv == pytest.approx(float((1 - deta) / V), rel=1e-12)
         assert loss == pytest.approx(float(mpmath.log1p(mpmath.exp(-eta))), rel=1e-13)
+
+
+@pytest.mark.parametrize("loss", ["hinge", "square"])
+def test_teacher_integrated_out_against_2d_quadrature(loss):
+    """Z(y, omega) = Phi(y omega/sqrt(V0 + D)) and the d_omega Z form of e_m against the
+    2-D integral over (omega_0, omega_1) with P(y|omega_0) = Phi(y omega_0/sqrt D) and the
+    Gaussian-integration-by-parts factor (omega_0 - M omega_1/Q)/V0 (the form of rf_convex.py):
+    omega_1 = sqrt(Q) xi, omega_0 = M xi/sqrt(Q) + sqrt(V0) zeta, nested quad, y summed."""
+    from scipy import integrate, special
+    V, Q, M, D = 0.8, 2.0, 1.1, 0.2
+    V0 = 1 - M * M / Q
+    ch = ref.Channel(loss, V, Q, M, V0, D)
+    (eV, eq, em, el), _ = ch.integrals()
+    phi = lambda x: math.exp(-x * x / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+
+    def inner(xi, k):
+        def g(zeta):
+            w0 = M * xi / math.sqrt(Q) + math.sqrt(V0) * zeta
+            tot = 0.0
+            for y in (1, -1):
+                r = ch.node(y * xi)
+                f = y * r[0]
+                p = special.ndtr(y * w0 / math.sqrt(D))
+                tot += (p * r[1], p * f * f, zeta / math.sqrt(V0) * p * f)[k]
+            return phi(zeta) * tot
+        z0 = -M * xi / math.sqrt(Q * V0)
+        return sum(integrate.quad(g, a, b, epsabs=1e-12, epsrel=1e-11)[0]
+                   for a, b in ((-12, z0), (z0, 12)))
+
+    kinks = sorted({s * x / math.sqrt(Q) for x in (1 - V, 1) for s in (1, -1)})
+    pts = [-12] + kinks + [12]
+    for k, want in enumerate((eV, eq, em)):
+        got = sum(integrate.quad(lambda x, k=k: phi(x) * inner(x, k), a, b, epsabs=1e-12,
+                                 epsrel=1e-11)[0] for a, b in zip(pts[:-1], pts[1:]))
+        assert got == pytest.approx(want, rel=1e-9)
