@@ -478,6 +478,12 @@ def point_list():
         for loss in ("logistic", "square"):
             pts.append(dict(loss=loss, alpha=2.0, lam=1e-4, Delta=D))
     pts.append(dict(loss="square", alpha=2.0, lam=1e-4, Delta=0.0))
+    for D in (1e-8, 1e-6, 1e-4, 1e-2):
+        pts.append(dict(loss="hinge", alpha=2.0, lam=1e-4, Delta=D))
+    for lam in (1e-2, 1e-3):  # larger penalties: where other solvers converge easily
+        for loss in ("logistic", "hinge"):
+            for alpha in (0.5, 2.0, 5.0):
+                pts.append(dict(loss=loss, alpha=alpha, lam=lam, Delta=0.0))
     # put the issue instance first (another helper waits for it)
     pts.sort(key=lambda p: 0 if (p["loss"], p["alpha"], p["lam"]) == ("logistic", 5.0, 1e-4)
              and p["Delta"] == 0 else 1)
