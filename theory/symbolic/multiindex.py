@@ -574,6 +574,8 @@ def subspace_staircase(expr, variables=None, max_degree: int | None = None) -> S
     if not variables:
         raise InputError("expression", str(expr), "a target that depends on some variable z1, z2, ...")
     if _is_polynomial(expr, variables):
+        if expr.has(sp.Float):  # decimals as written (as the parser reads them): exact
+            expr = sp.nsimplify(expr, rational=True)
         poly = sp.Poly(sp.expand(expr), *variables)
         if poly.total_degree() > MAX_EXACT_DEGREE:
             raise InputError("expression", str(expr),
@@ -583,9 +585,7 @@ def subspace_staircase(expr, variables=None, max_degree: int | None = None) -> S
         if K.is_EX or K.is_RR or K.is_CC or K.is_ComplexField:
             raise InputError("expression", str(expr),
                              "a polynomial with rational or algebraic coefficients (or "
-                             "polynomial in constants such as pi) for an exact leap",
-                             hint="floats such as 0.5 cannot decide a zero exactly: "
-                                  "write 1/2")
+                             "polynomial in constants such as pi) for an exact leap")
         K = K.get_field()
         if max_degree is not None:  # truncate the Hermite expansion (not the monomials)
             dec = {a: c for a, c in _poly_decomposition(expr, variables).items()
