@@ -96,6 +96,7 @@ import numpy as np
 import sympy as sp
 from sympy.polys.constructor import construct_domain
 from sympy.polys.matrices import DomainMatrix
+from sympy.polys.rings import ring
 
 from ..errors import InputError, IntegrationError
 from .parse import parse_expression
@@ -407,8 +408,8 @@ class _Exact:
     def __init__(self, K):
         self.K = K
 
-    def is_zero(self, poly: sp.Poly) -> bool:
-        return poly.is_zero
+    def is_zero(self, poly) -> bool:
+        return not poly or all(not c for c in poly.values())
 
     def columnspace(self, cols: list[list], r: int) -> list[list]:
         M = DomainMatrix([list(row) for row in zip(*cols)], (r, len(cols)), self.K)
@@ -424,6 +425,22 @@ class _Exact:
         P = B.matmul(Bt.matmul(B).inv()).matmul(Bt)
         return P.to_list()
 
+    def complement(self, basis: list[list], r: int) -> list[list]:
+        """A basis of the orthogonal complement of span(basis) (exact nullspace of B^T)."""
+        K = self.K
+        if not basis:
+            return [[K.one if i == j else K.zero for j in range(r)] for i in range(r)]
+        Bt = DomainMatrix([list(v) for v in basis], (len(basis), r), K)
+        return Bt.nullspace().to_list()
+
+    def lift(self, ws: list[list], N: list[list]) -> list[list]:
+        """Vectors N (N^T N)^{-1} w (the U_perp vectors whose N-coordinates of gradient are w)."""
+        K, n, r = self.K, len(N), len(N[0])
+        Nm = DomainMatrix([list(row) for row in zip(*N)], (r, n), K)
+        W = DomainMatrix([list(row) for row in zip(*ws)], (n, len(ws)), K)
+        V = Nm.matmul(Nm.transpose().matmul(Nm).inv()).matmul(W)
+        return [list(c) for c in zip(*V.to_list())]
+
 
 class _Numeric:
     """Float arithmetic for truncated expansions of non-polynomial targets (tolerance ``tol``)."""
@@ -431,8 +448,8 @@ class _Numeric:
     def __init__(self, K, tol: float):
         self.K, self.tol = K, tol
 
-    def is_zero(self, poly: sp.Poly) -> bool:
-        return all(abs(float(c)) <= self.tol for c in poly.coeffs())
+    def is_zero(self, poly) -> bool:
+        return all(abs(float(c)) <= self.tol for c in poly.values())
 
     def columnspace(self, cols: list[list], r: int) -> list[list]:
         M = np.array([[float(x) for x in c] for c in cols], float).T
@@ -448,86 +465,119 @@ class _Numeric:
         P = q @ q.T
         return [[self.K.convert(float(x)) for x in row] for row in P]
 
+    def complement(self, basis: list[list], r: int) -> list[list]:
+        """An orthonormal basis of the complement (SVD of B)."""
+        if not basis:
+            return [[self.K.one if i == j else self.K.zero for j in range(r)] for i in range(r)]
+        B = np.array([[float(x) for x in c] for c in basis], float).T
+        u, _, _ = np.linalg.svd(B, full_matrices=True)
+        return [[self.K.convert(float(x)) for x in u[:, j]] for j in range(len(basis), r)]
 
-def _ground(poly: sp.Poly, c) -> sp.Poly:
-    return poly.per(poly.rep.mul_ground(c))
+    def lift(self, ws: list[list], N: list[list]) -> list[list]:
+        Nm = np.array([[float(x) for x in c] for c in N], float).T  # orthonormal columns
+        return [[self.K.convert(float(x)) for x in Nm @ np.array([float(y) for y in w])]
+                for w in ws]
 
 
-def _heat(g: sp.Poly, S: list[list]) -> sp.Poly:
+# Polynomials below are sparse PolyElements of sympy.polys.rings over the field K (fast exact
+# arithmetic; a PolyElement is a dict {exponent tuple: coefficient in K}).
+
+def _heat(g, S: list[list]):
     """exp(1/2 sum_ij S_ij d_i d_j) g = E_w[g(x + w)], w ~ N(0, S) (finite for a polynomial)."""
-    K, gens, r = g.domain, g.gens, len(g.gens)
+    R = g.ring
+    K, xs, r = R.domain, R.gens, R.ngens
     half = K.convert(sp.Rational(1, 2)) if K.is_Exact else K.convert(0.5)
     out, term, n = g, g, 1
-    while not term.is_zero:
-        acc = sp.Poly(0, *gens, domain=K)
+    while term:
+        acc = R.zero
         for i in range(r):
-            di = term.diff(gens[i])
-            if di.is_zero:
+            di = term.diff(xs[i])
+            if not di:
                 continue
             for j in range(r):
                 if S[i][j]:
-                    acc = acc + _ground(di.diff(gens[j]), S[i][j])
-        term = _ground(acc, half / K.convert(n))
-        out = out + term
+                    acc += di.diff(xs[j]) * S[i][j]
+        term = acc * (half / K.convert(n))
+        out += term
         n += 1
     return out
 
 
-def _linear_subs(poly: sp.Poly, lin: list[sp.Poly]) -> sp.Poly:
-    """poly(lin_1(z), ..., lin_r(z)) for linear Polys lin_i in the same generators and domain."""
-    K, gens = poly.domain, poly.gens
-    out = sp.Poly(0, *gens, domain=K)
+def _linear_subs(poly, lin: list):
+    """poly(lin_1(c), ..., lin_r(c)) for linear PolyElements lin_i of another ring."""
+    R = lin[0].ring
+    out = R.zero
     powers: dict = {}
-    for mono, c in poly.rep.to_dict().items():
-        t = sp.Poly(1, *gens, domain=K)
+    for mono, c in poly.items():
+        t = R.one
         for i, e in enumerate(mono):
             if e:
                 if (i, e) not in powers:
                     powers[(i, e)] = lin[i] ** e
                 t = t * powers[(i, e)]
-        out = out + _ground(t, c)
+            if not t:
+                break
+        if t:
+            out += t * c
     return out
 
 
-def _staircase_poly(g: sp.Poly, arith) -> list[LeapStep]:
-    """The subspace staircase of a polynomial g (a Poly over a field); see module docstring."""
-    K, gens, r = g.domain, g.gens, len(g.gens)
+def _along(poly, S: list[list], i: int):
+    """Derivative along the i-th column of S: sum_j S_ji d_j poly."""
+    acc = poly.ring.zero
+    for j, x in enumerate(poly.ring.gens):
+        if S[j][i]:
+            acc += poly.diff(x) * S[j][i]
+    return acc
+
+
+def _staircase_poly(g, arith) -> list[LeapStep]:
+    """The subspace staircase of a polynomial g (a PolyElement over a field K); see module
+    docstring.
+
+    At each step, with B a basis of U and N one of its orthogonal complement, the smoothed
+    polynomial G = E_w[g(x + w)] (w ~ N(0, I - P)) is written in the coordinates x = B c + N t.
+    Its part of degree k in t is T_k(Bc)[N t, ..., N t]/k!, so T_k vanishes on U iff that part is
+    zero (the Taylor expansion in the directions of U_perp); the span of the mode-1 fibres is
+    the span of the coefficient vectors of its t-gradient w, mapped back by
+    (I - P) grad = N (N^T N)^{-1} w.
+    """
+    R = g.ring
+    K, r = R.domain, R.ngens
     basis: list[list] = []
     steps: list[LeapStep] = []
     while len(basis) < r:
         P = arith.projector(basis, r)
         S = [[(K.one if i == j else K.zero) - P[i][j] for j in range(r)] for i in range(r)]
+        if basis and all(arith.is_zero(_along(g, S, i)) for i in range(r)):
+            break  # every derivative along U_perp vanishes: g is a function of z_U
         G = _heat(g, S)
-        lin = [sp.Poly(dict(((tuple(int(a == j) for a in range(r))), P[i][j]) for j in range(r)
-                            if P[i][j]) or {(0,) * r: K.zero}, *gens, domain=K)
+        N = arith.complement(basis, r)
+        m, n = len(basis), len(N)
+        Rct, *cts = ring([f"c{j}" for j in range(m)] + [f"t{j}" for j in range(n)], K)
+        lin = [sum((v * u[i] for v, u in zip(cts, basis + N) if u[i]), Rct.zero)
                for i in range(r)]
-        level = {(): G}
-        found = None
-        for k in range(1, max(G.total_degree(), 0) + 1):
-            new = {}
-            for tau in itertools.combinations_with_replacement(range(r), k):
-                parent = level[tau[:-1]]
-                acc = sp.Poly(0, *gens, domain=K)
-                for j in range(r):
-                    if S[j][tau[-1]]:
-                        acc = acc + _ground(parent.diff(gens[j]), S[j][tau[-1]])
-                new[tau] = acc
-            level = new
-            on_u = {tau: _linear_subs(F, lin) for tau, F in new.items()}
-            if any(not arith.is_zero(F) for F in on_u.values()):
-                found = (k, on_u)
-                break
-        if found is None:
+        H = _linear_subs(G, lin)
+        parts: dict = {}
+        for mono, coef in H.items():
+            k = sum(mono[m:])
+            if k:
+                parts.setdefault(k, {})[mono] = coef
+        parts = {k: p for k, p in parts.items() if not arith.is_zero(p)}
+        if not parts:
             break
-        k, on_u = found
-        cols = []
-        for tau in itertools.combinations_with_replacement(range(r), k - 1):
-            fibre = [on_u[tuple(sorted(tau + (i,)))].rep.to_dict() for i in range(r)]
-            for mono in set().union(*fibre):
-                cols.append([f.get(mono, K.zero) for f in fibre])
-        new_dirs = arith.columnspace(cols, r)
-        if not new_dirs:  # numeric mode only: every fibre below the rank tolerance
+        k = min(parts)
+        grads: dict = {}
+        for mono, coef in parts[k].items():
+            for j in range(n):
+                e = mono[m + j]
+                if e:
+                    lower = mono[:m + j] + (e - 1,) + mono[m + j + 1:]
+                    grads.setdefault(lower, [K.zero] * n)[j] += coef * K.convert(e)
+        ws = arith.columnspace(list(grads.values()), n)
+        if not ws:  # numeric mode only: every fibre below the rank tolerance
             break
+        new_dirs = arith.lift(ws, N)
         basis = basis + new_dirs
         steps.append(LeapStep(k, tuple(tuple(_display(v, K)) for v in new_dirs), len(basis)))
     return steps
@@ -576,7 +626,7 @@ def subspace_staircase(expr, variables=None, max_degree: int | None = None) -> S
     if _is_polynomial(expr, variables):
         if expr.has(sp.Float):  # decimals as written (as the parser reads them): exact
             expr = sp.nsimplify(expr, rational=True)
-        poly = sp.Poly(sp.expand(expr), *variables)
+        poly = sp.Poly(expr, *variables)
         if poly.total_degree() > MAX_EXACT_DEGREE:
             raise InputError("expression", str(expr),
                              f"a polynomial of degree <= {MAX_EXACT_DEGREE}")
@@ -591,16 +641,18 @@ def subspace_staircase(expr, variables=None, max_degree: int | None = None) -> S
             dec = {a: c for a, c in _poly_decomposition(expr, variables).items()
                    if sum(a) <= max_degree}
             expr = _from_hermite(dec, variables)
-        g = sp.Poly(sp.expand(expr), *variables, domain=K)
-        steps = _staircase_poly(g, _Exact(K))
+        g = sp.Poly(expr, *variables, domain=K)
+        steps = _staircase_poly(ring(variables, K)[0].from_dict(g.as_dict(native=True)),
+                                _Exact(K))
         return SubspaceStaircase(variables, tuple(steps), max((s.leap for s in steps), default=0))
     dec = hermite_decomposition(expr, variables, max_degree)
     scale = max((abs(float(v)) / math.sqrt(math.prod(math.factorial(a) for a in al))
                  for al, v in dec.items()), default=1.0)
     tol = _NUMERIC_REL_TOL * max(scale, 1e-300)
     K = sp.RR
-    g = sp.Poly(sp.expand(_from_hermite(dec, variables)), *variables, domain=K)
-    steps = _staircase_poly(g, _Numeric(K, tol))
+    g = sp.Poly(_from_hermite(dec, variables), *variables, domain=K)
+    steps = _staircase_poly(ring(variables, K)[0].from_dict(g.as_dict(native=True)),
+                            _Numeric(K, tol))
     note = (f"numeric: staircase of the Hermite expansion truncated at total degree {max_degree} "
             f"(quadrature), zeros and ranks decided at {tol:.1e}; directions reached only "
             f"through higher degrees are not seen")
