@@ -357,3 +357,41 @@ def test_kink_off_the_axes_refused_not_guessed():
 def test_coordinate_leap_still_available():
     assert coordinate_leap_index(z1 + z2 + z1 * z2) == 1
     assert coordinate_leap_index(R2 * z1 + (z1**2 - z2**2) / 2) == 2
+
+
+@st.composite
+def hermite_targets(draw, r):
+    """Sums of products of Hermite polynomials (leaps up to 4: He_3, triple products, ...)."""
+    terms = draw(st.lists(
+        st.tuples(st.integers(-2, 2).filter(bool),
+                  st.lists(st.integers(0, 3), min_size=r, max_size=r).filter(
+                      lambda a: 0 < sum(a) <= 4)),
+        min_size=1, max_size=3))
+    return sp.expand(sum(c * sp.Mul(*[sp.hermite_prob(a, v) for a, v in zip(alpha, Z[:r])])
+                         for c, alpha in terms))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_rotation_invariance_larger_leaps(data):
+    r = data.draw(st.integers(2, 4), label="r")
+    g = data.draw(hermite_targets(r), label="g")
+    q = data.draw(rotations(r), label="Q")
+    variables = Z[:r]
+    a = subspace_staircase(g, variables)
+    b = subspace_staircase(_rotate(g, q, variables), variables)
+    assert a.leaps == b.leaps and a.dimensions == b.dimensions
+    k, fibres = _first_step_reference(g, variables)
+    if k is not None:
+        assert a.leaps[0] == k and _same_span(_basis(a, 1), fibres)
+        assert _same_span(_basis(a, len(a.steps)), _index_space(g, variables))
+    for t in range(1, len(a.steps) + 1):
+        assert _same_span([list(q.T * sp.Matrix(v)) for v in _basis(a, t)], _basis(b, t))
+
+
+def test_degree_sixteen_single_index_in_four_variables():
+    # He_16 of a unit direction: C_k = 0 for k < 16 (Hermite orthogonality), one direction
+    g = sp.hermite_prob(16, (z1 + z2 + z3 - z4) / 2)
+    st_ = subspace_staircase(g, Z)
+    assert st_.leaps == (16,) and st_.dimensions == (1,)
+    assert _same_span(_basis(st_, 1), [[1, 1, 1, -1]])
