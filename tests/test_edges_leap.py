@@ -334,16 +334,22 @@ def test_two_variables_second_step_by_hand(g, q):
 # non-polynomial targets: numeric, flagged; unresolved quadrature refused
 # ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("g, rotated, leap, dims", [
+@pytest.mark.parametrize("g, rotated, leaps, dims", [
     # single index tanh: C_1 != 0, g is a function of one direction
-    (sp.tanh(z1 + z2), sp.tanh(R2 * z1), 1, (1,)),
-    # sign(z1) sign(z2): C_1 = 0, C_2 = (2/pi) [[0,1],[1,0]]
-    (sp.sign(z1 * z2), sp.sign(z1 * z2), 2, (2,)),
+    (sp.tanh(z1 + z2), sp.tanh(R2 * z1), (1,), (1,)),
+    # sign(z1) sign(z2): C_1 = 0, C_2 = (2/pi) [[0,1],[1,0]] (rotation: swap and a sign)
+    (sp.sign(z1 * z2), sp.sign(-z2 * z1), (2,), (2,)),
+    # tiny scale: zeros are relative to the largest coefficient
+    (1e-8 * sp.sign(z1) * z2, 1e-8 * sp.sign(z2) * z1, (2,), (2,)),
+    # C_1 = (E sech^2 z1, 0, 0); given z1: E[d_2 g | z1] = sign(z1) E[z3] = 0,
+    # E[d_2 d_3 g | z1] = sign(z1) != 0 -> leap 2 learning span(e2, e3)
+    (sp.tanh(z1) + sp.sign(z1) * z2 * z3, sp.tanh(-z3) + sp.sign(-z3) * z1 * z2, (1, 2), (1, 3)),
 ])
-def test_numeric_targets_flagged_and_invariant(g, rotated, leap, dims):
-    a = subspace_staircase(g, (z1, z2), max_degree=5)
-    b = subspace_staircase(rotated, (z1, z2), max_degree=5)
-    assert a.leap == b.leap == leap and a.dimensions == dims
+def test_numeric_targets_flagged_and_invariant(g, rotated, leaps, dims):
+    variables = Z[:3] if z3 in g.free_symbols | rotated.free_symbols else Z[:2]
+    a = subspace_staircase(g, variables, max_degree=5)
+    b = subspace_staircase(rotated, variables, max_degree=5)
+    assert a.leaps == b.leaps == leaps and a.dimensions == b.dimensions == dims
     assert not a.exact and "truncated" in a.note
 
 
