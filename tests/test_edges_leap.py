@@ -401,3 +401,10 @@ def test_degree_sixteen_single_index_in_four_variables():
     st_ = subspace_staircase(g, Z)
     assert st_.leaps == (16,) and st_.dimensions == (1,)
     assert _same_span(_basis(st_, 1), [[1, 1, 1, -1]])
+
+
+def test_variables_must_cover_the_target():
+    from theory.errors import InputError
+
+    with pytest.raises(InputError, match="variables"):
+        subspace_staircase(z1 * z3, (z1, z2))

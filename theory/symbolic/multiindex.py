@@ -54,13 +54,18 @@ Leap index (rotation invariant; what ``leap_index`` and ``analyze_target()["leap
     Computation (exact for polynomials): with :math:`\Sigma = I-P`,
     :math:`\mathbb E[\partial^\beta g(z)\mid Pz = y] = \partial^\beta G(y)` where
     :math:`G = \exp(\tfrac12\sum_{ij}\Sigma_{ij}\partial_i\partial_j)\,g` (the Gaussian heat
-    semigroup, a finite sum for a polynomial; derivatives commute with it).  Derivatives along
-    the columns of :math:`\Sigma` give :math:`T_k` in the original coordinates, evaluated on
-    :math:`y = Pz`.  :math:`P = B(B^\top B)^{-1}B^\top` for a basis :math:`B` of :math:`U_t` is
-    rational in the entries of :math:`B`, so everything stays in the number field
-    :math:`K` of the coefficients of :math:`g` (SymPy ``Poly`` and ``DomainMatrix`` over
-    :math:`K`, e.g. :math:`\mathbb Q(\sqrt2)`): no floating-point tolerance decides a zero or a
-    rank.
+    semigroup: :math:`G(x) = \mathbb E_w[g(x+w)]`, :math:`w\sim\mathcal N(0,\Sigma)`, a finite
+    sum for a polynomial; derivatives commute with it).  With :math:`B` a basis of
+    :math:`U_t` and :math:`N` one of :math:`U_t^\perp`, :math:`G(Bc + Nt)` is a polynomial in
+    :math:`(c, t)` whose part of degree :math:`k` in :math:`t` is
+    :math:`T_k(Bc)[Nt,\dots,Nt]/k!` (Taylor expansion across :math:`U_t`), so the smallest
+    :math:`k` with a non-zero part is :math:`k_t`, and the span of the coefficient vectors of
+    its :math:`t`-gradient, mapped by :math:`N(N^\top N)^{-1}`, is :math:`W_t`.
+    :math:`P = B(B^\top B)^{-1}B^\top` and :math:`N` (a null space of :math:`B^\top`) are
+    rational in the entries of :math:`B`, so everything stays in the field :math:`K` of the
+    coefficients of :math:`g` (sparse polynomials of ``sympy.polys.rings`` and
+    ``DomainMatrix`` over :math:`K`, e.g. :math:`\mathbb Q(\sqrt2)`; no normalisation, so no
+    new square roots): no floating-point tolerance decides a zero or a rank.
 
     Example: :math:`g = z_1+z_2+z_1z_2` has :math:`C_1 = (1,1)`, so :math:`U_1=\mathrm{span}(1,1)`;
     with :math:`u=(z_1+z_2)/\sqrt2`, :math:`v=(z_1-z_2)/\sqrt2`, :math:`g=\sqrt2u+(u^2-v^2)/2`,
@@ -122,7 +127,13 @@ def _natural(s: sp.Symbol):
 def _variables(expr, variables):
     if variables is None:
         return tuple(sorted(expr.free_symbols, key=_natural))
-    return tuple(variables)
+    variables = tuple(variables)
+    missing = expr.free_symbols - set(variables)
+    if missing:
+        raise InputError("variables", [str(v) for v in variables],
+                         "a list containing every symbol of the target",
+                         hint=f"missing: {', '.join(sorted(map(str, missing)))}")
+    return variables
 
 
 def _mono_he(n: int, k: int) -> int:
