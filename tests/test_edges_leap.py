@@ -408,3 +408,116 @@ def test_variables_must_cover_the_target():
 
     with pytest.raises(InputError, match="variables"):
         subspace_staircase(z1 * z3, (z1, z2))
+
+
+# ------------------------------------------------------------------------------------------
+# an independent staircase (plain SymPy expressions, orthogonal bases, Gaussian moments)
+# ------------------------------------------------------------------------------------------
+
+def _orthogonal_basis(vectors):
+    """Gram-Schmidt without normalisation (rational in, rational out)."""
+    out = []
+    for v in vectors:
+        w = sp.Matrix(v)
+        for u in out:
+            w = w - (u.dot(w) / u.dot(u)) * u
+        if any(x != 0 for x in w):
+            out.append(w)
+    return out
+
+
+def _reference_staircase(g, variables):
+    """The staircase by its definition, independently of the module.
+
+    With U = span(b_j) and U_perp = span(n_l), both orthogonal (not normalised) families,
+    z = sum s_j b_j + sum t_l n_l with independent s_j ~ N(0, 1/|b_j|^2), t_l ~ N(0, 1/|n_l|^2)
+    is N(0, I); conditioning on z_U is conditioning on s.  The derivative along n_l is d/dt_l,
+    E_t by Gaussian moments.  T_k != 0 iff some E_t[d^beta h / dt^beta](s) != 0 with
+    |beta| = k; the fibres are the vectors over l of E_t[d_l d^beta' h], mapped to U_perp by
+    w -> sum_l w_l n_l / |n_l|^2.  Returns (leaps, dimensions, bases)."""
+    r = len(variables)
+    basis, leaps, dims, bases = [], [], [], []
+    while len(basis) < r:
+        ob = _orthogonal_basis(basis)
+        perp = (sp.Matrix.hstack(*ob).T.nullspace() if ob else
+                [sp.Matrix([int(i == j) for i in range(r)]) for j in range(r)])
+        on = _orthogonal_basis(perp)
+        s = sp.symbols(f"s0:{len(ob)}")
+        t = sp.symbols(f"t0:{len(on)}")
+        z = sp.zeros(r, 1)
+        for sj, b in zip(s, ob):
+            z += sj * b
+        for tl, n in zip(t, on):
+            z += tl * n
+        h = sp.expand(g.subs(dict(zip(variables, z)), simultaneous=True))
+        var = [1 / n.dot(n) for n in on]
+
+        def e_t(expr, t=t, var=var):
+            p = sp.Poly(sp.expand(expr), *t) if t else None
+            if p is None:
+                return sp.expand(expr)
+            return sp.expand(sum(c * math.prod(_gauss_moment(e) * v ** (e // 2)
+                                               for e, v in zip(m, var))
+                                 for m, c in p.terms()))
+
+        deg = sp.Poly(h, *variables_of(h, s, t)).total_degree() if h.free_symbols else 0
+        found = None
+        for k in range(1, deg + 1):
+            fibres = []
+            for beta in itertools.combinations_with_replacement(range(len(t)), k - 1):
+                d = h
+                for l_ in beta:
+                    d = sp.diff(d, t[l_])
+                comps = [e_t(sp.diff(d, tl)) for tl in t]
+                if any(c != 0 for c in comps):
+                    ps = [sp.Poly(c, *s) if s else sp.Poly(c, sp.Dummy()) for c in comps]
+                    monos = set().union(*[set(p.as_dict()) for p in ps])
+                    for mo in monos:
+                        fibres.append([p.as_dict().get(mo, 0) for p in ps])
+            if fibres:
+                found = (k, fibres)
+                break
+        if found is None:
+            break
+        k, fibres = found
+        new = []
+        for w in fibres:
+            v = sp.zeros(r, 1)
+            for wl, n in zip(w, on):
+                v += wl * n / n.dot(n)
+            new.append(list(v))
+        dim_new = _rank(basis + new) - len(basis)
+        chosen = []
+        for v in new:  # keep an independent subset
+            if _rank(basis + chosen + [v]) > len(basis) + len(chosen):
+                chosen.append(v)
+            if len(chosen) == dim_new:
+                break
+        basis = basis + chosen
+        leaps.append(k)
+        dims.append(len(basis))
+        bases.append(list(basis))
+    return tuple(leaps), tuple(dims), bases
+
+
+def variables_of(h, s, t):
+    return tuple(s) + tuple(t) or (sp.Dummy(),)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_against_reference_staircase(data):
+    """Every step (leap, dimension, subspace) against the independent staircase above, on
+    random targets and their rational rotations (signed permutations, Cayley)."""
+    r = data.draw(st.integers(2, 3), label="r")
+    variables = Z[:r]
+    g = data.draw(st.one_of(targets(r), hermite_targets(r)), label="g")
+    if data.draw(st.booleans(), label="rotate"):
+        n = r * (r - 1) // 2
+        q = _cayley(r, data.draw(st.lists(st.integers(-2, 2), min_size=n, max_size=n)))
+        g = _rotate(g, q, variables)
+    leaps, dims, bases = _reference_staircase(g, variables)
+    st_ = subspace_staircase(g, variables)
+    assert st_.leaps == leaps and st_.dimensions == dims
+    for t, b in enumerate(bases, start=1):
+        assert _same_span(_basis(st_, t), b)
