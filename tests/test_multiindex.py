@@ -37,8 +37,21 @@ z1, z2, z3, z4 = sp.symbols("z1 z2 z3 z4", real=True)
     ],
 )
 def test_leap_examples(text, leap, ie):
+    """Aligned examples: the invariant leap (subspace staircase) and the coordinate leap agree.
+
+    Subspace version by hand: z1 + He_2(z1) z2 has C_1 = e1, then E[d_2 g | z1] = He_2(z1);
+    z1^2 - 1 + z1 z2 has C_1 = 0 and C_2 = [[2, 1], [1, 0]] of rank 2."""
     info = analyze_target(text)
     assert info["leap"] == leap and info["information_exponent"] == ie
+    assert info["coordinate_leap"] == leap
+
+
+def test_coordinate_leap_depends_on_the_basis():
+    """Issue 8 kind 11: the coordinate leap changes under a 45-degree rotation, the leap does
+    not (tests/test_edges_leap.py samples the family)."""
+    a, b = analyze_target("z1 + z2 + z1*z2"), analyze_target("sqrt(2)*z1 + (z1**2 - z2**2)/2")
+    assert (a["coordinate_leap"], b["coordinate_leap"]) == (1, 2)
+    assert a["leap"] == b["leap"] == 2
 
 
 @pytest.mark.parametrize("k", range(1, 7))

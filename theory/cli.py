@@ -118,10 +118,14 @@ def _cmd_leap(a) -> int:
     else:
         print(f"target      : {a.expression}")
         print(f"variables   : {', '.join(info['variables'])}")
-        print(f"leap index  : {info['leap']}")
+        print(f"leap index  : {info['leap']}  (rotation invariant: subspace staircase)")
         print(f"information exponent : {info['information_exponent']}")
-        if info.get("staircase"):
-            print(f"staircase   : {info['staircase']}")
+        for i, step in enumerate(info.get("staircase", [])):
+            print(f"  step {i + 1}    : {step}")
+        print(f"coordinate leap : {info['coordinate_leap']}  (in the coordinates typed; "
+              "changes under rotations)")
+        if info.get("note"):
+            print(f"note        : {info['note']}")
     return 0
 
 
