@@ -46,7 +46,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import mpmath
 import sympy as sp
+from scipy.special import ndtr
 
 from ..errors import InputError
 from ..numeric import prox as P
@@ -103,17 +105,41 @@ def _prox(loss, y, w, Vv):
     return eta, 1 - mid, sp.Max(0, 1 - y * eta)
 
 
+Phi = numeric_function("Phi", 1, ndtr, mpmath.ncdf, latex=r"\Phi")
+
+
+def _prox_features(loss, Vv):
+    """Centers and widths (in omega) where eta(y = +-1, omega, V) bends without a kink.
+
+    Logistic: t(u) (u = y omega) has branch points where h'(t) = 1 + V sigma(t) sigma(-t)
+    vanishes, t = +-log V + i pi (+ O(1/V)), i.e. u = log V + 1 + i pi and
+    u = -V - log V - 1 + i pi: a distance pi from the real axis, however large V and the
+    spread sqrt(Q) of omega are. Hinge: kinks, found by SymPy.
+    """
+    if loss != "logistic":
+        return []
+    lv = sp.log(1 + Vv)
+    out = []
+    for y in (1, -1):
+        out += [(y * (lv + 1), sp.pi), (y * (-Vv - lv - 1), sp.pi)]
+    return out
+
+
 def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
-    vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
-    w0, w1 = vec
+    features = {}
     if teacher == "sign":
-        labels = []
-        for y in (1, -1):
-            py = ((1 + sp.erf(y * w0 / sp.sqrt(2 * Delta))) / 2 if noisy
-                  else sp.Heaviside(y * w0, sp.Rational(1, 2)))
-            labels.append((sp.Integer(y), py))
-        f0 = sp.sign(w0)
+        # the teacher field integrated out given omega_1 (module docstring): 1-D expectations
+        (w1,) = vec = gaussians("omega_1", cov=[[Q]])
+        s_t = sp.sqrt(V0 + Delta)
+        mu = M * w1 / Q
+        labels = [(sp.Integer(y), Phi(y * mu / s_t)) for y in (1, -1)]
+        dlabels = {y: y * sp.exp(-mu**2 / (2 * s_t**2)) / (sp.sqrt(2 * sp.pi) * s_t)
+                   for y, _ in labels}
+        features[w1] = _prox_features(loss, V) + [(0, s_t * Q / M)]
+        f0 = None
     else:
+        vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
+        w0, w1 = vec
         f0 = w0 if teacher == "linear" else sp.tanh(w0)
         labels = [(f0, sp.Integer(1))]
 
@@ -123,10 +149,13 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     def pieces(y):
         return _prox(loss, y, w1, V)
 
-    stein = (w0 - M * w1 / Q) / V0
     e_V = chan(lambda y: (1 - pieces(y)[1]) / V)
     e_q = chan(lambda y: (pieces(y)[0] - w1) ** 2 / V**2)
-    e_m = chan(lambda y: stein * (pieces(y)[0] - w1) / V)
+    if teacher == "sign":
+        # E[(omega_0 - mu) P(y|omega_0) | omega_1] / V^0 = y phi(mu/s)/s (Stein)
+        e_m = E(sum(dlabels[y] * (pieces(y)[0] - w1) / V for y, _ in labels), over=vec)
+    else:
+        e_m = chan(lambda y: (w0 - M * w1 / Q) / V0 * (pieces(y)[0] - w1) / V)
     e_l = chan(lambda y: pieces(y)[2])
     extra_q = extra_l = 0
     if teacher != "sign" and noisy:  # square loss: the label noise integrates out exactly
@@ -157,8 +186,10 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     obs = {}
     if teacher == "sign":
         obs["test_error"] = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
-    obs["mse"] = E((f0 - w1) ** 2, over=vec)
-    if teacher != "sign":
+        # E(sign(omega_0) - omega_1)^2 = 1 - 2 E[sign(omega_0) omega_1] + Q
+        obs["mse"] = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
+    else:
+        obs["mse"] = E((f0 - w1) ** 2, over=vec)
         obs["test_error"] = obs["mse"]
     obs["train_loss"] = e_l + extra_l
     obs["train_objective"] = e_l + extra_l + lam * qw / (2 * alpha)
@@ -173,7 +204,7 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
         sections={V: "where", Vhs: "conjugate (channel) equations:",
                   "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
         reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"),
-        latex_names={ks: r"\kappa_\star"})
+        latex_names={ks: r"\kappa_\star"}, features=features)
 
 
 _SYSTEMS: dict = {}
