@@ -44,6 +44,7 @@ for the square loss (tests/test_models.py).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import mpmath
@@ -215,7 +216,8 @@ _SYSTEMS: dict = {}
 class RFConvexParams:
     alpha: float = param(2.0, "n/p: samples per feature")
     gamma: float = param(0.5, "d/p: input dimension per feature")
-    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2")
+    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2 (0 allowed for logistic and hinge "
+                       "above the separability threshold)", nonnegative)
     activation: str = param("erf", "activation (registry name or expression in x)",
                             activation_check)
     loss: str = param("logistic", "training loss", choice(*LOSSES))
@@ -228,6 +230,11 @@ class RFConvexParams:
         if self.loss != "square" and self.teacher != "sign":
             raise InputError("teacher", self.teacher, "'sign' with the "
                              f"{self.loss} loss (labels must be +-1)")
+        if self.lam == 0:
+            if self.loss == "square":
+                raise InputError("lam", self.lam, "> 0 for the square loss", hint="the "
+                                 "ridgeless (min-norm) limit is model rf_ridge at lam = 0")
+            _check_not_separable(self)
 
 
 @register
@@ -291,7 +298,29 @@ class RFConvex(Model):
             x = self.log_presolve(p, np.array([st[n] for n in names]))
             if x is not None:
                 return [dict(zip(names, x.tolist()))]
+        if p.lam < 1e-3:
+            # continuation in lam (log space), one decade at a time from lam = 1e-3: each step
+            # starts close to its answer (the separable phase at lam = 1e-8 needs it)
+            x = self.lam_path(p, [*10.0 ** -np.arange(3.0, -np.log10(max(p.lam, 1e-300)),
+                                                       1.0), p.lam])[-1][1]
+            if x is not None:
+                return [dict(zip(names, x.tolist())), *[dict(s) for s in self.GENERIC_STARTS]]
         return [dict(s) for s in self.GENERIC_STARTS]
+
+    def lam_path(self, p, lams) -> list:
+        """[(lam, state or None)] along ``lams`` (log-space pre-solves, each from the last)."""
+        names = ("V_s", "q_s", "m_s", "V_w", "q_w")
+        x = np.array([self.GENERIC_STARTS[0][n] for n in names])
+        out = []
+        for lam_k in lams:
+            pk = dataclasses.replace(p, lam=float(lam_k)) if lam_k > 0 else p
+            xk = self.log_presolve(pk, x)
+            out.append((float(lam_k), xk))
+            if xk is None:
+                out += [(float(v), None) for v in lams[len(out):]]
+                break
+            x = xk
+        return out
 
     def log_presolve(self, p, x0, *, level=None, tol=1e-13, max_iter=300):
         """Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
@@ -323,3 +352,101 @@ class RFConvex(Model):
         if not fp.converged or not np.all(np.isfinite(fp.x)):
             return None
         return np.exp(fp.x)
+
+
+# ---------------------------------------------------------------- separability threshold
+def signal_fraction(gamma: float, kappa_1: float, kappa_star: float) -> float:
+    r"""Fraction :math:`s^2/\rho` of the teacher field that is linear in the features.
+
+    With Gaussian-equivalent features :math:`x = \kappa_1F^\top c/\sqrt d + \kappa_\star\xi`,
+    :math:`\Sigma = \operatorname{Cov}(x) = \kappa_1^2F^\top F/d + \kappa_\star^2 I_p` and
+    :math:`\operatorname{Cov}(x, \omega_0) = \kappa_1F^\top\theta/d`, the best linear
+    predictor of :math:`\omega_0` from :math:`x` has variance
+    :math:`s^2 = \kappa_1^2\theta^\top F\Sigma^{-1}F^\top\theta/d^2`. For
+    :math:`\theta` independent of F with :math:`\|\theta\|^2 = \rho d`, in the limit,
+    :math:`s^2 = \rho\,\frac1d\sum_i \frac{\kappa_1^2\lambda_i}{\kappa_1^2\lambda_i
+    + \kappa_\star^2}` over the eigenvalues :math:`\lambda_i = w_i/\gamma` of
+    :math:`FF^\top/d` (:math:`w_i` those of :math:`FF^\top/p`), i.e.
+    :math:`s^2 = \rho\int\frac{w}{w+z}d\mu(w) = \rho\,(1 - z\,g_\mu(-z))`,
+    :math:`z = \gamma\kappa_\star^2/\kappa_1^2`.
+    """
+    zz = gamma * kappa_star**2 / kappa_1**2
+    g = float(numpy_function(_G, (_w, _g))(-zz, gamma))
+    return 1.0 - zz * g
+
+
+def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1.0,
+                           noise: float = 0.0) -> float:
+    r"""The sample ratio :math:`\alpha_{sep} = n/p` below which the random-features data of
+    :class:`RFConvex` (sign teacher) are linearly separable with probability -> 1.
+
+    Derivation. Write :math:`\omega_0 = s v + \sqrt{\rho - s^2}\,\zeta'` with :math:`v` the
+    standardised best linear predictor of the teacher field from the (Gaussian-equivalent)
+    features (:func:`signal_fraction`) and :math:`\zeta'` independent of the features. Whitened,
+    the features are isotropic Gaussian in p dimensions and the label depends on them only
+    through :math:`v`: :math:`P(y = 1|v) = \Phi(s v/\sqrt{\rho - s^2 + \Delta})`. For such
+    data (isotropic Gaussian design, a label that depends on one direction, no intercept)
+    Candes & Sur (arXiv:1804.09753v2, Thm. 1 with the intercept terms dropped) show that the
+    data are separable w.h.p. iff :math:`p/n > h`, with
+
+    .. math:: h = \min_{t\in\mathbb R}\mathbb E[(t\,Y V - Z)_+^2]
+        = \min_t 2\,\mathbb E_V\bigl[\Phi(cV)\,\psi(tV)\bigr], \qquad
+        \psi(a) = \mathbb E_Z(a - Z)_+^2 = (1 + a^2)\Phi(a) + a\varphi(a),
+
+    :math:`c = s/\sqrt{\rho - s^2 + \Delta}` (the V -> -V symmetry gives the factor 2). So
+    :math:`\alpha_{sep} = 1/h`. A label independent of v (:math:`c = 0`) gives h = 1/2, Cover's
+    capacity :math:`\alpha = 2`; a label linear-separable in the features (:math:`s^2 = \rho`,
+    :math:`\Delta = 0`) gives h = 0: never separable-limited (:math:`\alpha_{sep} = \infty`).
+
+    Below :math:`\alpha_{sep}` the logistic loss has no minimiser at lam = 0 (the norm of the
+    estimator diverges like log(1/lam) as lam -> 0); above it the lam -> 0 limit is finite.
+    """
+    from scipy import integrate, optimize
+    from scipy.special import ndtr as Phi_
+
+    _, k1, kst = activation_constants(activation)
+    frac = signal_fraction(gamma, k1, kst)
+    s2 = rho * frac
+    resid = rho - s2 + noise
+    if resid <= 0:
+        return float("inf")
+    c = np.sqrt(s2 / resid)
+
+    def psi(a):
+        return (1 + a * a) * Phi_(a) + a * np.exp(-a * a / 2) / np.sqrt(2 * np.pi)
+
+    def h(t):
+        f = lambda v: 2 * Phi_(c * v) * psi(t * v) * np.exp(-v * v / 2) / np.sqrt(  # noqa: E731
+            2 * np.pi)
+        return integrate.quad(f, -np.inf, 0, epsabs=1e-15, epsrel=1e-13)[0] + integrate.quad(
+            f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+
+    # h is convex in t (an expectation of a convex function of t); the minimiser is t <= 0
+    res = optimize.minimize_scalar(h, bounds=(-60.0, 0.0), method="bounded",
+                                   options={"xatol": 1e-10})
+    hmin = min(res.fun, h(0.0))
+    return float("inf") if hmin <= 0 else 1.0 / hmin
+
+
+def _check_not_separable(p) -> None:
+    """At lam = 0 refuse a separable point, with the numbers that show the divergence."""
+    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.noise)
+    if p.alpha >= a_sep:
+        return
+    model = RFConvex()
+    path = model.lam_path(dataclasses.replace(p, lam=1e-4), [1e-4, 1e-6, 1e-8])
+    got = [(lam_k, x) for lam_k, x in path if x is not None]
+    _, k1, kst = activation_constants(p.activation)
+    nums = ", ".join(f"q_w = {x[4]:.4g}, V = {k1**2 * x[0] + kst**2 * x[3]:.4g} at lam = "
+                     f"{lam_k:g}" for lam_k, x in got)
+    where = (f"alpha = {p.alpha:g} < alpha_sep = {a_sep:.6g}, the separability threshold of "
+             f"these random features at gamma = {p.gamma:g} "
+             "(theory.models.rf_convex.separability_threshold)")
+    if p.loss == "logistic":
+        msg = (f"data separable at alpha = {p.alpha:g}: ||w|| -> inf as lam -> 0 ({where}; "
+               f"{nums}: q_w grows like log(1/lam)^2 and V like 1/lam)")
+    else:
+        msg = (f"data separable at alpha = {p.alpha:g}: the hinge minimiser at lam = 0 is not "
+               f"unique (every separating w scaled up has zero loss); lam -> 0+ selects the "
+               f"max-margin solution ({where}; {nums})")
+    raise InputError("lam", p.lam, "> 0 here", hint=msg)
