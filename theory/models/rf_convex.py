@@ -304,7 +304,7 @@ class RFConvex(Model):
             x = self.lam_path(p, [*10.0 ** -np.arange(3.0, -np.log10(max(p.lam, 1e-300)),
                                                        1.0), p.lam])[-1][1]
             if x is not None:
-                return [dict(zip(names, x.tolist())), *[dict(s) for s in self.GENERIC_STARTS]]
+                return [dict(zip(names, x.tolist()))]
         return [dict(s) for s in self.GENERIC_STARTS]
 
     def lam_path(self, p, lams) -> list:
@@ -322,7 +322,7 @@ class RFConvex(Model):
             x = xk
         return out
 
-    def log_presolve(self, p, x0, *, level=None, tol=1e-13, max_iter=300):
+    def log_presolve(self, p, x0, *, level=None, tol=1e-13, max_iter=100):
         """Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
 
         The trajectory (q_w and V = kappa_1^2 V_s + kappa_star^2 V_w per evaluation) is kept in
