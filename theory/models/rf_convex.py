@@ -288,9 +288,10 @@ class RFConvex(Model):
         q's: 491 s for that point), while the same iteration on u = log(state),
         u <- log F(e^u), reaches 1e-13 in 15-30 map evaluations from the generic start
         (the fixed point is the same; the residual is then relative in every component).
-        The answer is still accepted by the generic solver in the original variables, with its
-        node-level check. The saddle point of a strictly convex problem is unique, so one
-        converged pre-solve replaces the other starts.
+        The pre-solve stops at 1e-7: the generic solver finishes in the original variables
+        with the method, budget and tolerance asked, and its node-level check. The saddle
+        point of a strictly convex problem is unique, so one converged pre-solve replaces the
+        other starts.
         """
         self.last_presolve = None
         names = ("V_s", "q_s", "m_s", "V_w", "q_w")
@@ -322,7 +323,7 @@ class RFConvex(Model):
             x = xk
         return out
 
-    def log_presolve(self, p, x0, *, level=None, tol=1e-13, max_iter=100):
+    def log_presolve(self, p, x0, *, level=None, tol=1e-7, max_iter=100):
         """Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
 
         The trajectory (q_w and V = kappa_1^2 V_s + kappa_star^2 V_w per evaluation) is kept in
@@ -351,7 +352,11 @@ class RFConvex(Model):
         self.last_presolve = {"track": track, "converged": fp.converged}
         if not fp.converged or not np.all(np.isfinite(fp.x)):
             return None
-        return np.exp(fp.x)
+        x = np.exp(fp.x)
+        if cs.constraint_violations(x, pv, lev):  # an unphysical fixed point: not a start
+            self.last_presolve["converged"] = False
+            return None
+        return x
 
 
 # ---------------------------------------------------------------- separability threshold
