@@ -159,3 +159,24 @@ def test_lam_zero_non_separable_is_the_small_lam_limit(loss):
     for k in r0.state:
         assert r0.state[k] == pytest.approx(r1.state[k], rel=1e-6)
     assert math.isfinite(r0.observables["test_error"])
+
+
+# ------------------------------------------------------------------ the graded rule
+@pytest.mark.parametrize("c", [-4.0, -0.3, 0.0, 0.7, 3.5])
+@pytest.mark.parametrize("w", [1e-1, 1e-3, 1e-5])
+def test_graded_rule_narrow_logistic_step(c, w):
+    """E[sigma((z - c)/w)] (a transition of width w, poles at distance pi w) against mpmath
+    with the transition as break points, at two node levels (no node shared)."""
+    import mpmath
+    import numpy as np
+
+    from theory.numeric.system import graded_rule
+
+    with mpmath.workdps(30):
+        pts = [-mpmath.inf, c - 50 * w, c - w, c, c + w, c + 50 * w, mpmath.inf]
+        ref = mpmath.quad(lambda z: mpmath.npdf(z) / (1 + mpmath.exp(-(z - c) / w)), pts)
+    for nt, nm in ((16, 16), (24, 24)):
+        z, wt = graded_rule(np.array([]), [(c, np.pi * w)], nt, nm)
+        with np.errstate(over="ignore"):
+            got = float(wt @ (1 / (1 + np.exp(-(z - c) / w))))
+        assert abs(got - float(ref)) <= 1e-13, (c, w, nt, got, float(ref))

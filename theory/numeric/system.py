@@ -79,10 +79,11 @@ def graded_rule(hard, soft, n_tail: int, n_mid: int):
         u, wu = legendre_rule(n_mid)
         a, b = cuts[:-1], cuts[1:]
         npan = np.maximum(1, np.ceil((b - a) / PANEL).astype(int))
-        pa = np.concatenate([a[k] + (b[k] - a[k]) * np.arange(npan[k]) / npan[k]
-                             for k in range(a.size)])
-        pb = np.concatenate([a[k] + (b[k] - a[k]) * np.arange(1, npan[k] + 1) / npan[k]
-                             for k in range(a.size)])
+        k = np.repeat(np.arange(a.size), npan)
+        j = np.arange(k.size) - np.repeat(np.cumsum(npan) - npan, npan)
+        step = (b - a)[k] / npan[k]
+        pa = a[k] + step * j
+        pb = np.where(j + 1 == npan[k], b[k], pa + step)
         half = 0.5 * (pb - pa)[:, None]
         zm = (0.5 * (pa + pb)[:, None] + half * u).ravel()
         zs.append(zm)
