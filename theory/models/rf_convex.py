@@ -326,9 +326,21 @@ class RFConvex(Model):
         names = ("V_s", "q_s", "m_s", "V_w", "q_w")
         x = np.array([self.GENERIC_STARTS[0][n] for n in names])
         out = []
+        prev = None
         for lam_k in lams:
             pk = dataclasses.replace(p, lam=float(lam_k)) if lam_k > 0 else p
             xk = self.log_presolve(pk, x)
+            if xk is None and prev is not None and lam_k > 0:  # halve the step (in log lam)
+                for f in (0.5, 0.75, 0.875):
+                    mid = float(prev ** (1 - f) * lam_k ** f)
+                    xm = self.log_presolve(dataclasses.replace(p, lam=mid), x)
+                    if xm is None:
+                        break
+                    x = xm
+                    xk = self.log_presolve(pk, x)
+                    if xk is not None:
+                        break
+            prev = float(lam_k)
             out.append((float(lam_k), xk))
             if xk is None:
                 out += [(float(v), None) for v in lams[len(out):]]
@@ -452,8 +464,8 @@ def _check_not_separable(p) -> None:
     if p.alpha >= a_sep:
         return
     model = RFConvex()
-    path = model.lam_path(dataclasses.replace(p, lam=1e-4), [1e-4, 1e-6, 1e-8])
-    got = [(lam_k, x) for lam_k, x in path if x is not None]
+    path = model.lam_path(dataclasses.replace(p, lam=1e-4), [1e-4, 1e-5, 1e-6, 1e-7, 1e-8])
+    got = [(lam_k, x) for lam_k, x in path if x is not None and lam_k in (1e-4, 1e-6, 1e-8)]
     _, k1, kst = activation_constants(p.activation)
     nums = ", ".join(f"q_w = {x[4]:.4g}, V = {k1**2 * x[0] + kst**2 * x[3]:.4g} at lam = "
                      f"{lam_k:g}" for lam_k, x in got)
@@ -462,7 +474,8 @@ def _check_not_separable(p) -> None:
              "(theory.models.rf_convex.separability_threshold)")
     if p.loss == "logistic":
         msg = (f"data separable at alpha = {p.alpha:g}: ||w|| -> inf as lam -> 0 ({where}; "
-               f"{nums}: q_w grows like log(1/lam)^2 and V like 1/lam)")
+               f"{nums}: q_w and V keep growing as lam decreases, ||w|| ~ log(1/lam) "
+               "asymptotically)")
     else:
         msg = (f"data separable at alpha = {p.alpha:g}: the hinge minimiser at lam = 0 is not "
                f"unique (every separating w scaled up has zero loss); lam -> 0+ selects the "
