@@ -180,3 +180,13 @@ def test_graded_rule_narrow_logistic_step(c, w):
         with np.errstate(over="ignore"):
             got = float(wt @ (1 / (1 + np.exp(-(z - c) / w))))
         assert abs(got - float(ref)) <= 1e-13, (c, w, nt, got, float(ref))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rec", [r for r in REF if r.get("converged", True)
+                                 and r.get("teacher", "sign") == "sign"],
+                         ids=lambda r: f"{r['loss']}-a{r['alpha']}-g{r['gamma']}-l{r['lam']}"
+                         f"-D{r['Delta']}")
+def test_every_reference_record(rec):
+    """Every record of the independent reference (the JSON may grow: gamma = 2 points too)."""
+    _check(rec)
