@@ -212,3 +212,14 @@ def test_prox_is_the_minimiser_logistic():
             e = mpmath.mpf(eta[k])
             h = mpmath.mpf(1e-7) * (abs(e) + 1e-3 * math.sqrt(V[k]))
             assert f(e) <= f(e + h) and f(e) <= f(e - h), k
+
+
+@pytest.mark.parametrize("args,name", [((1.0, 0.0, -1.0), "V"), ((1.0, 0.0, 0.0), "V"),
+                                       ((1.0, float("nan"), 1.0), "omega"),
+                                       ((1.0, 0.0, float("inf")), "V")])
+def test_bad_input_named(args, name):
+    from theory.errors import InputError
+
+    with pytest.raises(InputError) as e:
+        P.logistic_prox(*args)
+    assert e.value.param == name

@@ -93,11 +93,14 @@ def _newton_t(u, V):
     """t(u, V) solving t - u = V sigma(-t), all nodes at once (see the module docstring)."""
     u = np.asarray(u, float)
     V = np.asarray(V, float)
-    if np.any(~(V > 0)) or np.any(~np.isfinite(u)) or np.any(~np.isfinite(V)):
+    badV = ~(V > 0) | ~np.isfinite(V)
+    if np.any(badV) or np.any(~np.isfinite(u)):
         from ..errors import InputError
 
-        raise InputError("V", V[~(V > 0) | ~np.isfinite(V)].tolist()[:3] if V.ndim else
-                         float(V), "finite numbers > 0 (with finite omega)")
+        if np.any(badV):
+            raise InputError("V", np.atleast_1d(V[badV]).tolist()[:3], "finite numbers > 0")
+        raise InputError("omega", np.atleast_1d(u[~np.isfinite(u)]).tolist()[:3],
+                         "finite numbers")
     # symmetry t(u, V) = -t(-(u + V), V): solve with t >= 0 only (u >= -V/2); u + V is exact
     # (Sterbenz) where the flip matters, -2V <= u <= -V/2
     flip = u < -0.5 * V
