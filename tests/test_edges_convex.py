@@ -220,3 +220,14 @@ def test_separability_threshold_against_simulation(gamma):
     a = separability_threshold(gamma)
     assert all(_separable(gamma, 0.8 * a, 300, s) for s in range(2))
     assert not any(_separable(gamma, 1.3 * a, 300, s) for s in range(2))
+
+
+_G2 = Path(__file__).parent / "reference" / "rf_convex_reference_gamma2.json"
+
+
+@pytest.mark.parametrize("rec", json.loads(_G2.read_text()) if _G2.exists() else [],
+                         ids=lambda r: f"{r['loss']}-a{r['alpha']}-l{r['lam']}")
+def test_gamma_2_against_reference(rec):
+    """gamma = 2 around alpha_sep = 2.54 against the independent solver
+    (tests/reference/rf_convex_gamma2.py runs rf_convex_reference.py at gamma = 2)."""
+    _check(rec)
