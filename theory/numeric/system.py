@@ -8,6 +8,10 @@ r"""Compile a :class:`~theory.symbolic.system.SaddlePointSystem` to numbers.
   over the same Gaussian vector with the same covariance are evaluated together on one set of
   nodes, through one lambdified function with common subexpressions shared, so a proximal
   operator that appears in several conjugate equations is solved once per node.
+  One-dimensional expectations over a variable for which the system declares *features*
+  (``SaddlePointSystem.features``: narrow smooth transitions such as the bends of a logistic
+  proximal operator) use :func:`graded_rule` instead: panels graded geometrically around each
+  feature, so the node levels converge however narrow it is.
 * ``map_mp(state, params, dps)`` -- the same map in mpmath (expectations by ``mpmath.quad`` in
   one dimension, tensor split-Gauss rules in mpmath in two or three).
 * ``observables(...)``, ``constraints(...)`` -- at a given state.
