@@ -17,7 +17,7 @@ sys.path.insert(0, str(HERE))
 import rf_convex_reference as R  # noqa: E402
 
 OUT = HERE / "rf_convex_reference_gamma2.json"
-POINTS = [dict(loss=loss, alpha=alpha, lam=1e-5, Delta=0.0)
+POINTS = [dict(loss=loss, alpha=alpha, lam=lam, Delta=0.0) for lam in (1e-5, 1e-6)
           for loss in ("logistic", "hinge") for alpha in (2.3, 2.8)]
 
 
