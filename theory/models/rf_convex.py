@@ -19,12 +19,25 @@ spectrum of :math:`FF^\top/p` (Marchenko--Pastur of ratio :math:`\gamma`, closed
 
 The channel expectations are written over the teacher and student local fields
 :math:`(\omega_0, \omega_1) \sim \mathcal N(0, [[\rho, M], [M, Q]])` (equivalent to the paper's
-:math:`\mathbb E_{\xi, y}[\mathcal Z(y, \omega_0)\,\cdot\,]`); the derivative
-:math:`\partial_\omega\mathcal Z` of the :math:`\hat m_s` equation is written by Gaussian
-integration by parts as the factor :math:`(\omega_0 - M\omega_1/Q)/V^0`,
-:math:`V^0 = \rho - M^2/Q`. Labels of a sign teacher are summed over :math:`y = \pm 1` with
-:math:`P(y|\omega_0) = \Theta(y\omega_0)` (or :math:`\frac12(1 + \operatorname{erf}(y\omega_0/
-\sqrt{2\Delta}))` with noise), so every kink is a coordinate cut of the quadrature.
+:math:`\mathbb E_{\xi, y}[\mathcal Z(y, \omega_0)\,\cdot\,]`). For the sign teacher,
+:math:`P(y|\omega_0) = \Phi(y\omega_0/\sqrt\Delta)` (:math:`y = \operatorname{sign}(\omega_0 +
+\sqrt\Delta\zeta)`; :math:`\Theta(y\omega_0)` at :math:`\Delta = 0`), and the teacher field is
+integrated out analytically given :math:`\omega_1`: :math:`\omega_0|\omega_1 \sim
+\mathcal N(\mu, V^0)`, :math:`\mu = M\omega_1/Q`, :math:`V^0 = \rho - M^2/Q`, so
+:math:`\mathbb E[P(y|\omega_0)|\omega_1] = \Phi(y\mu/\sqrt{V^0 + \Delta})` and, for the
+:math:`\hat m_s` equation (Gaussian integration by parts),
+:math:`\mathbb E[(\omega_0 - \mu)P(y|\omega_0)|\omega_1]/V^0 = y\,\varphi(\mu/s)/s`,
+:math:`s = \sqrt{V^0 + \Delta}`. Every channel average is then a 1-D expectation over
+:math:`\omega_1` with the stable :math:`\Phi` (``scipy.special.ndtr``) as a named atom: the label
+noise has no narrow feature to resolve at any :math:`\Delta \ge 0` (before, :math:`\Delta \le
+10^{-6}` returned the noiseless answer and :math:`[10^{-5}, 0.03)` was refused). What remains
+narrow is declared to the quadrature as features of :math:`\omega_1` (graded panels,
+:func:`theory.numeric.system.graded_rule`): the bends of the logistic proximal operator at
+:math:`y\omega_1 \approx \log V` and :math:`\approx -V - \log V` (branch points a distance
+:math:`\pi` from the real axis, whatever :math:`\sqrt Q`: at small lam the split rule in units
+of :math:`\sqrt Q` could not resolve them and every node level "topped out"), and
+:math:`\Phi(y\mu/s)` of width :math:`sQ/M`. The hinge kinks are found by SymPy. The linear and
+tanh teachers (square loss) keep the 2-D expectation.
 The teacher norm :math:`\rho` multiplies :math:`\hat m_s^2` and :math:`\hat m_s` in the prior
 equations (the slides take :math:`\rho = 1`).
 
@@ -44,9 +57,13 @@ for the square loss (tests/test_models.py).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+import mpmath
+import numpy as np
 import sympy as sp
+from scipy.special import ndtr
 
 from ..errors import InputError
 from ..numeric import prox as P
@@ -103,17 +120,41 @@ def _prox(loss, y, w, Vv):
     return eta, 1 - mid, sp.Max(0, 1 - y * eta)
 
 
+Phi = numeric_function("Phi", 1, ndtr, mpmath.ncdf, latex=r"\Phi")
+
+
+def _prox_features(loss, Vv):
+    """Centers and widths (in omega) where eta(y = +-1, omega, V) bends without a kink.
+
+    Logistic: t(u) (u = y omega) has branch points where h'(t) = 1 + V sigma(t) sigma(-t)
+    vanishes, t = +-log V + i pi (+ O(1/V)), i.e. u = log V + 1 + i pi and
+    u = -V - log V - 1 + i pi: a distance pi from the real axis, however large V and the
+    spread sqrt(Q) of omega are. Hinge: kinks, found by SymPy.
+    """
+    if loss != "logistic":
+        return []
+    lv = sp.log(1 + Vv)
+    out = []
+    for y in (1, -1):
+        out += [(y * (lv + 1), sp.pi), (y * (-Vv - lv - 1), sp.pi)]
+    return out
+
+
 def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
-    vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
-    w0, w1 = vec
+    features = {}
     if teacher == "sign":
-        labels = []
-        for y in (1, -1):
-            py = ((1 + sp.erf(y * w0 / sp.sqrt(2 * Delta))) / 2 if noisy
-                  else sp.Heaviside(y * w0, sp.Rational(1, 2)))
-            labels.append((sp.Integer(y), py))
-        f0 = sp.sign(w0)
+        # the teacher field integrated out given omega_1 (module docstring): 1-D expectations
+        (w1,) = vec = gaussians("omega_1", cov=[[Q]])
+        s_t = sp.sqrt(V0 + Delta)
+        mu = M * w1 / Q
+        labels = [(sp.Integer(y), Phi(y * mu / s_t)) for y in (1, -1)]
+        dlabels = {y: y * sp.exp(-mu**2 / (2 * s_t**2)) / (sp.sqrt(2 * sp.pi) * s_t)
+                   for y, _ in labels}
+        features[w1] = _prox_features(loss, V) + [(0, s_t * Q / M)]
+        f0 = None
     else:
+        vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
+        w0, w1 = vec
         f0 = w0 if teacher == "linear" else sp.tanh(w0)
         labels = [(f0, sp.Integer(1))]
 
@@ -123,10 +164,13 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     def pieces(y):
         return _prox(loss, y, w1, V)
 
-    stein = (w0 - M * w1 / Q) / V0
     e_V = chan(lambda y: (1 - pieces(y)[1]) / V)
     e_q = chan(lambda y: (pieces(y)[0] - w1) ** 2 / V**2)
-    e_m = chan(lambda y: stein * (pieces(y)[0] - w1) / V)
+    if teacher == "sign":
+        # E[(omega_0 - mu) P(y|omega_0) | omega_1] / V^0 = y phi(mu/s)/s (Stein)
+        e_m = E(sum(dlabels[y] * (pieces(y)[0] - w1) / V for y, _ in labels), over=vec)
+    else:
+        e_m = chan(lambda y: (w0 - M * w1 / Q) / V0 * (pieces(y)[0] - w1) / V)
     e_l = chan(lambda y: pieces(y)[2])
     extra_q = extra_l = 0
     if teacher != "sign" and noisy:  # square loss: the label noise integrates out exactly
@@ -157,8 +201,10 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     obs = {}
     if teacher == "sign":
         obs["test_error"] = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
-    obs["mse"] = E((f0 - w1) ** 2, over=vec)
-    if teacher != "sign":
+        # E(sign(omega_0) - omega_1)^2 = 1 - 2 E[sign(omega_0) omega_1] + Q
+        obs["mse"] = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
+    else:
+        obs["mse"] = E((f0 - w1) ** 2, over=vec)
         obs["test_error"] = obs["mse"]
     obs["train_loss"] = e_l + extra_l
     obs["train_objective"] = e_l + extra_l + lam * qw / (2 * alpha)
@@ -173,7 +219,7 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
         sections={V: "where", Vhs: "conjugate (channel) equations:",
                   "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
         reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"),
-        latex_names={ks: r"\kappa_\star"})
+        latex_names={ks: r"\kappa_\star"}, features=features)
 
 
 _SYSTEMS: dict = {}
@@ -183,7 +229,8 @@ _SYSTEMS: dict = {}
 class RFConvexParams:
     alpha: float = param(2.0, "n/p: samples per feature")
     gamma: float = param(0.5, "d/p: input dimension per feature")
-    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2")
+    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2 (0 allowed for logistic and hinge "
+                       "above the separability threshold)", nonnegative)
     activation: str = param("erf", "activation (registry name or expression in x)",
                             activation_check)
     loss: str = param("logistic", "training loss", choice(*LOSSES))
@@ -196,6 +243,11 @@ class RFConvexParams:
         if self.loss != "square" and self.teacher != "sign":
             raise InputError("teacher", self.teacher, "'sign' with the "
                              f"{self.loss} loss (labels must be +-1)")
+        if self.lam == 0:
+            if self.loss == "square":
+                raise InputError("lam", self.lam, "> 0 for the square loss", hint="the "
+                                 "ridgeless (min-norm) limit is model rf_ridge at lam = 0")
+            _check_not_separable(self)
 
 
 @register
@@ -234,6 +286,198 @@ class RFConvex(Model):
                 "activation": p.activation, "loss": p.loss, "lam": p.lam,
                 "teacher": p.teacher, "rho": p.rho, "noise": p.noise}
 
+    #: generic starting states (order parameters by name)
+    GENERIC_STARTS = ({"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
+                      {"V_s": 0.1, "q_s": 4.0, "m_s": 1.5, "V_w": 0.1, "q_w": 4.0})
+
     def starts(self, p):
-        return [{"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
-                {"V_s": 0.1, "q_s": 4.0, "m_s": 1.5, "V_w": 0.1, "q_w": 4.0}]
+        """A start already at the fixed point when the log-space pre-solve finds it, else the
+        generic starts.
+
+        All five order parameters are positive at a physical fixed point, and they live on
+        very different scales near the interpolation peak (at alpha = 6.25, gamma = 0.5,
+        lam = 1e-5: V_s = 84, q_w = 1.4e4; the map's Jacobian has an eigenvalue 0.9955). Anderson
+        acceleration on the raw state then crawls (the least-squares step is dominated by the
+        q's: 491 s for that point), while the same iteration on u = log(state),
+        u <- log F(e^u), reaches 1e-13 in 15-30 map evaluations from the generic start
+        (the fixed point is the same; the residual is then relative in every component).
+        The pre-solve stops at 1e-7: the generic solver finishes in the original variables
+        with the method, budget and tolerance asked, and its node-level check. The saddle
+        point of a strictly convex problem is unique, so one converged pre-solve replaces the
+        other starts.
+        """
+        self.last_presolve = None
+        names = ("V_s", "q_s", "m_s", "V_w", "q_w")
+        for st in self.GENERIC_STARTS:
+            x = self.log_presolve(p, np.array([st[n] for n in names]))
+            if x is not None:
+                return [dict(zip(names, x.tolist()))]
+        if p.lam < 1e-3:
+            # continuation in lam (log space), one decade at a time from lam = 1e-3: each step
+            # starts close to its answer (the separable phase at lam = 1e-8 needs it)
+            x = self.lam_path(p, [*10.0 ** -np.arange(3.0, -np.log10(max(p.lam, 1e-300)),
+                                                       1.0), p.lam])[-1][1]
+            if x is not None:
+                return [dict(zip(names, x.tolist()))]
+        return [dict(s) for s in self.GENERIC_STARTS]
+
+    def lam_path(self, p, lams) -> list:
+        """[(lam, state or None)] along ``lams`` (log-space pre-solves, each from the last)."""
+        names = ("V_s", "q_s", "m_s", "V_w", "q_w")
+        x = np.array([self.GENERIC_STARTS[0][n] for n in names])
+        out = []
+        prev = None
+        for lam_k in lams:
+            pk = dataclasses.replace(p, lam=float(lam_k)) if lam_k > 0 else p
+            xk = self.log_presolve(pk, x)
+            if xk is None and prev is not None and lam_k > 0:  # halve the step (in log lam)
+                for f in (0.5, 0.75, 0.875):
+                    mid = float(prev ** (1 - f) * lam_k ** f)
+                    xm = self.log_presolve(dataclasses.replace(p, lam=mid), x)
+                    if xm is None:
+                        break
+                    x = xm
+                    xk = self.log_presolve(pk, x)
+                    if xk is not None:
+                        break
+            prev = float(lam_k)
+            out.append((float(lam_k), xk))
+            if xk is None:
+                out += [(float(v), None) for v in lams[len(out):]]
+                break
+            x = xk
+        return out
+
+    def log_presolve(self, p, x0, *, level=None, tol=1e-7, max_iter=100):
+        """Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
+
+        The trajectory (q_w and V = kappa_1^2 V_s + kappa_star^2 V_w per evaluation) is kept in
+        ``self.last_presolve`` for the separability diagnosis of :meth:`diagnose`.
+        """
+        from ..numeric.solvers import solve_fixed_point
+        from ..numeric.system import compile_system
+        from .base import _pvals
+
+        cs = compile_system(self.system(p))
+        pv = _pvals(cs.system, self.values(p))
+        lev = min(self.default_level if level is None else level, cs.max_level)
+        track = []
+
+        def F(u):
+            x = np.exp(u)
+            fx = cs.map(x, pv, lev)
+            track.append((float(x[4]), float(x[0]), float(x[3])))
+            with np.errstate(all="ignore"):
+                return np.log(fx)
+
+        try:
+            fp = solve_fixed_point(F, np.log(x0), tol=tol, method="anderson", max_iter=max_iter)
+        except Exception:  # noqa: BLE001 -- any failure: the generic starts take over
+            return None
+        self.last_presolve = {"track": track, "converged": fp.converged}
+        if not fp.converged or not np.all(np.isfinite(fp.x)):
+            return None
+        x = np.exp(fp.x)
+        if cs.constraint_violations(x, pv, lev):  # an unphysical fixed point: not a start
+            self.last_presolve["converged"] = False
+            return None
+        return x
+
+
+# ---------------------------------------------------------------- separability threshold
+def signal_fraction(gamma: float, kappa_1: float, kappa_star: float) -> float:
+    r"""Fraction :math:`s^2/\rho` of the teacher field that is linear in the features.
+
+    With Gaussian-equivalent features :math:`x = \kappa_1F^\top c/\sqrt d + \kappa_\star\xi`,
+    :math:`\Sigma = \operatorname{Cov}(x) = \kappa_1^2F^\top F/d + \kappa_\star^2 I_p` and
+    :math:`\operatorname{Cov}(x, \omega_0) = \kappa_1F^\top\theta/d`, the best linear
+    predictor of :math:`\omega_0` from :math:`x` has variance
+    :math:`s^2 = \kappa_1^2\theta^\top F\Sigma^{-1}F^\top\theta/d^2`. For
+    :math:`\theta` independent of F with :math:`\|\theta\|^2 = \rho d`, in the limit,
+    :math:`s^2 = \rho\,\frac1d\sum_i \frac{\kappa_1^2\lambda_i}{\kappa_1^2\lambda_i
+    + \kappa_\star^2}` over the eigenvalues :math:`\lambda_i = w_i/\gamma` of
+    :math:`FF^\top/d` (:math:`w_i` those of :math:`FF^\top/p`), i.e.
+    :math:`s^2 = \rho\int\frac{w}{w+z}d\mu(w) = \rho\,(1 - z\,g_\mu(-z))`,
+    :math:`z = \gamma\kappa_\star^2/\kappa_1^2`.
+    """
+    zz = gamma * kappa_star**2 / kappa_1**2
+    g = float(numpy_function(_G, (_w, _g))(-zz, gamma))
+    return 1.0 - zz * g
+
+
+def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1.0,
+                           noise: float = 0.0) -> float:
+    r"""The sample ratio :math:`\alpha_{sep} = n/p` below which the random-features data of
+    :class:`RFConvex` (sign teacher) are linearly separable with probability -> 1.
+
+    Derivation. Write :math:`\omega_0 = s v + \sqrt{\rho - s^2}\,\zeta'` with :math:`v` the
+    standardised best linear predictor of the teacher field from the (Gaussian-equivalent)
+    features (:func:`signal_fraction`) and :math:`\zeta'` independent of the features. Whitened,
+    the features are isotropic Gaussian in p dimensions and the label depends on them only
+    through :math:`v`: :math:`P(y = 1|v) = \Phi(s v/\sqrt{\rho - s^2 + \Delta})`. For such
+    data (isotropic Gaussian design, a label that depends on one direction, no intercept)
+    Candes & Sur (arXiv:1804.09753v2, Thm. 1 with the intercept terms dropped) show that the
+    data are separable w.h.p. iff :math:`p/n > h`, with
+
+    .. math:: h = \min_{t\in\mathbb R}\mathbb E[(t\,Y V - Z)_+^2]
+        = \min_t 2\,\mathbb E_V\bigl[\Phi(cV)\,\psi(tV)\bigr], \qquad
+        \psi(a) = \mathbb E_Z(a - Z)_+^2 = (1 + a^2)\Phi(a) + a\varphi(a),
+
+    :math:`c = s/\sqrt{\rho - s^2 + \Delta}` (the V -> -V symmetry gives the factor 2). So
+    :math:`\alpha_{sep} = 1/h`. A label independent of v (:math:`c = 0`) gives h = 1/2, Cover's
+    capacity :math:`\alpha = 2`; a label linear-separable in the features (:math:`s^2 = \rho`,
+    :math:`\Delta = 0`) gives h = 0: never separable-limited (:math:`\alpha_{sep} = \infty`).
+
+    Below :math:`\alpha_{sep}` the logistic loss has no minimiser at lam = 0 (the norm of the
+    estimator diverges like log(1/lam) as lam -> 0); above it the lam -> 0 limit is finite.
+    """
+    from scipy import integrate, optimize
+    from scipy.special import ndtr as Phi_
+
+    _, k1, kst = activation_constants(activation)
+    frac = signal_fraction(gamma, k1, kst)
+    s2 = rho * frac
+    resid = rho - s2 + noise
+    if resid <= 0:
+        return float("inf")
+    c = np.sqrt(s2 / resid)
+
+    def psi(a):
+        return (1 + a * a) * Phi_(a) + a * np.exp(-a * a / 2) / np.sqrt(2 * np.pi)
+
+    def h(t):
+        f = lambda v: 2 * Phi_(c * v) * psi(t * v) * np.exp(-v * v / 2) / np.sqrt(  # noqa: E731
+            2 * np.pi)
+        return integrate.quad(f, -np.inf, 0, epsabs=1e-15, epsrel=1e-13)[0] + integrate.quad(
+            f, 0, np.inf, epsabs=1e-15, epsrel=1e-13)[0]
+
+    # h is convex in t (an expectation of a convex function of t); the minimiser is t <= 0
+    res = optimize.minimize_scalar(h, bounds=(-60.0, 0.0), method="bounded",
+                                   options={"xatol": 1e-10})
+    hmin = min(res.fun, h(0.0))
+    return float("inf") if hmin <= 0 else 1.0 / hmin
+
+
+def _check_not_separable(p) -> None:
+    """At lam = 0 refuse a separable point, with the numbers that show the divergence."""
+    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.noise)
+    if p.alpha >= a_sep:
+        return
+    model = RFConvex()
+    path = model.lam_path(dataclasses.replace(p, lam=1e-4), [1e-4, 1e-5, 1e-6, 1e-7, 1e-8])
+    got = [(lam_k, x) for lam_k, x in path if x is not None and lam_k in (1e-4, 1e-6, 1e-8)]
+    _, k1, kst = activation_constants(p.activation)
+    nums = ", ".join(f"q_w = {x[4]:.4g}, V = {k1**2 * x[0] + kst**2 * x[3]:.4g} at lam = "
+                     f"{lam_k:g}" for lam_k, x in got)
+    where = (f"alpha = {p.alpha:g} < alpha_sep = {a_sep:.6g}, the separability threshold of "
+             f"these random features at gamma = {p.gamma:g} "
+             "(theory.models.rf_convex.separability_threshold)")
+    if p.loss == "logistic":
+        msg = (f"data separable at alpha = {p.alpha:g}: ||w|| -> inf as lam -> 0 ({where}; "
+               f"{nums}: q_w and V keep growing as lam decreases, ||w|| ~ log(1/lam) "
+               "asymptotically)")
+    else:
+        msg = (f"data separable at alpha = {p.alpha:g}: the hinge minimiser at lam = 0 is not "
+               f"unique (every separating w scaled up has zero loss); lam -> 0+ selects the "
+               f"max-margin solution ({where}; {nums})")
+    raise InputError("lam", p.lam, "> 0 here", hint=msg)

@@ -8,6 +8,10 @@ r"""Compile a :class:`~theory.symbolic.system.SaddlePointSystem` to numbers.
   over the same Gaussian vector with the same covariance are evaluated together on one set of
   nodes, through one lambdified function with common subexpressions shared, so a proximal
   operator that appears in several conjugate equations is solved once per node.
+  One-dimensional expectations over a variable for which the system declares *features*
+  (``SaddlePointSystem.features``: narrow smooth transitions such as the bends of a logistic
+  proximal operator) use :func:`graded_rule` instead: panels graded geometrically around each
+  feature, so the node levels converge however narrow it is.
 * ``map_mp(state, params, dps)`` -- the same map in mpmath (expectations by ``mpmath.quad`` in
   one dimension, tensor split-Gauss rules in mpmath in two or three).
 * ``observables(...)``, ``constraints(...)`` -- at a given state.
@@ -23,9 +27,72 @@ from ..errors import InputError, IntegrationError
 from ..symbolic.expectation import Expectation
 from ..symbolic.system import SaddlePointSystem
 from .bridge import mpmath_function, numpy_function
+from ..conventions import BREAK_CLIP
 from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky, tensor_nodes
+from .quadrature import PANEL, halfrange_rule, legendre_rule
 
-__all__ = ["CompiledSystem", "compile_system", "levels_for"]
+__all__ = ["CompiledSystem", "compile_system", "levels_for", "graded_rule"]
+
+_LOG_SQRT2PI = 0.5 * np.log(2 * np.pi)
+#: ratio of successive panels graded around a feature
+GRADE = 3.0
+
+
+def graded_cuts(hard, soft) -> np.ndarray:
+    """Sorted cut points (standard units) for :func:`graded_rule`."""
+    cuts = [0.0, *[float(h) for h in hard if np.isfinite(h)]]
+    for c, w in soft:
+        c, w = float(c), abs(float(w))
+        if not (np.isfinite(c) and np.isfinite(w)) or abs(c) > BREAK_CLIP + PANEL:
+            continue
+        cuts.append(c)
+        r = w
+        while 0 < r < PANEL:
+            cuts += [c - r, c + r]
+            r *= GRADE
+    cuts = np.clip(np.array(cuts), -BREAK_CLIP, BREAK_CLIP)
+    cuts = np.unique(cuts)
+    keep = np.concatenate([[True], np.diff(cuts) > 1e-13 * (1 + np.abs(cuts[1:]))])
+    return cuts[keep]
+
+
+def graded_rule(hard, soft, n_tail: int, n_mid: int):
+    r"""Nodes and weights for :math:`\mathbb E_{z\sim\mathcal N(0,1)} f(z)` when f has kinks at
+    ``hard`` and smooth but narrow features ``soft = [(center, width)]`` (standard units).
+
+    The line is cut at 0, at the kinks, and around each feature at ``center`` and
+    ``center +- width * 3^j`` (j = 0, 1, ... while the offset is below
+    :data:`~theory.numeric.quadrature.PANEL`): a function analytic in a strip of half-width
+    ~``width`` around the center (the logistic proximal operator has its branch points at
+    distance pi from the real axis in units of omega) is then integrated by Gauss--Legendre
+    panels whose length is at most a fixed multiple of their distance to the singularity, so
+    every panel converges geometrically at the same rate, however narrow the feature
+    (composite rule graded geometrically towards a singularity: Davis & Rabinowitz, *Methods
+    of Numerical Integration*, 2nd ed., 1984, Sec. 2.9). Pieces longer than ``PANEL`` are split
+    into equal panels of ``n_mid`` Gauss--Legendre nodes; beyond the outermost cuts the
+    half-range Hermite rule of ``n_tail`` nodes integrates the tails (as
+    :func:`~theory.numeric.quadrature.normal_rule`).
+    """
+    cuts = graded_cuts(hard, soft)
+    lo, hi = cuts[0], cuts[-1]
+    t, wt = halfrange_rule(n_tail)
+    zs = [hi + t, lo - t]
+    ws = [wt * np.exp(0.5 * t**2 - 0.5 * (hi + t) ** 2 - _LOG_SQRT2PI),
+          wt * np.exp(0.5 * t**2 - 0.5 * (lo - t) ** 2 - _LOG_SQRT2PI)]
+    if cuts.size > 1:
+        u, wu = legendre_rule(n_mid)
+        a, b = cuts[:-1], cuts[1:]
+        npan = np.maximum(1, np.ceil((b - a) / PANEL).astype(int))
+        k = np.repeat(np.arange(a.size), npan)
+        j = np.arange(k.size) - np.repeat(np.cumsum(npan) - npan, npan)
+        step = (b - a)[k] / npan[k]
+        pa = a[k] + step * j
+        pb = np.where(j + 1 == npan[k], b[k], pa + step)
+        half = 0.5 * (pb - pa)[:, None]
+        zm = (0.5 * (pa + pb)[:, None] + half * u).ravel()
+        zs.append(zm)
+        ws.append((half * wu).ravel() * np.exp(-0.5 * zm**2 - _LOG_SQRT2PI))
+    return np.concatenate(zs), np.concatenate(ws)
 
 
 def levels_for(dim: int) -> tuple:
@@ -36,8 +103,9 @@ def levels_for(dim: int) -> tuple:
 class _Group:
     """Expectations sharing one Gaussian vector and covariance, evaluated on common nodes."""
 
-    def __init__(self, key, variables, cov, args):
+    def __init__(self, key, variables, cov, args, features=None):
         self.key = key
+        self.features = features or {}
         self.variables = variables
         self.cov_expr = cov
         self.args = args  # symbols available when the group is evaluated
@@ -64,13 +132,24 @@ class _Group:
         self.cov_np = numpy_function(cov, self.args)
         self.breaks = [[numpy_function(b, self.args) for b in kinks.get(i, [])]
                        for i in self.order]
+        self.soft = []
+        if self.dim == 1:
+            for c, w in self.features.get(self.variables[0], []):
+                self.soft.append((numpy_function(c, self.args), numpy_function(w, self.args)))
 
     def evaluate(self, vals, level: int) -> list:
         c = np.asarray(self.cov_np(*vals), dtype=float).reshape(self.dim, self.dim)
         L = psd_cholesky(c)
         nt, nm = _LEVELS_BY_DIM[self.dim][level]
         bvals = [np.array([float(b(*vals)) for b in br]) for br in self.breaks]
-        X, W = tensor_nodes(L, bvals, nt, nm)
+        if self.soft and L[0, 0] > 0:
+            s0 = L[0, 0]
+            with np.errstate(all="ignore"):
+                soft = [(float(c(*vals)) / s0, float(w(*vals)) / s0) for c, w in self.soft]
+            z, W = graded_rule(bvals[0] / s0, soft, nt, nm)
+            X = (s0 * z)[:, None]
+        else:
+            X, W = tensor_nodes(L, bvals, nt, nm)
         out = self.f(*[X[:, i] for i in range(self.dim)], *vals)
         res = []
         for v in out:
@@ -118,7 +197,7 @@ class CompiledSystem:
                         gi = j
                         break
                 if gi is None:
-                    g = _Group(key, nd.variables, nd.cov, tuple(known))
+                    g = _Group(key, nd.variables, nd.cov, tuple(known), system.features)
                     g.is_obs = is_obs
                     groups.append(g)
                     gi = len(groups) - 1

@@ -62,6 +62,13 @@ class SaddlePointSystem:
     reference : the paper, arXiv id with version and equation numbers
     latex_names : optional ``{symbol: LaTeX}`` for symbols whose name does not print as in the
         paper (e.g. ``kappa_star`` -> ``\\kappa_\\star``)
+    features : optional ``{Gaussian variable: [(center, width), ...]}``: places where an
+        integrand over that variable changes on a scale ``width`` much shorter than the
+        variable's standard deviation without a kink SymPy can see (a proximal operator of
+        the logistic loss at large V, a Phi(x / sqrt(Delta)) at small Delta). Expressions of
+        parameters, state and earlier steps; one-dimensional expectations are then integrated
+        with panels graded geometrically around each center
+        (:func:`theory.numeric.system.graded_rule`). They change the nodes, never the value.
     """
 
     name: str
@@ -74,6 +81,7 @@ class SaddlePointSystem:
     sections: dict = field(default_factory=dict)
     reference: str = ""
     latex_names: dict = field(default_factory=dict)
+    features: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.state = tuple(self.state)
@@ -102,6 +110,11 @@ class SaddlePointSystem:
             self._check_symbols(expr, known, f"observable {k}")
         for c in self.constraints:
             self._check_symbols(c.expr, known, f"constraint {c.what}")
+        self.features = {v: [(sp.sympify(c), sp.sympify(w)) for c, w in fl]
+                         for v, fl in self.features.items()}
+        for v, fl in self.features.items():
+            for c, w in fl:
+                self._check_symbols(c + w, known, f"feature of {v}")
 
     @staticmethod
     def _check_symbols(expr, known, where):
