@@ -70,7 +70,8 @@ from ..numeric import prox as P
 from ..numeric.bridge import mpmath_function, numpy_function
 from ..references import REFERENCES
 from ..symbolic.expectation import E, gaussians, numeric_function
-from ..symbolic.spectra import mp_stieltjes_negative, mp_stieltjes_negative_derivative
+from ..symbolic.spectra import (mp_resolvent_moments, mp_stieltjes_negative,
+                                mp_stieltjes_negative_derivative)
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import Model, activation_check, choice, nonnegative, param, register, \
     validate
@@ -96,6 +97,30 @@ g_mu = numeric_function("g_mu", 2, lambda w, g: numpy_function(_G, (_w, _g))(w, 
 g_mu_prime = numeric_function("g_mu_prime", 2, lambda w, g: numpy_function(_Gp, (_w, _g))(w, g),
                               lambda w, g: mpmath_function(_Gp, (_w, _g))(w, g),
                               latex=r"g'_\mu", shown_args=1)
+# the five resolvent moments of the prior equations, in the positive-term form of
+# theory.symbolic.spectra.mp_resolvent_moments (the textbook forms 1 - 2zg + z^2 g', g - zg',
+# 1/gamma - 1 + z^2 g' lose every digit at z ~ 1e9 (small penalty) and near the atom of the
+# spectrum at 0 (gamma > 1, z -> 0): tests/test_edges_spectra.py)
+_zz = sp.Symbol("z_", positive=True)
+_RM = mp_resolvent_moments(_zz, _g)
+_RM_LATEX = {"D": r"\left(1 - z g_\mu\right)", "E": r"\left(\tfrac1\gamma - 1 + z g_\mu\right)",
+             "B": r"\left(g_\mu - z g'_\mu\right)", "A": r"\left(1 - 2 z g_\mu + z^2 g'_\mu\right)",
+             "C": r"\left(\tfrac1\gamma - 1 + z^2 g'_\mu\right)"}
+
+
+def _moment(name):
+    expr = _RM[name]
+
+    def f_np(zv, gv):
+        with np.errstate(divide="ignore", invalid="ignore"):  # np.select evaluates both branches
+            return numpy_function(expr, (_zz, _g))(zv, gv)
+
+    return numeric_function(f"mp_moment_{name}", 2, f_np,
+                            lambda zv, gv: mpmath_function(expr, (_zz, _g))(zv, gv),
+                            latex=_RM_LATEX[name], shown_args=0)
+
+
+mom_D, mom_E, mom_B, mom_A, mom_C = (_moment(k) for k in "DEBAC")
 eta_log = numeric_function("eta_logistic", 3, P.logistic_prox, P.logistic_prox_mp,
                            latex=r"\eta")
 deta_log = numeric_function("deta_logistic", 3, P.logistic_prox_derivative,
@@ -176,7 +201,7 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     if teacher != "sign" and noisy:  # square loss: the label noise integrates out exactly
         extra_q = Delta / (1 + V) ** 2
         extra_l = Delta / (2 * (1 + V) ** 2)
-    gm, gp = g_mu(-z, gamma), g_mu_prime(-z, gamma)
+    mD, mE, mB, mA, mC = (m(z, gamma) for m in (mom_D, mom_E, mom_B, mom_A, mom_C))
     steps = [
         (V, k1**2 * Vs + ks**2 * Vw),
         (Q, k1**2 * qs + ks**2 * qw),
@@ -191,12 +216,11 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     ]
     a = rho * mhs**2 + qhs
     updates = {
-        Vs: (1 - z * gm) / Vhs,
-        qs: a / Vhs**2 * (1 - 2 * z * gm + z**2 * gp) + qhw / Vhs**2 * (gm - z * gp),
-        ms: rho * mhs / Vhs * (1 - z * gm),
-        Vw: gamma / (lam + Vhw) * (1 / gamma - 1 + z * gm),
-        qw: gamma * qhw / (lam + Vhw) ** 2 * (1 / gamma - 1 + z**2 * gp)
-        + gamma * a / Vhs**2 * (gm - z * gp),
+        Vs: mD / Vhs,
+        qs: a / Vhs**2 * mA + qhw / Vhs**2 * mB,
+        ms: rho * mhs / Vhs * mD,
+        Vw: gamma / (lam + Vhw) * mE,
+        qw: gamma * qhw / (lam + Vhw) ** 2 * mC + gamma * a / Vhs**2 * mB,
     }
     obs = {}
     if teacher == "sign":

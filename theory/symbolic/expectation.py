@@ -145,7 +145,8 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
     latex : LaTeX name, e.g. ``r"\eta"`` prints as ``\eta(y, \omega)``
     derivatives : {argument index (0-based): numeric_function} for the partial derivatives
     shown_args : print only the first ``shown_args`` arguments in LaTeX (the others are
-        parameters the paper leaves implicit, e.g. the aspect ratio of g_mu(-z))
+        parameters the paper leaves implicit, e.g. the aspect ratio of g_mu(-z)); 0 prints the
+        ``latex`` head alone, without an argument list
 
     Examples
     --------
@@ -166,7 +167,8 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
     def _latex(self, printer, exp=None):
         head = latex or sp.latex(sp.Symbol(name))
         shown = self.args if shown_args is None else self.args[:shown_args]
-        body = rf"{head}\left({', '.join(printer._print(a) for a in shown)}\right)"
+        body = (rf"{head}\left({', '.join(printer._print(a) for a in shown)}\right)" if shown
+                else head)  # shown_args=0: the head is the whole printed form
         return body if exp is None else rf"{body}^{{{exp}}}"
 
     attrs = {
