@@ -407,7 +407,7 @@ def _cut_positions(spec_j, V: np.ndarray, variant: int):
     return np.concatenate(cols, axis=1) if cols else None
 
 
-def split_rule(breaks, n_tail: int, n_mid: int, rows: int = 1):
+def split_rule(breaks, n_tail: int, n_mid: int, rows: int = 1, row_weight=None):
     r"""Nodes and weights for :math:`\mathbb E_{z\sim\mathcal N(0,1)}` cut at 0 and ``breaks``.
 
     Like :func:`~theory.numeric.quadrature.normal_rule` (half-range Hermite tails, Gauss--Legendre
@@ -420,6 +420,8 @@ def split_rule(breaks, n_tail: int, n_mid: int, rows: int = 1):
     breaks : None or an (M, B) array of breakpoints (one row per outer node)
     n_tail, n_mid : nodes per tail, and per Gauss--Legendre panel
     rows : M when ``breaks`` is None
+    row_weight : optional (M,) weights of the rows (outer nodes); rows below 1e-24 of the
+        largest do not set the panel counts (their contribution is below round-off)
     """
     if breaks is None or breaks.shape[1] == 0:
         z, w = normal_rule(None, n_tail, n_mid, rows=rows)
@@ -434,7 +436,8 @@ def split_rule(breaks, n_tail: int, n_mid: int, rows: int = 1):
                wt * np.exp(0.5 * t**2 - 0.5 * (hi + t) ** 2 - _LOG_SQRT2PI)]
     u, wu = legendre_rule(n_mid)
     a_, b_ = cuts[:, :-1], cuts[:, 1:]
-    lengths = (b_ - a_).max(axis=0)
+    used = slice(None) if row_weight is None else row_weight >= 1e-24 * np.max(row_weight)
+    lengths = (b_ - a_)[used].max(axis=0)
     for k in range(a_.shape[1]):
         if lengths[k] == 0:
             continue
@@ -523,7 +526,7 @@ class GaussianGeometry:
         W = np.ones(1)
         for j in range(r):
             br = _cut_positions(spec[j], V, variant)
-            z, w = split_rule(br, nt, nm, rows=V.shape[0])
+            z, w = split_rule(br, nt, nm, rows=V.shape[0], row_weight=W)
             n_j = z.shape[1]
             V = np.concatenate([np.repeat(V, n_j, axis=0), z.reshape(-1, 1)], axis=1)
             W = (W[:, None] * w).reshape(-1)
@@ -616,7 +619,7 @@ class _Plan:
         max(1, |value|)); the finer value is then accepted only if the variant rule (no shared
         node) agrees too. The error returned is the sum of the two differences (times
         2 N1 / (N2 - N1) when a kink is not aligned, for algebraic convergence), plus the
-        round-off bound 8 eps sum |w f|.
+        round-off bound 32 eps sum |w f|.
         """
         frame = self.geometry.frame(pvals)
         levels = self.geometry.levels(frame[0].shape[1])
@@ -635,7 +638,7 @@ class _Plan:
                         if self.unaligned:
                             n1, n2 = levels[level - 1][0], levels[level][0]
                             err *= 2 * n1 / (n2 - n1)
-                        return val, err + 8 * np.finfo(float).eps * absum, n
+                        return val, err + 32 * np.finfo(float).eps * absum, n
                     why = (f"; two levels agree ({diff:.3g}) but a rule sharing no node with "
                            f"them differs by {dconf:.3g} (a feature between the nodes?)")
                 else:
