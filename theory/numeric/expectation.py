@@ -41,7 +41,8 @@ from .quadrature import (LEVELS, MP_LEVELS, PANEL, halfrange_rule, legendre_rule
 
 _LOG_SQRT2PI = 0.5 * np.log(2 * np.pi)
 
-__all__ = ["compile_expression", "CompiledExpression", "psd_cholesky"]
+__all__ = ["compile_expression", "CompiledExpression", "psd_cholesky", "GaussianGeometry",
+           "register_transition", "reduce_deltas", "split_rule"]
 
 #: node levels (per tail, per panel) tried in turn, by dimension
 _LEVELS_BY_DIM = {
@@ -714,6 +715,65 @@ class _Plan:
             return +cur
 
 
+def reduce_deltas(expr: sp.Expr) -> sp.Expr:
+    r"""Integrate the Dirac deltas of affine arguments out of every expectation in ``expr``.
+
+    For :math:`g = a\cdot x + b` with :math:`x\sim\mathcal N(0,\Sigma)`,
+    :math:`s^2 = a^T\Sigma a`:
+
+    .. math:: \mathbb E[\delta(g)\,h(x)] = \frac{e^{-b^2/2s^2}}{\sqrt{2\pi s^2}}\,
+       \mathbb E\,h\Big(-\frac{b\,\Sigma a}{s^2} + \big(I - \frac{\Sigma a a^T}{s^2}\big)x\Big),
+
+    the density of g at 0 times the conditional expectation given g = 0 (the conditional law of
+    x is that of the affine map of x on the right). Several deltas are integrated out one after
+    the other. These come from Price's theorem
+    (:meth:`theory.symbolic.expectation.Expectation._eval_derivative`) applied to kinked
+    integrands. ``s^2`` is factored symbolically so that 1 - r^2 is evaluated as (1 - r)(1 + r).
+    """
+    nodes = [n for n in expr.atoms(Expectation) if n.integrand.has(sp.DiracDelta)]
+    if not nodes:
+        return expr
+    return expr.xreplace({n: _reduce_node(n) for n in nodes})
+
+
+def _reduce_node(node: Expectation) -> sp.Expr:
+    X, S = node.variables, node.cov
+    integrand = sp.expand(node.integrand, multinomial=False, power_base=False,
+                          power_exp=False, log=False)
+    return sp.Add(*[_reduce_term(t, X, S) for t in sp.Add.make_args(integrand)])
+
+
+def _reduce_term(term, X, S) -> sp.Expr:
+    factors = sp.Mul.make_args(term)
+    deltas = [f for f in factors if isinstance(f, sp.DiracDelta)]
+    rest = sp.Mul(*[f for f in factors if not isinstance(f, sp.DiracDelta)])
+    if not deltas:
+        return Expectation(term, X, S)
+    factor = sp.Integer(1)
+    x = sp.Matrix(X)
+    while deltas:
+        dl = deltas.pop(0)
+        g = dl.args[0]
+        a = sp.Matrix([sp.diff(g, v) for v in X])
+        if (len(dl.args) > 1 and dl.args[1] != 0) or rest.has(sp.DiracDelta) or any(
+                c.free_symbols & set(X) for c in a):
+            raise InputError("expectation", str(term), "Dirac deltas of affine arguments "
+                             "(order 0) as factors of the integrand",
+                             hint="differentiate a smooth integrand, or use the score form")
+        b = g.xreplace({v: 0 for v in X})
+        s2 = sp.factor((a.T * S * a)[0, 0])
+        if s2 == 0:
+            raise InputError("expectation", str(term), "a delta whose argument has a positive "
+                             "variance", hint=f"{g} has variance 0 under the covariance")
+        factor *= sp.exp(-b**2 / (2 * s2)) / sp.sqrt(2 * sp.pi * s2)
+        Sa = S * a
+        ax = (a.T * x)[0, 0]
+        sub = {X[i]: X[i] - (b + ax) * Sa[i] / s2 for i in range(len(X))}
+        deltas = [d.xreplace(sub) for d in deltas]
+        rest = rest.xreplace(sub)
+    return factor * Expectation(rest, X, S)
+
+
 @dataclass
 class EvaluationReport:
     """What the last call of a :class:`CompiledExpression` did, per expectation."""
@@ -731,7 +791,7 @@ class CompiledExpression:
     """
 
     def __init__(self, expr, params, dps: int | None = None, tol: float = 1e-12):
-        self.expr = sp.sympify(expr)
+        self.expr = reduce_deltas(sp.sympify(expr))
         self.params = tuple(params)
         self.dps = check_dps(dps)
         self.tol = tol
