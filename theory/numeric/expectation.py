@@ -171,8 +171,6 @@ _TRANSITION_NAMES: dict = {"Phi": 1.0, "H": 1.0, "logPhi": 1.0, "phi": 1.0, "Mil
 NARROW = 0.5
 #: ratio of successive graded cut offsets around a narrow feature
 _GRADE = 3.0
-#: fixed signs that perturb the frame of the variant rule
-_SIGNS = np.array([1.0, -1.0, -1.0, 1.0, -1.0, 1.0, 1.0, -1.0, 1.0])
 #: a coefficient below this fraction of a feature's largest one counts as zero
 _ZERO = 1e-12
 
@@ -517,10 +515,6 @@ class GaussianGeometry:
     def nodes(self, frame, level: int, variant: int = 0):
         """Nodes X (n x d, the declared variables) and weights W of the rule at ``level``."""
         M, spec = frame
-        if variant and M.shape[0] == M.shape[1]:  # the variant also feels the rounding of a
-            # full-rank frame (a backward error of the covariance, which a near-singular
-            # Gaussian amplifies); an exactly degenerate direction stays exact
-            M = M * (1 + 8 * np.finfo(float).eps * _SIGNS[: M.size].reshape(M.shape))
         r = M.shape[1]
         nt, nm = self.levels(r)[level]
         V = np.zeros((1, 0))
@@ -531,7 +525,8 @@ class GaussianGeometry:
             n_j = z.shape[1]
             V = np.concatenate([np.repeat(V, n_j, axis=0), z.reshape(-1, 1)], axis=1)
             W = (W[:, None] * w).reshape(-1)
-        return V @ M.T, W
+        X = V @ M.T
+        return X, W
 
     # mpmath ----------------------------------------------------------------
     def frame_mp(self, pvals, dps: int):
@@ -618,7 +613,8 @@ class _Plan:
 
         Levels are refined until two successive levels agree within ``tol`` (relative to
         max(1, |value|)); the finer value is then accepted only if the variant rule (no shared
-        node) agrees too. The error returned is the sum of the two differences (times
+        node) agrees too. The error returned is the sum of the two differences and of
+        :meth:`_rounding` (times
         2 N1 / (N2 - N1) when a kink is not aligned, for algebraic convergence), plus the
         round-off bound 32 eps sum |w f|.
         """
@@ -635,7 +631,7 @@ class _Plan:
                     conf, _, _ = self._tensor(frame, level, 1, pvals)
                     dconf = abs(conf - val)
                     if dconf <= tol * scale:
-                        err = diff + dconf
+                        err = diff + dconf + self._rounding(pvals, frame)
                         if self.unaligned:
                             n1, n2 = levels[level - 1][0], levels[level][0]
                             err *= 2 * n1 / (n2 - n1)
@@ -658,7 +654,24 @@ class _Plan:
         if not np.all(np.isfinite(vals)):
             raise IntegrationError(f"the integrand of {self.node} is not finite at a node")
         prod = W * vals
+        self._last = (X, W, vals)
         return float(np.sum(prod)), W.size, float(np.sum(np.abs(prod)))
+
+    def _rounding(self, pvals, frame) -> float:
+        """Bound on the rounding of the nodes, for the last rule evaluated: sum_i |w_i| |f(x_i')
+        - f(x_i)| with every coordinate of every node moved by 8 ulps (pseudo-random signs). A
+        steep integrand, or a near-singular frame, amplifies the rounding of the nodes this much
+        (an exactly degenerate direction, rank < d, is left exact)."""
+        X, W, vals = self._last
+        if X.shape[1] == 0 or frame[0].shape[1] < X.shape[1]:
+            return 0.0
+        idx = np.arange(X.size, dtype=np.uint64).reshape(X.shape)
+        sg = 1.0 - 2.0 * ((idx * np.uint64(2654435761) >> np.uint64(11)) & np.uint64(1))
+        Xp = X * (1 + 8 * np.finfo(float).eps * sg)
+        with np.errstate(all="ignore"):
+            moved = self.f_np(*[Xp[:, i] for i in range(self.dim)], *pvals)
+        moved = np.broadcast_to(np.asarray(moved, dtype=float), W.shape)
+        return float(np.sum(np.abs(W * (moved - vals))))
 
     def evaluate_mp(self, pvals, dps: int):
         if self.f_mp is None:
@@ -781,6 +794,9 @@ class EvaluationReport:
     errors: list
     nodes: list
     unaligned: list
+    #: bound on the error of the returned value: the expectations' error bounds propagated
+    #: through the outer expression (each moved by +-its bound), plus its round-off
+    error: float = float("nan")
 
 
 class CompiledExpression:
@@ -851,9 +867,16 @@ class CompiledExpression:
 
     def _point(self, pv):
         res = [p.evaluate(pv, self.tol) for p in self.plans]
+        ev = [r[0] for r in res]
+        out = float(self.outer(*pv, *ev))
+        total = 4 * np.finfo(float).eps * abs(out)
+        for k, r in enumerate(res):
+            moved = [abs(float(self.outer(*pv, *(ev[:k] + [ev[k] + sgn * r[1]] + ev[k + 1:])))
+                         - out) for sgn in (1.0, -1.0)]
+            total += max(moved)
         self.report = EvaluationReport([r[1] for r in res], [r[2] for r in res],
-                                       [p.unaligned for p in self.plans])
-        return float(self.outer(*pv, *[r[0] for r in res]))
+                                       [p.unaligned for p in self.plans], total)
+        return out
 
 
 def compile_expression(expr, params, *, dps: int | None = None, tol: float = 1e-12):
