@@ -6,18 +6,26 @@ r"""Compile SymPy expressions holding Gaussian expectations to numbers (float64 
 parameters.
 
 float64 -- each expectation over :math:`X\sim\mathcal N(0,\Sigma)` is written
-:math:`X = L u` with :math:`u\sim\mathcal N(0, I)` and :math:`L` the (PSD-safe) Cholesky factor of
-:math:`\Sigma` with the variables that carry kinks ordered first. Kinks are read off the integrand
-(arguments of ``sign``, ``Abs``, ``Heaviside``, ``Max``, ``Min``, ``Piecewise`` that involve one
-Gaussian variable, solved for it symbolically); a kink of :math:`X_i` at :math:`b` is a kink of
-:math:`u_i` at :math:`(b-\sum_{j<i}L_{ij}u_j)/L_{ii}`, so each coordinate is integrated with the
-split Gauss rule of :func:`~theory.numeric.quadrature.normal_rule`, cut per outer node. The tensor
-rule is refined level by level until two levels agree within ``tol`` (the error estimate).
-Kinks in a combination of several Gaussian variables are not aligned: they are reported in
-``method`` and convergence is then only algebraic (the error estimate shows it).
+:math:`X = L Q v` with :math:`v\sim\mathcal N(0, I_r)`, :math:`L` the PSD Cholesky factor of
+:math:`\Sigma` (pivots that cancel are recomputed at 40 digits; exactly degenerate directions are
+dropped, r = rank) and :math:`Q` a rotation (:class:`GaussianGeometry`). The integrand declares
+its features (:func:`_features`): kinks and jumps on affine hyperplanes :math:`a\cdot x+b=0`
+(sign, Abs, Heaviside, Max, Min, Piecewise; non-affine kinks of one variable are solved for their
+points) and smooth transitions of a scaled argument (erf, erfc, tanh, the stable atoms Phi,
+softplus, ..., exp of an affine argument, a Gaussian bump :math:`e^{-a(x-b)^2}`). :math:`Q` is
+chosen so that the hyperplanes are as little steep as possible in the last coordinate that
+carries them (two nearly parallel kinks of a near-singular Gaussian become two gentle cuts,
+:func:`_choose_frame`); every kink is then a per-row cut of its coordinate, every narrow
+transition gets graded panels at centre :math:`\pm 3^k` widths, and integrating a coordinate out
+adds the features it leaves in the outer ones (where a cut crosses the bulk, where two cuts meet:
+:func:`_layout`). Levels are refined until two agree within ``tol``; the answer is accepted only
+if a rule sharing no node with them agrees too, and the error bound adds the rounding of the
+nodes. Derivatives with respect to covariance entries (Price's theorem) give Dirac deltas of
+affine arguments, integrated out exactly by :func:`reduce_deltas`.
 
-mpmath (``dps=``) -- one variable: ``mpmath.quad`` with the cuts as break points; two or three:
-the same tensor split rule built in mpmath (half-range Hermite and
+mpmath (``dps=``) -- the same frame and cuts, computed at working precision. One variable:
+``mpmath.quad`` with the cuts as break points; two or three: the same tensor split rule built in
+mpmath (half-range Hermite and
 Gauss--Legendre nodes at ``dps + 10`` digits, :func:`~theory.numeric.quadrature.normal_rule_mp`),
 refined until two levels agree to ``10^-dps``. (Nested ``mpmath.quad`` was tried first: over a
 minute for one 2-D integral at 30 digits.)
