@@ -16,7 +16,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from theory.errors import InputError
+from theory.errors import InputError, IntegrationError
 from theory.numeric.expectation import compile_expression, psd_cholesky
 from theory.symbolic.expectation import E, gaussians
 
@@ -209,9 +209,9 @@ def test_price_theorem_off_diagonal(name, rr):
 def test_price_theorem_diagonal_entry():
     """Diagonal entry: d/ds E|w| (w ~ N(0, s)) = 1/sqrt(2 pi s) (delta integrated out), and
     d/ds P(w > 1) = phi(1/sqrt s) s^{-3/2} / 2 (a derivative of a delta: score form)."""
-    (w,) = gaussians("w", cov=[[s]])
-    f = compile_expression(sp.diff(E(sp.Abs(w)), s), (s,))
-    g = compile_expression(sp.diff(E(sp.Heaviside(w - 1)), s), (s,))
+    (wd,) = gaussians("wd", cov=[[s]])
+    f = compile_expression(sp.diff(E(sp.Abs(wd)), s), (s,))
+    g = compile_expression(sp.diff(E(sp.Heaviside(wd - 1)), s), (s,))
     for ss in (0.3, 1.0, 4.0):
         S = R(ss)
         _check(f, (ss,), 1 / mpmath.sqrt(2 * mpmath.pi * S))
@@ -257,3 +257,12 @@ def test_psd_cholesky_near_singular_is_accurate():
     assert L[1, 1] == 0.0
     with pytest.raises(InputError):
         psd_cholesky(np.array([[1.0, 1.0 + 1e-6], [1.0 + 1e-6, 1.0]]))
+
+
+def test_non_affine_kink_in_two_variables_is_not_silent():
+    """A kink on a*b = 1/2 cannot be a coordinate cut in any rotation: the quadrature converges
+    only algebraically, and the call raises naming the kink instead of returning digits that
+    are not there."""
+    f = compile_expression(E(sp.Heaviside(a * b - sp.Rational(1, 2))), (r,))
+    with pytest.raises(IntegrationError, match=r"not aligned.*a\*b - 1/2"):
+        f(0.5)

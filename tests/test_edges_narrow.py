@@ -40,7 +40,8 @@ def _check(f, args, ref):
 
 
 # ---------------------------------------------------------------------- one variable
-(w,) = gaussians("w")
+WVEC = gaussians("w")
+(w,) = WVEC
 STEP_PHI = compile_expression(E(sp.Heaviside(w) * _Phi_erf(w / sp.sqrt(D))), (D,))
 
 
@@ -114,13 +115,13 @@ def test_registered_transition_by_name():
     """A named function (e.g. a stable Phi atom) declares its scaled argument once registered."""
     Phi_t = numeric_function("Phi_t", 1, sc.ndtr, mpmath.ncdf, latex=r"\Phi")
     register_transition("Phi_t")
-    f = compile_expression(E(sp.Heaviside(w) * Phi_t(w / sp.sqrt(D))), (D,))
+    f = compile_expression(E(sp.Heaviside(w) * Phi_t(w / sp.sqrt(D)), over=WVEC), (D,))
     for delta in (1e-12, 1e-8, 1e-4):
         _check(f, (delta,), _step_phi_ref(delta))
 
 
 def test_mpmath_twin_resolves_narrow_phi():
-    f = compile_expression(E(sp.Heaviside(w) * _Phi_erf(w / sp.sqrt(D))), (D,), dps=30)
+    f = compile_expression(E(sp.Heaviside(w) * _Phi_erf(w / sp.sqrt(D)), over=WVEC), (D,), dps=30)
     for delta in (1e-12, 1e-6, 1e-2):
         with mpmath.workdps(40):
             ref = _step_phi_ref(delta)

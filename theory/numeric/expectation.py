@@ -93,10 +93,13 @@ def psd_cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
     return L
 
 
-def _psd_cholesky_exact(cov: np.ndarray, name: str, scale: float) -> np.ndarray:
+def _psd_cholesky_exact(cov: np.ndarray, name: str, scale: float, exact=None) -> np.ndarray:
+    """Cholesky at 40 digits of the float entries of ``cov``, or of ``exact`` (a callable
+    returning the covariance as an mpmath matrix evaluated at 40 digits)."""
     d = cov.shape[0]
     with mpmath.workdps(40):
-        C = mpmath.matrix([[mpmath.mpf(float(cov[i, j])) for j in range(d)] for i in range(d)])
+        C = (exact() if exact is not None else
+             mpmath.matrix([[mpmath.mpf(float(cov[i, j])) for j in range(d)] for i in range(d)]))
         L = mpmath.matrix(d, d)
         for j in range(d):
             s = C[j, j] - mpmath.fsum(L[j, k] ** 2 for k in range(j))
@@ -507,6 +510,17 @@ class GaussianGeometry:
         """(M, layout) at parameter values ``pvals`` (float64)."""
         cov = np.asarray(self.cov_np(*pvals), dtype=float).reshape(self.d, self.d)
         L = psd_cholesky(cov)
+        if np.any(np.diag(L) ** 2 < 1e-4 * np.diag(cov)) and self.cov_expr.free_symbols:
+            # near-singular: the covariance evaluated in float from the parameters (r s0 s1)
+            # already carries a relative error that 1 - r^2 amplifies: evaluate it at 40 digits
+            if self.cov_mp is None:
+                self.cov_mp = mpmath_function(self.cov_expr, self.params)
+
+            def exact():
+                return mpmath.matrix(self.cov_mp(*[mpmath.mpf(float(v)) for v in pvals]))
+
+            scale = max(1.0, float(np.max(np.abs(cov))))
+            L = _psd_cholesky_exact(cov, "cov", scale, exact)
         Lr = L[:, np.any(L != 0, axis=0)]
         F = self._feature_values(pvals)
         A, b, w = F[:, : self.d], F[:, self.d], F[:, self.d + 1]
@@ -533,8 +547,8 @@ class GaussianGeometry:
             n_j = z.shape[1]
             V = np.concatenate([np.repeat(V, n_j, axis=0), z.reshape(-1, 1)], axis=1)
             W = (W[:, None] * w).reshape(-1)
-        X = V @ M.T
-        return X, W
+        self._last_v = (V, M)
+        return V @ M.T, W
 
     # mpmath ----------------------------------------------------------------
     def frame_mp(self, pvals, dps: int):
@@ -679,7 +693,19 @@ class _Plan:
         with np.errstate(all="ignore"):
             moved = self.f_np(*[Xp[:, i] for i in range(self.dim)], *pvals)
         moved = np.broadcast_to(np.asarray(moved, dtype=float), W.shape)
-        return float(np.sum(np.abs(W * (moved - vals))))
+        node_part = float(np.sum(np.abs(W * (moved - vals))))
+        # the frame M itself is rounded (and the covariance evaluated in float): a backward
+        # error of the covariance of a few ulps per entry, which a near-singular Gaussian turns
+        # into a relative error of the value (e.g. Var(u - v) = 18 (1 - r) at r = 1 - 1e-12)
+        V, M = self.geometry._last_v
+        if M.shape[0] != M.shape[1] or V.shape[0] != X.shape[0]:
+            return node_part
+        sgm = 1.0 - 2.0 * ((np.arange(M.size).reshape(M.shape) * 7 + 3) % 5 < 2)
+        Xm = V @ (M * (1 + 8 * np.finfo(float).eps * sgm)).T
+        with np.errstate(all="ignore"):
+            moved = self.f_np(*[Xm[:, i] for i in range(self.dim)], *pvals)
+        moved = np.broadcast_to(np.asarray(moved, dtype=float), W.shape)
+        return node_part + 2 * abs(float(np.sum(W * (moved - vals))))
 
     def evaluate_mp(self, pvals, dps: int):
         if self.f_mp is None:
