@@ -138,7 +138,7 @@ SQUARE = compile_expression(E(sum(_Phi_erf(y * w0 / sp.sqrt(D)) * (y - w1) ** 2 
                             (D, rho, m, q))
 COVS = [(1.0, 0.5, 1.0), (1.3, 0.9, 0.7), (1.0, 0.999, 1.0), (1.0, 0.99999, 1.0),
         (2.0, -1.2, 0.8), (1.0, 1.0 - 1e-9, 1.0)]
-CHANNEL_DELTAS = [1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.03, 1.0]
+CHANNEL_DELTAS = [0.0, 1e-300, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 0.03, 1.0]
 
 
 @pytest.mark.parametrize("cov", COVS)

@@ -182,6 +182,10 @@ _TRANSITION_NAMES: dict = {"Phi": 1.0, "H": 1.0, "logPhi": 1.0, "phi": 1.0, "Mil
 NARROW = 0.5
 #: ratio of successive graded cut offsets around a narrow feature
 _GRADE = 3.0
+#: a transition narrower than this (standard deviations) is integrated as a jump: float64
+#: nodes cannot resolve it, and the jump differs from it by O(width) in the value (O(width^2)
+#: for an odd transition such as erf)
+_JUMP = 1e-14
 #: a coefficient below this fraction of a feature's largest one counts as zero
 _ZERO = 1e-12
 
@@ -378,6 +382,8 @@ def _layout(C, b, w, r):
         for c, off, width in levels[j]:
             cj = c[j]
             om = width / abs(cj)
+            if om < _JUMP:  # narrower than float resolution can see: a jump
+                om = 0 * om
             if width == 0 or om < NARROW:
                 out[j].append((c[:j], cj, off, om))
                 active.append((c, off, om))
@@ -523,7 +529,13 @@ class GaussianGeometry:
             L = _psd_cholesky_exact(cov, "cov", scale, exact)
         Lr = L[:, np.any(L != 0, axis=0)]
         F = self._feature_values(pvals)
+        F = F.copy()
         A, b, w = F[:, : self.d], F[:, self.d], F[:, self.d + 1]
+        # a transition of infinite steepness (erf(w/sqrt(2 Delta)) at Delta = 0) is a jump
+        inf = np.any(np.isinf(A), axis=1) & np.isfinite(b)
+        if np.any(inf):
+            A[inf] = np.where(np.isinf(A[inf]), np.sign(A[inf]), 0.0)
+            b[inf], w[inf] = 0.0, 0.0
         ok = np.all(np.isfinite(F), axis=1) & (w >= 0)
         A, b, w = A[ok], b[ok], w[ok]
         C = A @ Lr
