@@ -77,6 +77,8 @@ class Expectation(sp.Expr):
 
     def __new__(cls, integrand, variables, cov):
         integrand = sp.sympify(integrand)
+        if integrand == 0:
+            return sp.Integer(0)
         variables = sp.Tuple(*variables)
         cov = sp.ImmutableMatrix(cov)
         if cov.shape != (len(variables), len(variables)):
@@ -99,10 +101,46 @@ class Expectation(sp.Expr):
     def free_symbols(self):
         return (self.integrand.free_symbols - set(self.variables)) | self.cov.free_symbols
 
-    def _eval_derivative(self, s):  # d/ds E[f] = E[df/ds] for a parameter s not in the covariance
-        if s in self.cov.free_symbols:
-            return None
-        return Expectation(sp.diff(self.integrand, s), self.variables, self.cov)
+    def _eval_derivative(self, s):
+        r"""d/ds E[f]: E[df/ds], plus Price's theorem when the covariance depends on s.
+
+        For :math:`X\sim\mathcal N(0,\Sigma(s))` (Price 1958, IRE Trans. Inf. Theory 4, 69,
+        eq. (1); Papoulis, *Probability, Random Variables and Stochastic Processes*, Sec. 6-4),
+
+        .. math:: \frac{d}{ds}\mathbb E f(X) = \mathbb E\frac{\partial f}{\partial s}
+           + \sum_{i<j}\Sigma_{ij}'\,\mathbb E\,\partial_i\partial_j f
+           + \tfrac12\sum_i\Sigma_{ii}'\,\mathbb E\,\partial_i^2 f .
+
+        Kinks give Dirac deltas of affine arguments (sign(w0) sign(w1) -> 4 delta(w0) delta(w1)),
+        which :func:`theory.numeric.expectation.compile_expression` integrates out exactly
+        (conditioning on the hyperplane). When the second derivatives are not of that form
+        (derivatives of deltas, Piecewise jumps, deltas of non-affine arguments) the derivative
+        of the density is used instead (Gaussian integration by parts):
+        :math:`\tfrac12\mathbb E[f\,(x^T\Sigma^{-1}\Sigma'\Sigma^{-1}x-\operatorname{tr}
+        \Sigma^{-1}\Sigma')]`, exact but ill-conditioned for near-singular covariances.
+        """
+        X, S = self.variables, self.cov
+        f = self.integrand
+        out = Expectation(sp.diff(f, s), X, S) if f.has(s) else sp.Integer(0)
+        dS = S.diff(s)
+        if all(e == 0 for e in dS):
+            return out
+        d = len(X)
+        price = sp.Integer(0)
+        ok = not f.has(sp.Piecewise)
+        if ok:
+            for i in range(d):
+                for j in range(i, d):
+                    if dS[i, j] != 0:
+                        w = dS[i, j] if i != j else dS[i, i] / 2
+                        price += w * sp.diff(f, X[i], X[j])
+            ok = _affine_deltas(price, X)
+        if ok:
+            return out + Expectation(price, X, S)
+        x = sp.Matrix(X)
+        Si = S.inv()
+        score = ((x.T * Si * dS * Si * x)[0, 0] - (Si * dS).trace()) / 2
+        return out + Expectation(f * score, X, S)
 
     def _latex(self, printer):
         sub = ", ".join(printer._print(v) for v in self.variables)
@@ -110,6 +148,22 @@ class Expectation(sp.Expr):
 
     def _sympystr(self, printer):
         return f"E[{printer._print(self.integrand)}; {', '.join(map(str, self.variables))}]"
+
+
+def _affine_deltas(expr, variables) -> bool:
+    """True if every DiracDelta in ``expr`` is of order 0 with an argument affine in
+    ``variables``, and deltas appear only as factors of products."""
+    vs = set(variables)
+    for dl in expr.atoms(sp.DiracDelta):
+        if len(dl.args) > 1 and dl.args[1] != 0:
+            return False
+        g = dl.args[0]
+        if any(sp.diff(g, v).free_symbols & vs for v in variables):
+            return False
+    for p in expr.atoms(sp.Pow):
+        if p.base.has(sp.DiracDelta):
+            return False
+    return True
 
 
 def E(integrand, over: GaussianVector | None = None) -> Expectation:
