@@ -36,7 +36,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import InputError, ParseError
-from .atoms import Mills, Phi, Ramp1, Ramp2, RampStar, expm1mx, phi, sigmoid, sinhmx, softplus, stabilize
+from .atoms import Mills, Phi, Ramp1, Ramp2, RampStar, esinhmx, expm1mx, phi, sigmoid, softplus, stabilize
 from .parse import parse_expression
 
 __all__ = [
@@ -196,13 +196,13 @@ def _cond_leaky(a):
 def _cond_sin(kappa, c):
     e = sp.exp(-c / 2)
     # mu_star^2 = e^{-c} [(sinh c - c) + sin^2(kappa) (e^{-c} - 1 + c)], both terms >= 0
-    star = sp.exp(-c / 2) * sp.sqrt(sinhmx(c) + sp.sin(kappa) ** 2 * expm1mx(-c))
+    star = sp.sqrt(esinhmx(c) + sp.sin(kappa) ** 2 * sp.exp(-c) * expm1mx(-c))
     return sp.sin(kappa) * e, sp.cos(kappa) * e, (1 - sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2, star
 
 
 def _cond_cos(kappa, c):
     e = sp.exp(-c / 2)
-    star = sp.exp(-c / 2) * sp.sqrt(sinhmx(c) + sp.cos(kappa) ** 2 * expm1mx(-c))
+    star = sp.sqrt(esinhmx(c) + sp.cos(kappa) ** 2 * sp.exp(-c) * expm1mx(-c))
     return sp.cos(kappa) * e, -sp.sin(kappa) * e, (1 + sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2, star
 
 
