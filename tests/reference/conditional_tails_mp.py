@@ -25,7 +25,7 @@ written as the variance of the residual).
 mu_star = null in the JSON: more than 2000 digits cancel in the defining difference (the value
 is below 1e-1900, far below the float64 range).
 
-Run:  python tests/reference/conditional_tails_mp.py   (writes conditional_tails_mp.json)
+Run:  python tests/reference/conditional_tails_mp.py [NAMES...]   (merges into conditional_tails_mp.json)
 """
 
 from __future__ import annotations
@@ -107,6 +107,8 @@ def by_closed_form(name, k, c):
 
 
 MAX_EXTRA = 2000
+#: quadrature: more digits lost than this means mu_star < 1e-(MAX_LOST - 10) (stored as null)
+MAX_LOST = 310
 
 
 def breaks(k, c):
@@ -126,6 +128,8 @@ def by_quadrature(name, k, c, mu01=None):
     """Quadrature at WORK digits; again with the digits the residual loses when mu_star << mu0."""
     m0, m1, ms, err = _by_quadrature(name, k, c, mu01, WORK)
     lost = int(mp.log10(max(abs(m0), abs(m1) * mp.sqrt(mp.mpf(c)), 1) / ms)) if ms else WORK
+    if lost > MAX_LOST:  # mu_star < 1e-300: far below float64; only that bound is stored
+        return m0, m1, None, err
     if lost > 8:
         if mu01 is not None:
             with mp.workdps(WORK + lost):
@@ -167,12 +171,17 @@ def _by_quadrature(name, k, c, mu01, work):
 OUT = Path(__file__).with_suffix(".json")
 
 
-def main(out=OUT):
-    names = ["relu", "leaky_relu", "abs", "sign", "tanh", "erf", "sigmoid", "softplus", "gelu",
-             "silu", "sin", "cos"]
-    entries = []
+def main(names=None, out=OUT):
+    """Compute the grid for ``names`` (default: all) and merge into ``out`` (one activation at a
+    time, written after each)."""
+    names = names or ["relu", "leaky_relu", "abs", "sign", "tanh", "erf", "sigmoid", "softplus",
+                      "gelu", "silu", "sin", "cos"]
+    data = json.loads(out.read_text()) if out.exists() else {
+        "description": __doc__.strip().splitlines()[0], "work_dps": WORK,
+        "script": "tests/reference/conditional_tails_mp.py", "entries": []}
     t0 = time.time()
     for name in names:
+        entries = []
         for c in CS:
             for k in KAPPAS:
                 if name in SMOOTH and name != "erf":
@@ -189,10 +198,9 @@ def main(out=OUT):
                                 "mu_star": None if ms is None else mp.nstr(ms, 40),
                                 "quad_error": err})
             print(name, c, f"{time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    data = {"description": __doc__.strip().splitlines()[0], "work_dps": WORK,
-            "script": "tests/reference/conditional_tails_mp.py", "entries": entries}
-    out.write_text(json.dumps(data, indent=1))
+        data["entries"] = [e for e in data["entries"] if e["activation"] != name] + entries
+        out.write_text(json.dumps(data, indent=1))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -24,6 +24,7 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..conventions import BREAK_CLIP
 from ..errors import InputError, IntegrationError, check_positive
 from ..symbolic.activations import Activation, get_activation, x
 from ..symbolic.conditional import c as c_sym
@@ -116,7 +117,13 @@ def _tail_table() -> dict:
     from ..symbolic.atoms import H, Phi, sigmoid, softplus
 
     two = sp.Integer(2)
+    relu_r, relu_l = sp.Max(-_y, 0), sp.Max(_y, 0)
+    a = sp.Rational(1, 100)
     return {
+        # piecewise linear: sigma minus its right (left) linear piece is a ramp on the other side
+        sp.Max(_y, 0): ((0, 1, relu_r), (0, 0, relu_l)),
+        sp.Abs(_y): ((0, 1, two * relu_r), (0, -1, two * relu_l)),
+        sp.Max(_y, 0) + a * sp.Min(_y, 0): ((0, 1, (1 - a) * relu_r), (0, a, (1 - a) * relu_l)),
         sp.tanh(_y): ((1, 0, -two * sigmoid(-2 * _y)), (-1, 0, two * sigmoid(2 * _y))),
         sp.erf(_y): ((1, 0, -two * H(sp.sqrt(2) * _y)), (-1, 0, two * H(-sp.sqrt(2) * _y))),
         sigmoid(_y): ((1, 0, -sigmoid(-_y)), (0, 0, sigmoid(_y))),
@@ -136,6 +143,11 @@ def _tail_exprs(expr: sp.Expr):
         _TAILS = _tail_table()
     forms = _TAILS.get(expr)
     if forms is None:
+        w = sp.Wild("w", exclude=[x])
+        m = expr.match(sp.Max(x, 0) + w * sp.Min(x, 0))  # the leaky relu family
+        if m is not None and m[w].is_number:
+            a = m[w]
+            return ((0, 1, (1 - a) * sp.Max(-x, 0)), (0, a, (1 - a) * sp.Max(x, 0)))
         return ((0, 0, expr), (0, 0, expr))
     return forms
 
@@ -355,17 +367,20 @@ def _choose_level(act: Activation, kappa: np.ndarray, c: float, tol: float):
         return got[0], got[1]
     sample = np.unique(np.concatenate([np.quantile(kappa, np.linspace(0, 1, 9)), [0.0]]))
     prev = _quadrature_moments(act, sample, c, 0)
-    best = (len(LEVELS) - 2, np.inf)
+    best = (len(LEVELS) - 2, np.inf, np.inf)
     for level in range(1, len(LEVELS)):
         cur, flo = _quadrature_moments(act, sample, c, level, floors=True)
+        diff = np.abs(cur - prev)
+        # converged: every entry within tol of its value, or within its rounding floor
+        worst = float(np.max(diff / np.maximum(np.maximum(tol * np.abs(cur), 4 * flo), 1e-300)))
         err = float(np.max(_rel_diff(cur, prev, 4 * flo)))
-        if err < best[1]:
-            best = (level - 1, err)
-        if err <= tol:
+        if worst < best[2]:
+            best = (level - 1, err, worst)
+        if worst <= 1.0:
             break
         prev = cur
     _LEVEL_CACHE[key] = (best[0], best[1], min(lo, 0.0), max(hi, 0.0))
-    return best
+    return best[0], best[1]
 
 
 def _moments(act, k, c, tol, method):
@@ -381,6 +396,19 @@ def _moments(act, k, c, tol, method):
     lower = _quadrature_moments(act, k, c, top - 1)
     mom, flo = _quadrature_moments(act, k, c, top, floors=True)
     rel = _rel_diff(mom, lower, 0.0) + flo / np.maximum(np.abs(mom), 1e-300)
+    # a kink farther than BREAK_CLIP standard deviations is clipped by the rule: the tiny
+    # values it carries are not resolved relatively (both levels share the clipped cut)
+    kinks = np.array([float(b) for b in act.breakpoints])
+    if kinks.size:
+        far = np.any(np.abs((kinks[None, :] - k[:, None]) / math.sqrt(c)) > BREAK_CLIP, axis=1)
+        sides = _tail_forms(act.expr)
+        pos = k >= 0
+        a = np.where(pos, sides[0][0], sides[1][0])
+        b = np.where(pos, sides[0][1], sides[1][1])
+        lin = np.stack([a + b * k, b * math.sqrt(c), np.zeros_like(k)])
+        # the part carried by the decaying tau may be wrong: harmless only if it is negligible
+        bad = far[None, :] & (np.abs(mom - lin) > RESOLVED * np.abs(mom))
+        rel[bad] = np.inf
     return mom, rel, "split-gauss"
 
 
@@ -508,6 +536,8 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
             pts = {mpmath.mpf(0), mpmath.mpf(-4), mpmath.mpf(4), mpmath.mpf(-8), mpmath.mpf(8)}
             for b in act.breakpoints:
                 pts.add((mpmath.mpf(sp.N(b, dps + 15)) - km) / sc)
+            if sc >= WIDE:  # the activation's own scale is narrow in xi: cut at its features
+                pts.update((mpmath.mpf(float(y)) - km) / sc for y in _FEATURES)
             pts = [-mpmath.inf, *sorted(pts), mpmath.inf]
             memo: dict = {}
 
@@ -522,7 +552,14 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
             m1 = _mp_quad(lambda t: t * g(t), pts, f"mu1({kap}) of {act.name}") / sc
             e2 = _mp_quad(lambda t, km=km: f(km + sc * t) ** 2 * mpmath.npdf(t), pts,
                           f"E sigma^2({kap}) of {act.name}")
-            s2 = e2 - m0**2 - cm * m1**2
+            # mu_star^2 as the variance of the residual (no e2 - m0^2 - c m1^2 cancellation)
+            s2 = _mp_quad(lambda t, km=km, m0=m0, m1=m1: (f(km + sc * t) - m0 - sc * m1 * t) ** 2
+                          * mpmath.npdf(t), pts, f"mu_star^2({kap}) of {act.name}")
+            par = _parity(act.expr)
+            if km == 0 and par == "odd":
+                m0 = mpmath.mpf(0)
+            elif km == 0 and par == "even":
+                m1 = mpmath.mpf(0)
             out0.append(m0)
             out1.append(m1)
             out2.append(e2)
