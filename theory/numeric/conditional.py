@@ -261,7 +261,7 @@ def _quadrature_moments(act: Activation, kappa: np.ndarray, c: float, level: int
             tot = np.zeros(k.shape[0])
             ftot = np.zeros(k.shape[0])
             term = np.zeros(k.shape[0])
-            for order in range(2, (8 if sc > 0.01 else 5) + 1):
+            for order in range(2, (9 if sc > 0.01 else 7) + 1):
                 dk = _side_values(_tail_forms(act.expr, order), pos, y)
                 ek = np.einsum("ij,ij->i", dk, wb)
                 fk = np.einsum("ij,ij->i", np.abs(dk), aw)
@@ -269,13 +269,16 @@ def _quadrature_moments(act: Activation, kappa: np.ndarray, c: float, level: int
                 term = coef * ek * ek
                 tot += term
                 ftot += coef * 2 * np.abs(ek) * fk
-            out[2, s : s + _BLOCK] = tot
-            fr = ftot / 2 + 4 * np.abs(term) / _ROUNDOFF  # last term bounds the truncation
-        else:
-            r = v - t0[:, None] - t1[:, None] * zb
-            out[2, s : s + _BLOCK] = np.einsum("ij,ij->i", r * r, wb)
-            fr = np.einsum("ij,ij->i", np.abs(r) * (av + np.abs(t0)[:, None]
-                                                   + np.abs(t1[:, None] * zb)), aw)
+        r = v - t0[:, None] - t1[:, None] * zb
+        out[2, s : s + _BLOCK] = np.einsum("ij,ij->i", r * r, wb)
+        fr = np.einsum("ij,ij->i", np.abs(r) * (av + np.abs(t0)[:, None]
+                                               + np.abs(t1[:, None] * zb)), aw)
+        if series:
+            # the series where its last term (bound of the truncation) is negligible; far in a
+            # tail the derivatives grow like (2y)^k and the residual form is kept
+            use = 4 * np.abs(term) <= 1e-15 * tot
+            out[2, s : s + _BLOCK] = np.where(use, tot, out[2, s : s + _BLOCK])
+            fr = np.where(use, ftot / 2 + 4 * np.abs(term) / _ROUNDOFF, fr)
         if floors:
             f0 = np.einsum("ij,ij->i", av, aw) + np.abs(a) + np.abs(b * k[:, 0])
             flo[:, s : s + _BLOCK] = _ROUNDOFF * np.stack([f0, f1, 2 * fr])
@@ -379,6 +382,8 @@ def _choose_level(act: Activation, kappa: np.ndarray, c: float, tol: float):
         if worst <= 1.0:
             break
         prev = cur
+    if worst > 1.0:  # no level resolves every sampled entry: use the finest (entries flagged)
+        best = (len(LEVELS) - 2, best[1], worst)
     _LEVEL_CACHE[key] = (best[0], best[1], min(lo, 0.0), max(hi, 0.0))
     return best[0], best[1]
 
