@@ -164,7 +164,10 @@ def _tail_sym(expr: sp.Expr, order: int):
 def _tail_forms(expr: sp.Expr, order: int = 0):
     """((a, b, tau^(order) numpy) for kappa >= 0, (a, b, tau^(order)) for kappa < 0) with
     sigma = a + b y + tau(y) exactly, tau decaying on that side."""
-    return tuple((float(a), float(b), numpy_function(t, (x,))) for a, b, t in _tail_sym(expr, order))
+    (a0, b0, t0), (a1, b1, t1) = _tail_sym(expr, order)
+    f0 = numpy_function(t0, (x,))
+    f1 = f0 if t1 == t0 else numpy_function(t1, (x,))
+    return ((float(a0), float(b0), f0), (float(a1), float(b1), f1))
 
 
 @lru_cache(maxsize=256)
@@ -201,9 +204,16 @@ SERIES_S = 0.035
 
 
 def _side_values(sides, pos, y):
+    """tau of each row's side, evaluated only on that side's rows."""
+    if sides[0][2] is sides[1][2] or np.all(pos) or not np.any(pos):
+        f = sides[0][2] if sides[0][2] is sides[1][2] or np.all(pos) else sides[1][2]
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(f(y), dtype=float), y.shape)
+    out = np.empty(y.shape)
     with np.errstate(all="ignore"):
-        v = np.where(pos[:, None], sides[0][2](y), sides[1][2](y))
-    return np.broadcast_to(np.asarray(v, dtype=float), y.shape)
+        out[pos] = sides[0][2](y[pos])
+        out[~pos] = sides[1][2](y[~pos])
+    return out
 
 
 def _quadrature_moments(act: Activation, kappa: np.ndarray, c: float, level: int,
@@ -289,6 +299,8 @@ def _quadrature_moments(act: Activation, kappa: np.ndarray, c: float, level: int
 
 #: arrays of kappa longer than this are evaluated through piecewise Chebyshev interpolation
 INTERPOLATE_ABOVE = 4096
+#: relative agreement an interpolant can be asked for (rounding of log/exp and Clenshaw)
+_INTERP_FLOOR = 5e-14
 _DEG = 12
 
 
@@ -298,13 +310,15 @@ def _interpolated_moments(act: Activation, kappa: np.ndarray, c: float, level: i
     The moments are Gaussian convolutions, hence smooth (entire) functions of kappa even for
     kinked activations. The range of kappa is cut into P panels, each interpolated at
     ``_DEG`` Chebyshev points (direct quadrature there), evaluated by Clenshaw's recurrence.
-    P doubles until the interpolant matches direct quadrature at 64 sampled kappas within tol;
-    that measured difference is returned as the error.
+    P doubles until the interpolant matches direct quadrature at 64 sampled kappas within tol
+    (relative to each value, or to its rounding floor); mu_star^2 (positive, decaying like a
+    Gaussian tail) is interpolated through its logarithm. Returns the moments and per-entry
+    relative error estimates (the measured difference plus the rounding of the Clenshaw sum).
     """
     lo, hi = float(kappa.min()), float(kappa.max())
     rng = np.random.default_rng(0)
     check = np.unique(np.concatenate([rng.choice(kappa, 64), [lo, hi]]))
-    truth = _quadrature_moments(act, check, c, level)
+    truth, tflo = _quadrature_moments(act, check, c, level, floors=True)
     n = _DEG
     j = np.arange(n)
     nodes = np.cos(np.pi * (j + 0.5) / n)  # Chebyshev points of the first kind on [-1, 1]
@@ -317,9 +331,14 @@ def _interpolated_moments(act: Activation, kappa: np.ndarray, c: float, level: i
         centers = lo + width * (np.arange(panels) + 0.5)
         pts = (centers[:, None] + 0.5 * width * nodes[None, :]).ravel()
         vals = _quadrature_moments(act, pts, c, level).reshape(3, panels, n)
+        # mu_star^2 > 0 decays like a Gaussian tail: interpolate its logarithm (relative accuracy)
+        logstar = bool(np.all(vals[2] > 0))
+        if logstar:
+            vals[2] = np.log(vals[2])
         coef = np.einsum("mj,qpj->qpm", dct, vals)  # (3, P, n)
+        noise = 4 * np.finfo(float).eps * np.sum(np.abs(coef), axis=2)  # (3, P) Clenshaw rounding
 
-        def evaluate(kk, coef=coef, width=width, panels=panels):
+        def evaluate(kk, coef=coef, width=width, panels=panels, logstar=logstar, noise=noise):
             idx = np.clip(((kk - lo) / width).astype(np.int64), 0, panels - 1)
             t = 2.0 * (kk - (lo + width * (idx + 0.5))) / width
             t2 = 2.0 * t
@@ -328,15 +347,25 @@ def _interpolated_moments(act: Activation, kappa: np.ndarray, c: float, level: i
             cf = coef.transpose(2, 0, 1)  # (n, 3, P)
             for m in range(n - 1, 0, -1):
                 b1, b2 = t2 * b1 - b2 + cf[m][:, idx], b1
-            return t * b1 - b2 + cf[0][:, idx]
+            v = t * b1 - b2 + cf[0][:, idx]
+            nz = noise[:, idx]
+            if logstar:
+                v[2] = np.exp(v[2])
+                nz[2] = nz[2] * v[2]  # absolute error of exp(log value)
+            return v, nz
 
-        approx = evaluate(check)
-        err = float(np.max(np.abs(approx - truth) / np.maximum(1.0, np.abs(truth))))
-        if err <= 4 * tol:
+        approx, _ = evaluate(check)
+        # relative to each value (mu_star may be tiny in a tail), or to its rounding floor
+        err = float(np.max(np.abs(approx - truth) / np.maximum(np.abs(truth), 4 * tflo)))
+        # (the log/exp of mu_star^2 and the Clenshaw sums round at a few 1e-15 relative)
+        if err <= max(4 * tol, _INTERP_FLOOR):
             out = np.empty((3, kappa.size))
+            rel = np.empty((3, kappa.size))
             for s in range(0, kappa.size, 1 << 18):
-                out[:, s : s + (1 << 18)] = evaluate(kappa[s : s + (1 << 18)])
-            return out, err
+                v, nz = evaluate(kappa[s : s + (1 << 18)])
+                out[:, s : s + (1 << 18)] = v
+                rel[:, s : s + (1 << 18)] = err + nz / np.maximum(np.abs(v), 1e-300)
+            return out, rel
         panels *= 2
     raise IntegrationError(
         f"interpolation of the conditional coefficients of {act.name!r} in kappa did not reach "
@@ -376,7 +405,9 @@ def _choose_level(act: Activation, kappa: np.ndarray, c: float, tol: float):
         diff = np.abs(cur - prev)
         # converged: every entry within tol of its value, or within its rounding floor
         worst = float(np.max(diff / np.maximum(np.maximum(tol * np.abs(cur), 4 * flo), 1e-300)))
-        err = float(np.max(_rel_diff(cur, prev, 4 * flo)))
+        # the level's error: relative to each value, except entries at their rounding floor
+        # (a value crossing zero), whose own estimates are made per entry by _moments
+        err = tol * worst
         if worst < best[2]:
             best = (level - 1, err, worst)
         if worst <= 1.0:
@@ -392,9 +423,10 @@ def _moments(act, k, c, tol, method):
     """(moments, per-entry relative error estimate (3, n), method text)."""
     level, err = _choose_level(act, k, c, tol)
     if k.size > INTERPOLATE_ABOVE and method == "auto":
-        mom, ierr = _interpolated_moments(act, k, c, level, tol)
-        # the interpolation error is measured relative to max(1, |value|)
-        rel = err + ierr * np.maximum(1.0, np.abs(mom)) / np.maximum(np.abs(mom), 1e-300)
+        mom, irel = _interpolated_moments(act, k, c, level, tol)
+        # the interpolation error is measured relative to each sampled value (or its floor),
+        # plus each entry's own rounding of the Clenshaw sum
+        rel = err + irel
         return mom, rel, "split-gauss + Chebyshev interpolation in kappa"
     # every kappa at two levels: the difference (plus the rounding floor) is its error estimate
     top = min(level + 1, len(LEVELS) - 1)
