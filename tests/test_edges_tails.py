@@ -47,7 +47,7 @@ def _mp_ref(name, u):
         return {
             "Phi": lambda: mpmath.ncdf(u),
             "H": lambda: mpmath.ncdf(-u),
-            "logPhi": lambda: mpmath.log(mpmath.ncdf(u)),
+            "logPhi": lambda: mpmath.log1p(-mpmath.ncdf(-u)),  # no 1 - tiny at 60 digits
             "phi": lambda: mpmath.npdf(u),
             "Mills": lambda: mpmath.ncdf(-u) / mpmath.npdf(u),
             "softplus": lambda: mpmath.log1p(mpmath.exp(u)),

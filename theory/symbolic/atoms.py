@@ -109,7 +109,8 @@ def _np_logPhi(u):
         lo = v - hi
         far = (-0.5 * (hi * hi) - _LOG_SQRT2PI) - (hi * lo + 0.5 * lo * lo) + np.log(
             _SQRT_HALF_PI * sc.erfcx(-v / _SQRT2))
-    return np.where(u < -0.5, far, sc.log_ndtr(u))
+        right = np.log1p(-_np_H(np.maximum(u, 0.5)))  # log(1 - H(u)), H accurate (see _np_H)
+    return np.where(u < -0.5, far, np.where(u > 0.5, right, sc.log_ndtr(u)))
 
 
 def _np_mills(u):
