@@ -4,14 +4,24 @@ Definitions in :mod:`theory.conventions` (conditional Gaussian equivalence, Cui 
 arXiv:2402.04980v2; slides ``shared/papers/004``, "Conditional GET" and "A note on
 initialisation").
 
-float64: where the activation carries closed forms (:func:`~theory.symbolic.conditional.
-conditional_closed_forms`) they are lambdified once and evaluated on the whole array of kappa;
-otherwise (and for missing entries, e.g. E erf^2) the integral over xi is done with the split
-Gauss rule of :func:`~theory.numeric.quadrature.normal_rule`, each kappa with its own cut at the
-shifted kink :math:`\xi = (b-\kappa)/\sqrt c`, all kappas at once in blocks. The node level is
-chosen on a sample of kappas by comparing successive levels (the error estimate).
+float64, with *relative* accuracy deep in the tails (issue 8, kind 2):
 
-mpmath: ``mpmath.quad`` per kappa with the shifted kinks as break points.
+* closed forms (:func:`~theory.symbolic.conditional.conditional_closed_forms`) are written with
+  the stable atoms of :mod:`theory.symbolic.atoms` (relu's mu_1 = Phi(kappa/sqrt c) is 1.13e-19
+  at kappa = -9, not 0) and lambdified once for the whole array of kappa;
+* otherwise the integral over xi uses the split Gauss rule of
+  :func:`~theory.numeric.quadrature.normal_rule` with cuts at the shifted kinks and, when
+  sqrt(c) >= :data:`WIDE`, at the shifted feature points of the activation (a rule rescaled to the
+  width sqrt(c)); on each side of kappa = 0 it integrates the *decaying* part tau of
+  sigma = a + b y + tau(y) (e.g. 1 - tanh y = 2 sigmoid(-2y)), mu_1 = E sigma' (Stein's lemma) for
+  continuous activations, and mu_star^2 as the variance of the residual, or by the Hermite
+  series sum_k c^k (E sigma^(k))^2 / k! when sqrt(c) <= :data:`SERIES_S`;
+* every entry gets a relative error estimate (two node levels + rounding floors); entries not
+  resolved to :data:`RESOLVED` (or below the float64 range) are flagged in
+  :attr:`ConditionalCoefficients.unresolved` with a reason, in the JSON and in the printed table.
+
+mpmath: ``mpmath.quad`` per kappa with the shifted kinks (and, for large c, the shifted feature
+points) as break points; mu_star^2 as the variance of the residual.
 """
 
 from __future__ import annotations
@@ -481,7 +491,9 @@ def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | No
     method : ``"auto"`` (closed form if the activation has one, else quadrature; more than
         :data:`INTERPOLATE_ABOVE` kappas through piecewise Chebyshev interpolation in kappa with a
         measured error), ``"closed"`` or ``"quadrature"`` (direct quadrature at every kappa)
-    tol : float64 quadrature tolerance (relative to max(1, |value|))
+    tol : float64 quadrature tolerance between node levels (relative to each value, or to the
+        rounding floor of its sum); entries whose estimated relative error exceeds
+        :data:`RESOLVED` = 1e-12 are flagged in ``unresolved`` (also in ``to_dict()``)
 
     Examples
     --------
