@@ -42,11 +42,25 @@ CS = ["1e-6", "1e-3", "1", "16", "256", "1e4"]
 WORK = 50
 LEAKY = mp.mpf(1) / 100
 
+def _gelu(y):
+    # mpmath's erfc overflows for |y| > ~1e9 (tanh-sinh nodes reach it); there Phi(y) is 1 or
+    # below e^(-5e17), far below any working precision used here
+    if abs(y) > 10**9:
+        return y if y > 0 else mp.mpf(0)
+    return y * mp.ncdf(y)
+
+
+def _gelu_d(y):
+    if abs(y) > 10**9:
+        return mp.mpf(1) if y > 0 else mp.mpf(0)
+    return mp.ncdf(y) + y * mp.npdf(y)
+
+
 SMOOTH = {
     "tanh": mp.tanh,
     "sigmoid": lambda y: 1 / (1 + mp.exp(-y)),
     "softplus": lambda y: mp.log1p(mp.exp(y)),
-    "gelu": lambda y: y * mp.ncdf(y),
+    "gelu": lambda y: _gelu(y),
     "silu": lambda y: y / (1 + mp.exp(-y)),
     "erf": mp.erf,
 }
@@ -56,7 +70,7 @@ DERIV = {
     "tanh": lambda y: 1 / mp.cosh(y) ** 2,
     "sigmoid": lambda y: 1 / (4 * mp.cosh(y / 2) ** 2),
     "softplus": lambda y: 1 / (1 + mp.exp(-y)),
-    "gelu": lambda y: mp.ncdf(y) + y * mp.npdf(y),
+    "gelu": lambda y: _gelu_d(y),
     "silu": lambda y: 1 / (1 + mp.exp(-y)) + y / (4 * mp.cosh(y / 2) ** 2),
 }
 
