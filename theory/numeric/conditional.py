@@ -210,7 +210,7 @@ def _cuts(act: Activation, c: float) -> np.ndarray:
 
 #: up to this standard deviation sqrt(c), smooth activations get mu_star^2 from the Hermite
 #: series sum_{k>=2} c^k (E sigma^(k))^2 / k! (no residual cancellation of order 1/c)
-SERIES_S = 0.035
+SERIES_S = 0.2
 
 
 def _side_values(sides, pos, y):
@@ -281,7 +281,7 @@ def _quadrature_moments(act: Activation, kappa: np.ndarray, c: float, level: int
             tot = np.zeros(k.shape[0])
             ftot = np.zeros(k.shape[0])
             term = np.zeros(k.shape[0])
-            for order in range(2, (9 if sc > 0.01 else 7) + 1):
+            for order in range(2, (7 if sc <= 0.01 else 9 if sc <= 0.035 else 11) + 1):
                 dk = _side_values(_tail_forms(act.expr, order), pos, y)
                 ek = np.einsum("ij,ij->i", dk, wb)
                 fk = np.einsum("ij,ij->i", np.abs(dk), aw)
