@@ -98,7 +98,7 @@ def test_softplus_sigmoid_to_1e4(us):
     _check_atom("sigmoid", us, 1e-14)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(st.lists(st.floats(-30, 40, allow_nan=False), min_size=1, max_size=4))
 def test_ramp_moments_no_cancellation(us):
     # (1 + u^2) H(u) - u phi(u) written directly loses ~u^4 eps: the atoms keep 1e-13
@@ -252,7 +252,7 @@ def test_erf_conditional_large_c():
     assert r.resolved and r.to_dict()["unresolved"]["mu_star"] == [False]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.floats(-40, 40), st.floats(-6, 4))
 def test_closed_form_activations_sampled(kappa, logc):
     """relu, abs, leaky relu, sign, sin, cos at random (kappa, c): 1e-12 relative or flagged
@@ -297,7 +297,7 @@ def _closed_mp(name, k, c):
     """Textbook closed forms; mu_star^2 as E sigma^2 - mu0^2 - c mu1^2 at rising precision."""
     prev = None
     base = 60 + (int(-mpmath.log10(abs(k))) if k and abs(k) < 1 else 0)  # 2 Phi(t) - 1 cancels
-    for extra in (0, 60, 200, 600, 1500):
+    for extra in (0, 60, 200, 400, 800):
         with mpmath.workdps(base + extra):
             m0, m1, e2 = _forms_mp(name, k, c)
             s2 = e2 - m0**2 - c * m1**2
