@@ -626,7 +626,8 @@ def finite_support_family(activation, kappa, support, c: float = 1.0, **kw) -> d
     Slides ``shared/papers/004``, "A note on initialisation": with :math:`a^0\in V^p`,
     :math:`\sigma(W^1x)_k \asymp \mu_0(u_k\kappa) + \mu_1(u_k\kappa)(Wx)_k + \mu_\star(u_k\kappa)\xi_k`.
 
-    Returns {'support': V, 'kappa': kappa, 'mu0': (|V|, n), 'mu1': ..., 'mu_star': ...}.
+    Returns {'support': V, 'kappa': kappa, 'mu0': (|V|, n), 'mu1': ..., 'mu_star': ...,
+    'unresolved': {'mu0': (|V|, n) bool, ...}} (see :class:`ConditionalCoefficients`).
     """
     u = np.asarray(support, dtype=float).ravel()
     if u.size == 0 or not np.all(np.isfinite(u)):
@@ -635,4 +636,5 @@ def finite_support_family(activation, kappa, support, c: float = 1.0, **kw) -> d
     r = conditional_coefficients(activation, np.outer(u, k).ravel(), c, **kw)
     shape = (u.size, k.size)
     return {"support": u, "kappa": k, "mu0": r.mu0.reshape(shape),
-            "mu1": r.mu1.reshape(shape), "mu_star": r.mu_star.reshape(shape)}
+            "mu1": r.mu1.reshape(shape), "mu_star": r.mu_star.reshape(shape),
+            "unresolved": {key: v.reshape(shape) for key, v in (r.unresolved or {}).items()}}
