@@ -30,6 +30,8 @@ from theory.symbolic.parse import parse_expression
 
 REF = Path(__file__).parent / "reference" / "conditional_tails_mp.json"
 REL = 1e-12
+#: reference entries whose mpmath.quad error estimate (relative) exceeds this are not used
+REF_QUAD_OK = 1e-20
 x = sp.Symbol("x", real=True)
 
 # ---------------------------------------------------------------------------------------------
@@ -47,7 +49,8 @@ def _mp_ref(name, u):
         return {
             "Phi": lambda: mpmath.ncdf(u),
             "H": lambda: mpmath.ncdf(-u),
-            "logPhi": lambda: mpmath.log1p(-mpmath.ncdf(-u)),  # no 1 - tiny at 60 digits
+            "logPhi": lambda: (mpmath.log(mpmath.ncdf(u)) if u < 0  # no 1 - tiny at 60 digits
+                               else mpmath.log1p(-mpmath.ncdf(-u))),
             "phi": lambda: mpmath.npdf(u),
             "Mills": lambda: mpmath.ncdf(-u) / mpmath.npdf(u),
             "softplus": lambda: mpmath.log1p(mpmath.exp(u)),
@@ -297,7 +300,7 @@ def _closed_mp(name, k, c):
     """Textbook closed forms; mu_star^2 as E sigma^2 - mu0^2 - c mu1^2 at rising precision."""
     prev = None
     base = 60 + (int(-mpmath.log10(abs(k))) if k and abs(k) < 1 else 0)  # 2 Phi(t) - 1 cancels
-    for extra in (0, 60, 200, 400, 800):
+    for extra in (0, 100, 300, 700, 1200, 1300):
         with mpmath.workdps(base + extra):
             m0, m1, e2 = _forms_mp(name, k, c)
             s2 = e2 - m0**2 - c * m1**2
@@ -330,7 +333,7 @@ def test_registry_grid_against_reference(name):
     """|kappa| <= 40, c in [1e-6, 1e4]: relative error <= 1e-12 or flagged, for every entry."""
     groups = _grid_results()
     seen = 0
-    flagged_representable = []
+    flagged_representable, unref = [], []
     for (act, c), entries in groups.items():
         if act != name:
             continue
@@ -338,6 +341,11 @@ def test_registry_grid_against_reference(name):
         r = conditional_coefficients(name, ks, float(c))
         d = r.to_dict()
         for i, e in enumerate(entries):
+            if e["quad_error"] > REF_QUAD_OK and float(e["kappa"]) != 0:
+                # mpmath.quad's own estimate says the reference is not resolved there (deep
+                # tails at small c for erf, gelu: the integrand lives far out in xi)
+                unref.append((e["kappa"], c))
+                continue
             for key in ("mu0", "mu1", "mu_star"):
                 got = getattr(r, key)[i]
                 flag = d["unresolved"][key][i]
@@ -357,7 +365,9 @@ def test_registry_grid_against_reference(name):
     if seen == 0:
         pytest.skip(f"{name} not in the stored reference yet")
     # flags must stay rare: at most a few representable entries per activation
-    print(name, "flagged representable entries:", flagged_representable)
+    print(name, "flagged representable entries:", flagged_representable,
+          "| reference not resolved (skipped):", unref)
+    assert len(unref) <= 16, unref
     assert len(flagged_representable) <= 12, flagged_representable
 
 
