@@ -572,6 +572,19 @@ def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | No
     return ConditionalCoefficients(act, c, k, m0, m1, star, e2, used, err, None, flags, reasons)
 
 
+def _scaled_quad(fun, pts, what: str):
+    """``_mp_quad`` of ``fun`` divided by its largest magnitude at the break points and their
+    midpoints: mpmath.quad stops on an *absolute* error estimate, which for a value far below 1
+    (a Gaussian tail) would allow large relative errors."""
+    finite = [p for p in pts if mpmath.isfinite(p)]
+    probes = finite + [(a + b) / 2 for a, b in zip(finite[:-1], finite[1:])]
+    probes += [finite[0] - 1, finite[-1] + 1] if finite else [mpmath.mpf(0)]
+    scale = max((abs(fun(t)) for t in probes), default=mpmath.mpf(0))
+    if not scale:
+        scale = mpmath.mpf(1)
+    return _mp_quad(lambda t: fun(t) / scale, pts, what) * scale
+
+
 def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficients:
     f = mpmath_function(act.expr, (x,))
     ks = [kappa] if np.ndim(kappa) == 0 and not isinstance(kappa, (list, tuple)) else list(
@@ -597,12 +610,12 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
                     memo[t] = v
                 return v
 
-            m0 = _mp_quad(g, pts, f"mu0({kap}) of {act.name}")
-            m1 = _mp_quad(lambda t: t * g(t), pts, f"mu1({kap}) of {act.name}") / sc
-            e2 = _mp_quad(lambda t, km=km: f(km + sc * t) ** 2 * mpmath.npdf(t), pts,
+            m0 = _scaled_quad(g, pts, f"mu0({kap}) of {act.name}")
+            m1 = _scaled_quad(lambda t: t * g(t), pts, f"mu1({kap}) of {act.name}") / sc
+            e2 = _scaled_quad(lambda t, km=km: f(km + sc * t) ** 2 * mpmath.npdf(t), pts,
                           f"E sigma^2({kap}) of {act.name}")
             # mu_star^2 as the variance of the residual (no e2 - m0^2 - c m1^2 cancellation)
-            s2 = _mp_quad(lambda t, km=km, m0=m0, m1=m1: (f(km + sc * t) - m0 - sc * m1 * t) ** 2
+            s2 = _scaled_quad(lambda t, km=km, m0=m0, m1=m1: (f(km + sc * t) - m0 - sc * m1 * t) ** 2
                           * mpmath.npdf(t), pts, f"mu_star^2({kap}) of {act.name}")
             par = _parity(act.expr)
             if km == 0 and par == "odd":
