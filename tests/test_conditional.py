@@ -133,4 +133,8 @@ def test_closed_mu_star_has_no_cancellation_band(name, c):
     a = conditional_coefficients(name, k, c=c)
     b = conditional_coefficients(name, k, c=c, method="quadrature")
     rel = np.abs(a.mu_star - b.mu_star) / np.abs(b.mu_star)
-    assert rel.max() < 3e-14, (k[rel.argmax()], rel.max())
+    # the quadrature cannot resolve a kink farther than BREAK_CLIP standard deviations: it
+    # flags those entries (they used to be returned silently, compared with the same quadrature)
+    ok = ~b.unresolved["mu_star"]
+    assert not np.any(b.unresolved["mu_star"][np.abs(k) / np.sqrt(c) <= 11.9])
+    assert rel[ok].max() < 3e-14, (k[ok][rel[ok].argmax()], rel[ok].max())

@@ -5,6 +5,12 @@ namespace here adds the numeric implementations of :class:`~theory.symbolic.expe
 objects (named functions without a closed form, e.g. a proximal operator), so an equation that
 contains them still compiles -- to NumPy (vectorised) or to mpmath (any precision).
 
+Before printing, :func:`~theory.symbolic.atoms.stabilize` rewrites the common unstable closed
+forms into the stable Gaussian atoms of :mod:`theory.symbolic.atoms` (``(1 + erf)/2 -> Phi``,
+``log(1 + exp) -> softplus``, ``1/(1 + exp(-u)) -> sigmoid``, ...), whose float64
+implementations (``scipy.special.ndtr``, ``log_ndtr``, ``erfcx``, ``expit``, ``logaddexp``) keep
+relative accuracy in the tails and whose mpmath implementations work at any precision.
+
 Compiled functions are cached by (expression, arguments, backend): compile once, call in loops.
 """
 
@@ -15,6 +21,8 @@ from functools import lru_cache
 import mpmath
 import numpy as np
 import sympy as sp
+
+from ..symbolic.atoms import stabilize
 
 __all__ = ["numpy_function", "mpmath_function"]
 
@@ -33,6 +41,7 @@ def _namespace(expr: sp.Expr, backend: str) -> dict:
 
 @lru_cache(maxsize=4096)
 def _compile(expr: sp.Expr, args: tuple, backend: str):
+    expr = stabilize(expr)
     ns = _namespace(expr, backend)
     modules = [ns, "scipy", "numpy"] if backend == "numpy" else [ns, "mpmath"]
     f = sp.lambdify(args, expr, modules=modules, cse=True)

@@ -36,6 +36,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import InputError, ParseError
+from .atoms import Mills, Phi, Ramp1, Ramp2, RampStar, esinhmx, expm1mx, phi, sigmoid, softplus, stabilize
 from .parse import parse_expression
 
 __all__ = [
@@ -58,11 +59,12 @@ _PHI0 = 1 / _SQRT2PI
 
 
 def _Phi_expr(u):
-    return (1 + sp.erf(u / sp.sqrt(2))) / 2
+    """Phi(u) as the stable named atom (:mod:`theory.symbolic.atoms`), not (1 + erf)/2."""
+    return Phi(u)
 
 
 def _phi_expr(u):
-    return sp.exp(-(u**2) / 2) / _SQRT2PI
+    return phi(u)
 
 
 def he_at_zero(n: int) -> sp.Integer:
@@ -146,47 +148,62 @@ def _mu_leaky(a):
 # closed forms of the conditional coefficients: (mu0, mu1, E sigma^2) at shift kappa, variance c
 
 
+# Every form is written with the stable atoms of :mod:`theory.symbolic.atoms`, so that float64
+# keeps relative accuracy deep in the tails (no difference of nearly equal terms): with
+# t = kappa/sqrt(c), E (kappa + sqrt(c) xi)_+^n = c^(n/2) T_n(-t) (T_n the Gaussian ramp moments,
+# positive and cancellation-free for either sign of t), and mu_star is invariant under adding a
+# linear function of y, so that relu, abs and leaky relu share S(t) = mu_star((xi - t)_+), even in t.
+# A 4th entry, when present, is a stable closed form of mu_star itself.
+
+
 def _cond_relu(kappa, c):
     s = sp.sqrt(c)
     t = kappa / s
-    mu0 = kappa * _Phi_expr(t) + s * _phi_expr(t)
-    mu1 = _Phi_expr(t)
-    m2 = (kappa**2 + c) * _Phi_expr(t) + kappa * s * _phi_expr(t)
-    return mu0, mu1, m2
+    return s * Ramp1(-t), Phi(t), c * Ramp2(-t), s * RampStar(t)
 
 
 def _cond_sign(kappa, c):
     s = sp.sqrt(c)
-    mu0 = sp.erf(kappa / (sp.sqrt(2) * s))
-    mu1 = 2 * _phi_expr(kappa / s) / s
-    return mu0, mu1, sp.Integer(1)
+    t = kappa / s
+    u = sp.Abs(t)
+    mu0 = sp.erf(t / sp.sqrt(2))
+    mu1 = 2 * phi(t) / s
+    # mu_star^2 = 1 - erf^2 - 4 phi^2 = 4 (H Phi - phi^2) = 4 phi(u) (R(u) Phi(u) - phi(u)), and
+    # sqrt(phi(u)) = (2 pi)^(1/4) phi(u / sqrt 2) does not underflow before mu_star does
+    star = 2 * (2 * sp.pi) ** sp.Rational(1, 4) * phi(u / sp.sqrt(2)) * sp.sqrt(
+        Mills(u) * Phi(u) - phi(u))
+    return mu0, mu1, sp.Integer(1), star
 
 
 def _cond_abs(kappa, c):
     s = sp.sqrt(c)
     t = kappa / s
-    mu0 = kappa * (2 * _Phi_expr(t) - 1) + 2 * s * _phi_expr(t)
-    mu1 = 2 * _Phi_expr(t) - 1
-    return mu0, mu1, kappa**2 + c
+    # |y| = y_+ + (-y)_+ ;  mu_star(|y|) = 2 mu_star(y_+)
+    return s * (Ramp1(-t) + Ramp1(t)), sp.erf(t / sp.sqrt(2)), kappa**2 + c, 2 * s * RampStar(t)
 
 
 def _cond_leaky(a):
     def cond(kappa, c):
-        r0, r1, r2 = _cond_relu(kappa, c)
-        # sigma = a y + (1 - a) y_+ ;  sigma^2 = a^2 y^2 + (1 - a^2) y_+^2
-        return (a * kappa + (1 - a) * r0, a + (1 - a) * r1, a**2 * (kappa**2 + c) + (1 - a**2) * r2)
+        s = sp.sqrt(c)
+        t = kappa / s
+        # sigma = y_+ - a (-y)_+ ;  sigma^2 = y_+^2 + a^2 (-y)_+^2
+        return (s * (Ramp1(-t) - a * Ramp1(t)), a + (1 - a) * Phi(t),
+                c * (Ramp2(-t) + a**2 * Ramp2(t)), (1 - a) * s * RampStar(t))
 
     return cond
 
 
 def _cond_sin(kappa, c):
     e = sp.exp(-c / 2)
-    return sp.sin(kappa) * e, sp.cos(kappa) * e, (1 - sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2
+    # mu_star^2 = e^{-c} [(sinh c - c) + sin^2(kappa) (e^{-c} - 1 + c)], both terms >= 0
+    star = sp.sqrt(esinhmx(c) + sp.sin(kappa) ** 2 * sp.exp(-c) * expm1mx(-c))
+    return sp.sin(kappa) * e, sp.cos(kappa) * e, (1 - sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2, star
 
 
 def _cond_cos(kappa, c):
     e = sp.exp(-c / 2)
-    return sp.cos(kappa) * e, -sp.sin(kappa) * e, (1 + sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2
+    star = sp.sqrt(esinhmx(c) + sp.cos(kappa) ** 2 * sp.exp(-c) * expm1mx(-c))
+    return sp.cos(kappa) * e, -sp.sin(kappa) * e, (1 + sp.cos(2 * kappa) * sp.exp(-2 * c)) / 2, star
 
 
 def _cond_erf(kappa, c):
@@ -317,10 +334,10 @@ def _builtin() -> None:
         _make("sign", sp.sign(x), _mu_sign, _cond_sign, "sign(x)"),
         _make("tanh", sp.tanh(x), None, None, "tanh(x)"),
         _make("erf", sp.erf(x), _mu_erf, _cond_erf, "erf(x) (not erf(x/sqrt 2))"),
-        _make("sigmoid", 1 / (1 + sp.exp(-x)), None, None, "1/(1+e^-x)"),
-        _make("softplus", sp.log(1 + sp.exp(x)), None, None, "log(1+e^x)"),
+        _make("sigmoid", sigmoid(x), None, None, "1/(1+e^-x)"),
+        _make("softplus", softplus(x), None, None, "log(1+e^x)"),
         _make("gelu", x * _Phi_expr(x), _mu_gelu, None, "x Phi(x), exact (no tanh approximation)"),
-        _make("silu", x / (1 + sp.exp(-x)), None, None, "x sigmoid(x) (swish)"),
+        _make("silu", x * sigmoid(x), None, None, "x sigmoid(x) (swish)"),
         _make("sin", sp.sin(x), _mu_sin, _cond_sin, "sin(x)"),
         _make("cos", sp.cos(x), _mu_cos, _cond_cos, "cos(x)"),
     ]
@@ -398,7 +415,8 @@ def _as_activation_expr(expr) -> sp.Expr:
             "activation", str(expr), "an expression in the single variable x",
             hint=f"it also contains {sorted(map(str, extra))}",
         )
-    return expr
+    # exact rewrites of unstable forms (log(1 + e^x), (1 + erf)/2, ...) into stable atoms
+    return stabilize(expr)
 
 
 def get_activation(spec) -> Activation:

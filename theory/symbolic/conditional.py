@@ -35,18 +35,26 @@ def _gaussian_mean_poly(p: sp.Expr) -> sp.Expr:
 def conditional_closed_forms(activation) -> dict | None:
     """{'mu0', 'mu1', 'E_sigma2', 'mu_star'} SymPy expressions in (kappa, c), or None.
 
-    Entries are None where no closed form is known (e.g. E erf^2 for kappa != 0).
+    Entries are None where no closed form is known (e.g. E erf^2 for kappa != 0). The forms are
+    written with the stable atoms of :mod:`theory.symbolic.atoms` (relative accuracy in float64
+    deep in the tails); ``mu_star`` is the activation's own stable form when it carries one
+    (relu, abs, leaky relu, sign, sin, cos), else the defining difference.
     """
     act = get_activation(activation)
+    star = None
     if act.conditional_closed is not None:
-        m0, m1, e2 = act.conditional_closed(kappa, c)
+        forms = act.conditional_closed(kappa, c)
+        m0, m1, e2 = forms[:3]
+        if len(forms) > 3:  # a stable closed form of mu_star itself (no cancellation)
+            star = forms[3]
     elif act.is_polynomial:
         m0 = _gaussian_mean_poly(act.expr)
         m1 = _gaussian_mean_poly(sp.diff(act.expr, x))
         e2 = _gaussian_mean_poly(act.expr**2)
     else:
         return None
-    star = None if e2 is None else sp.sqrt(e2 - m0**2 - c * m1**2)
+    if star is None and e2 is not None:
+        star = sp.sqrt(e2 - m0**2 - c * m1**2)
     return {"mu0": m0, "mu1": m1, "E_sigma2": e2, "mu_star": star}
 
 

@@ -7,6 +7,12 @@ Anything else -- attributes, subscripts, keywords, strings, lambdas, comprehensi
 -- is refused with a :class:`~theory.errors.ParseError` that says what was found.
 
 ``sympy.sympify`` / ``parse_expr`` are *not* used: both call ``eval``.
+
+The Gaussian and logistic functions are the stable named atoms of :mod:`theory.symbolic.atoms`
+(``Phi``, ``H``, ``phi``, ``logPhi``, ``Mills``, ``sigmoid``, ``softplus``; ``erfc(u)`` is read as
+``2 H(sqrt2 u)``, which SymPy does not rewrite as ``2 - erfc(-u)``), and the parsed expression
+goes through :func:`~theory.symbolic.atoms.stabilize`, so that typed forms such as
+``log(1+exp(100*x))`` or ``(1+erf(x/sqrt(2)))/2`` keep relative accuracy in the tails.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import re
 import sympy as sp
 
 from ..errors import ParseError
+from . import atoms
 
 __all__ = ["parse_expression", "FUNCTIONS", "CONSTANTS"]
 
@@ -52,7 +59,7 @@ FUNCTIONS: dict[str, tuple] = {
     "Abs": (sp.Abs, (1,)),
     "sign": (sp.sign, (1,)),
     "erf": (sp.erf, (1,)),
-    "erfc": (sp.erfc, (1,)),
+    "erfc": (lambda u: 2 * atoms.H(sp.sqrt(2) * u), (1,)),
     "atan": (sp.atan, (1,)),
     "arctan": (sp.atan, (1,)),
     "heaviside": (lambda u: sp.Heaviside(u, sp.Rational(1, 2)), (1,)),
@@ -62,9 +69,13 @@ FUNCTIONS: dict[str, tuple] = {
     "min": (sp.Min, (2, 3, 4)),
     "Min": (sp.Min, (2, 3, 4)),
     "relu": (lambda u: sp.Max(u, 0), (1,)),
-    "sigmoid": (lambda u: 1 / (1 + sp.exp(-u)), (1,)),
-    "softplus": (lambda u: sp.log(1 + sp.exp(u)), (1,)),
-    "Phi": (lambda u: (1 + sp.erf(u / sp.sqrt(2))) / 2, (1,)),
+    "sigmoid": (atoms.sigmoid, (1,)),
+    "softplus": (atoms.softplus, (1,)),
+    "Phi": (atoms.Phi, (1,)),
+    "H": (atoms.H, (1,)),
+    "phi": (atoms.phi, (1,)),
+    "logPhi": (atoms.logPhi, (1,)),
+    "Mills": (atoms.Mills, (1,)),
     "He": (_hermite_he, (2,)),
     "leaky_relu": (_leaky, (1, 2)),
 }
@@ -88,6 +99,7 @@ def parse_expression(
     variables: tuple[str, ...] | None = ("x",),
     *,
     symbol_pattern: str | None = None,
+    stable: bool = True,
 ) -> sp.Expr:
     """Parse ``text`` into a SymPy expression without executing code.
 
@@ -97,6 +109,7 @@ def parse_expression(
     variables : names allowed as (real) variables; ``None`` with ``symbol_pattern`` set allows
         every name matching the pattern (e.g. ``r"z\\d+"`` for multi-index targets)
     symbol_pattern : regular expression (full match) for extra allowed variable names
+    stable : apply :func:`~theory.symbolic.atoms.stabilize` (exact rewrites into stable atoms)
 
     Returns
     -------
@@ -176,4 +189,4 @@ def parse_expression(
     expr = walk(tree)
     if not isinstance(expr, sp.Expr):
         raise ParseError(text, "not an arithmetic expression")
-    return expr
+    return atoms.stabilize(expr) if stable else expr

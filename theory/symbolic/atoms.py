@@ -1,0 +1,767 @@
+r"""Stable Gaussian atoms: named SymPy functions for :math:`\Phi`, :math:`H`, :math:`\log\Phi`,
+:math:`\varphi`, the Mills ratio, softplus, sigmoid and the Gaussian ramp moments.
+
+Why named functions. Written with ``erf`` and ``exp``, these quantities lose every digit in the
+tails: :math:`\Phi(x) = (1 + \mathrm{erf}(x/\sqrt2))/2` is 0 for :math:`x \lesssim -8.3` although
+:math:`\Phi(-9) = 1.13\times10^{-19}`; :math:`\log(1 + e^x)` is 0 below :math:`x \approx -37`
+and overflows above 709; SymPy itself rewrites ``erfc(-x)`` as ``2 - erfc(x)`` on construction
+(``../shared/NUMERICS.md``, "Traps measured on this engine"). A :class:`sympy.Function` subclass
+is not rewritten by SymPy, prints as a paper writes it (``\Phi``, ``\varphi``, ...), has its
+derivative (``fdiff``), and carries two implementations that the one lambdify bridge
+(:mod:`theory.numeric.bridge`) puts in the namespace:
+
+* ``_numpy_impl``: vectorised float64 with *relative* accuracy over the whole float range
+  (``scipy.special.ndtr``, ``log_ndtr``, ``erfcx``, ``expit``, ``numpy.logaddexp``);
+* ``_mpmath_impl``: mpmath at the working precision (``ncdf``, ``npdf``, ``erfc``, ``log1p``),
+  with guard digits where a formula cancels.
+
+Atoms (``u`` real):
+
+========================  =====================================================  ==============
+class                     definition                                             LaTeX
+========================  =====================================================  ==============
+:class:`Phi`              :math:`\Phi(u)=\int_{-\infty}^u\varphi`                ``\Phi(u)``
+:class:`H`                :math:`H(u)=\Phi(-u)=1-\Phi(u)`                        ``H(u)``
+:class:`logPhi`           :math:`\log\Phi(u)`                                    ``\log\Phi(u)``
+:class:`phi`              :math:`\varphi(u)=e^{-u^2/2}/\sqrt{2\pi}`              ``\varphi(u)``
+:class:`Mills`            :math:`\mathcal R(u)=H(u)/\varphi(u)`                  ``\mathcal{R}(u)``
+:class:`softplus`         :math:`\log(1+e^u)`                                    ``\operatorname{softplus}(u)``
+:class:`sigmoid`          :math:`1/(1+e^{-u})`                                   ``\operatorname{sigmoid}(u)``
+:class:`Ramp1`            :math:`\mathbb E(\xi-u)_+=\varphi(u)-uH(u)`            ``\mathcal{T}_1(u)``
+:class:`Ramp2`            :math:`\mathbb E(\xi-u)_+^2=(1+u^2)H(u)-u\varphi(u)`   ``\mathcal{T}_2(u)``
+========================  =====================================================  ==============
+
+:math:`\mathcal T_n(u) = \mathbb E_{\xi\sim\mathcal N(0,1)}(\xi-u)_+^n` are the moments of a
+Gaussian ramp (the conditional coefficients of relu, abs and leaky relu are made of them). For
+:math:`u > 0` both closed forms cancel (relatively like :math:`u^{2n}`); there
+:math:`\mathcal T_n(u) = \varphi(u)J_n(u)` with :math:`J_0 = \mathcal R(u)` and
+:math:`J_n/J_{n-1} = r_n`, :math:`r_n = n/(u + r_{n+1})` (Laplace's continued fraction of the
+Mills ratio; the ratios satisfy the backward recurrence :math:`J_n = (n-1)J_{n-2} - uJ_{n-1}`,
+obtained by integrating :math:`\int_0^\infty s^n e^{-us-s^2/2}ds` by parts), evaluated backwards
+from depth 80, which converges to 1e-16 for :math:`u \ge 3`.
+
+Exactness helpers: :func:`rewrite_erf` turns every atom back into ``erf``/``exp``/``log`` (for
+symbolic integration or simplification; the value is the same, only the numerics differ).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import numpy as np
+import sympy as sp
+from scipy import special as sc
+
+__all__ = ["Phi", "H", "logPhi", "phi", "Mills", "softplus", "sigmoid", "Ramp1", "Ramp2",
+           "RampStar", "esinhmx", "expm1mx", "ATOMS", "rewrite_erf", "stabilize"]
+
+_SQRT2 = math.sqrt(2.0)
+_LOG_SQRT2PI = 0.5 * math.log(2.0 * math.pi)
+_SQRT_HALF_PI = math.sqrt(0.5 * math.pi)
+
+
+# ---------------------------------------------------------------------------------------------
+# float64 kernels
+
+
+def _arr(u):
+    return np.asarray(u, dtype=float)
+
+
+def _neg_half_square_exp(u):
+    """exp(-u^2/2) with the square formed exactly (Dekker split), relative error ~ 2 ulp.
+
+    Plain ``exp(-u*u/2)`` has relative error ~eps u^2/2 from rounding u^2 (8e-14 at u = 38).
+    """
+    u = _arr(u)
+    with np.errstate(over="ignore", invalid="ignore"):
+        hi = u.astype(np.float32).astype(float)  # 24 significant bits: hi*hi is exact
+        hi = np.where(np.isfinite(hi), hi, u)
+        lo = u - hi
+        return np.exp(-0.5 * (hi * hi)) * np.exp(-(hi * lo + 0.5 * lo * lo))
+
+
+def _np_phi(u):
+    return _neg_half_square_exp(u) / math.sqrt(2.0 * math.pi)
+
+
+def _np_H(u):
+    """Phi(-u). ``ndtr(-u)`` goes through erfc(u/sqrt 2), whose argument rounding costs
+    ~eps u^2 relative (1.5e-14 at u = 12); for u > 1/2, phi(u) sqrt(pi/2) erfcx(u/sqrt 2) with
+    phi's square formed exactly keeps a few ulp (erfcx is insensitive to its argument's rounding)."""
+    u = _arr(u)
+    with np.errstate(all="ignore"):
+        far = _np_phi(u) * (_SQRT_HALF_PI * sc.erfcx(np.maximum(u, 0.5) / _SQRT2))
+    return np.where(u > 0.5, far, sc.ndtr(-u))
+
+
+def _np_Phi(u):
+    return _np_H(-_arr(u))
+
+
+def _np_logPhi(u):
+    """log_ndtr; below -1/2 as -u^2/2 - log sqrt(2 pi) + log R(-u) (relative accuracy of the sum)."""
+    u = _arr(u)
+    with np.errstate(all="ignore"):
+        v = np.minimum(u, -0.5)
+        hi = v.astype(np.float32).astype(float)
+        lo = v - hi
+        far = (-0.5 * (hi * hi) - _LOG_SQRT2PI) - (hi * lo + 0.5 * lo * lo) + np.log(
+            _SQRT_HALF_PI * sc.erfcx(-v / _SQRT2))
+        right = np.log1p(-_np_H(np.maximum(u, 0.5)))  # log(1 - H(u)), H accurate (see _np_H)
+    return np.where(u < -0.5, far, np.where(u > 0.5, right, sc.log_ndtr(u)))
+
+
+def _np_mills(u):
+    """H(u)/phi(u): erfcx for u >= 0; Phi(|u|) sqrt(2 pi) e^{u^2/2} for u < 0 (no argument blow-up)."""
+    u = _arr(u)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        pos = _SQRT_HALF_PI * sc.erfcx(np.maximum(u, 0.0) / _SQRT2)
+        neg = _np_Phi(-u) / _np_phi(u)
+    return np.where(u >= 0, pos, neg)
+
+
+_CF_DEPTH = 80
+_CF_FROM = 3.0
+
+
+def _cf_ratios(u):
+    """(r_1, r_2) of Laplace's continued fraction at u >= _CF_FROM (arrays)."""
+    r = np.zeros_like(u)
+    for n in range(_CF_DEPTH, 1, -1):
+        r = n / (u + r)
+    return 1.0 / (u + r), r
+
+
+def _np_ramp(u, n):
+    u = _arr(u)
+    out = np.empty(np.broadcast(u).shape)
+    uu = np.broadcast_to(u, out.shape)
+    far = uu >= _CF_FROM
+    near = ~far
+    with np.errstate(all="ignore"):
+        if np.any(near):
+            v = uu[near]
+            p, h = _np_phi(v), _np_H(v)
+            out[near] = p - v * h if n == 1 else (1.0 + v * v) * h - v * p
+        if np.any(far):
+            v = uu[far]
+            r1, r2 = _cf_ratios(v)
+            # phi(v) J_n(v), J_0 = Mills(v): product phi * Mills = H(v) keeps the exponent range
+            h = _np_H(v)
+            out[far] = h * r1 if n == 1 else h * r1 * r2
+    return out if out.ndim else out[()]
+
+
+def _np_ramp1(u):
+    return _np_ramp(u, 1)
+
+
+def _np_ramp2(u):
+    return _np_ramp(u, 2)
+
+
+def _np_softplus(u):
+    return np.logaddexp(0.0, _arr(u))
+
+
+def _np_sigmoid(u):
+    return sc.expit(_arr(u))
+
+
+# ---------------------------------------------------------------------------------------------
+# mpmath kernels (at the working precision)
+
+
+def _guard(u, power: int = 2) -> int:
+    """Guard digits for a formula cancelling like |u|^power."""
+    try:
+        a = abs(float(u))
+    except (TypeError, ValueError, OverflowError):
+        a = 1e300
+    return 10 + int(power * math.log10(1.0 + min(a, 1e300)))
+
+
+def _mp_Phi(u):
+    return mpmath.ncdf(u)
+
+
+def _mp_H(u):
+    return mpmath.ncdf(-u)
+
+
+def _mp_logPhi(u):
+    return mpmath.log(mpmath.ncdf(u))
+
+
+def _mp_phi(u):
+    return mpmath.npdf(u)
+
+
+def _mp_mills(u):
+    return mpmath.ncdf(-u) / mpmath.npdf(u)
+
+
+def _mp_softplus(u):
+    return mpmath.log1p(mpmath.exp(u))
+
+
+def _mp_sigmoid(u):
+    return 1 / (1 + mpmath.exp(-u))
+
+
+def _mp_ramp1(u):
+    with mpmath.extradps(_guard(u, 2)):
+        v = mpmath.npdf(u) - u * mpmath.ncdf(-u)
+    return +v
+
+
+def _mp_ramp2(u):
+    with mpmath.extradps(_guard(u, 4)):
+        v = (1 + u * u) * mpmath.ncdf(-u) - u * mpmath.npdf(u)
+    return +v
+
+
+# ---------------------------------------------------------------------------------------------
+# SymPy classes
+
+
+class _Atom(sp.Function):
+    """Base of the stable atoms: one real argument, real value, numeric implementations."""
+
+    nargs = 1
+    _tex = ""
+    _numpy_impl = None
+    _mpmath_impl = None
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_is_finite(self):
+        return self.args[0].is_finite
+
+    def _eval_evalf(self, prec):
+        a = self.args[0]._eval_evalf(prec)
+        if a is None or not a.is_Number:
+            return None
+        dps = mpmath.libmp.prec_to_dps(prec)
+        with mpmath.workdps(dps + 10):
+            v = type(self)._mpmath_impl(mpmath.mpf(sp.Float(a, dps + 10)._mpf_))
+        return sp.Float(v, dps)
+
+    def _latex(self, printer, exp=None):
+        body = rf"{self._tex}\left({printer._print(self.args[0])}\right)"
+        return body if exp is None else rf"{body}^{{{exp}}}"
+
+
+class Phi(_Atom):
+    r"""Standard normal cdf :math:`\Phi(u)`; float64 ``scipy.special.ndtr``, mpmath ``ncdf``."""
+
+    _tex = r"\Phi"
+    _numpy_impl = staticmethod(_np_Phi)
+    _mpmath_impl = staticmethod(_mp_Phi)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.Rational(1, 2)
+        if u is sp.oo:
+            return sp.Integer(1)
+        if u is sp.S.NegativeInfinity:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return phi(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return (1 + sp.erf(u / sp.sqrt(2))) / 2
+
+
+class H(_Atom):
+    r"""Gaussian tail :math:`H(u) = \Phi(-u)`; float64 ``ndtr(-u)``, mpmath ``ncdf(-u)``."""
+
+    _tex = "H"
+    _numpy_impl = staticmethod(_np_H)
+    _mpmath_impl = staticmethod(_mp_H)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.Rational(1, 2)
+        if u is sp.oo:
+            return sp.Integer(0)
+        if u is sp.S.NegativeInfinity:
+            return sp.Integer(1)
+        return None
+
+    def fdiff(self, argindex=1):
+        return -phi(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.erfc(u / sp.sqrt(2)) / 2
+
+
+class logPhi(_Atom):
+    r""":math:`\log\Phi(u)`; float64 ``scipy.special.log_ndtr`` (relative accuracy to u = -1e300)."""
+
+    _tex = r"\log\Phi"
+    _numpy_impl = staticmethod(_np_logPhi)
+    _mpmath_impl = staticmethod(_mp_logPhi)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return -sp.log(2)
+        if u is sp.oo:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        # d log Phi(u) / du = phi(u)/Phi(u) = 1/R(-u)
+        return 1 / Mills(-self.args[0])
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.log((1 + sp.erf(u / sp.sqrt(2))) / 2)
+
+
+class phi(_Atom):
+    r"""Standard normal density :math:`\varphi(u)`; float64 with the square formed exactly."""
+
+    _tex = r"\varphi"
+    _numpy_impl = staticmethod(_np_phi)
+    _mpmath_impl = staticmethod(_mp_phi)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return 1 / sp.sqrt(2 * sp.pi)
+        if u.is_infinite:
+            return sp.Integer(0)
+        if u.could_extract_minus_sign():
+            return cls(-u)
+        return None
+
+    def fdiff(self, argindex=1):
+        return -self.args[0] * phi(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erf
+
+
+class Mills(_Atom):
+    r"""Mills ratio :math:`\mathcal R(u) = H(u)/\varphi(u)`; float64 ``sqrt(pi/2) erfcx(u/sqrt 2)``."""
+
+    _tex = r"\mathcal{R}"
+    _numpy_impl = staticmethod(_np_mills)
+    _mpmath_impl = staticmethod(_mp_mills)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.sqrt(sp.pi / 2)
+        return None
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return u * Mills(u) - 1
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.sqrt(sp.pi / 2) * sp.exp(u**2 / 2) * sp.erfc(u / sp.sqrt(2))
+
+
+class softplus(_Atom):
+    r""":math:`\log(1 + e^u)`; float64 ``numpy.logaddexp(0, u)``, mpmath ``log1p(exp(u))``."""
+
+    _tex = r"\operatorname{softplus}"
+    _numpy_impl = staticmethod(_np_softplus)
+    _mpmath_impl = staticmethod(_mp_softplus)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.log(2)
+        return None
+
+    def fdiff(self, argindex=1):
+        return sigmoid(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.log(1 + sp.exp(u))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erf
+
+
+class sigmoid(_Atom):
+    r""":math:`1/(1 + e^{-u})`; float64 ``scipy.special.expit``."""
+
+    _tex = r"\operatorname{sigmoid}"
+    _numpy_impl = staticmethod(_np_sigmoid)
+    _mpmath_impl = staticmethod(_mp_sigmoid)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.Rational(1, 2)
+        return None
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return sigmoid(u) * sigmoid(-u)
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return 1 / (1 + sp.exp(-u))
+
+    _eval_rewrite_as_exp = _eval_rewrite_as_erf
+
+
+class Ramp1(_Atom):
+    r""":math:`\mathcal T_1(u) = \mathbb E(\xi-u)_+ = \varphi(u) - uH(u)`, stable for u > 0."""
+
+    _tex = r"\mathcal{T}_1"
+    _numpy_impl = staticmethod(_np_ramp1)
+    _mpmath_impl = staticmethod(_mp_ramp1)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return 1 / sp.sqrt(2 * sp.pi)
+        return None
+
+    def fdiff(self, argindex=1):
+        return -H(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi) - u * sp.erfc(u / sp.sqrt(2)) / 2
+
+
+class Ramp2(_Atom):
+    r""":math:`\mathcal T_2(u) = \mathbb E(\xi-u)_+^2 = (1+u^2)H(u) - u\varphi(u)`, stable for u > 0."""
+
+    _tex = r"\mathcal{T}_2"
+    _numpy_impl = staticmethod(_np_ramp2)
+    _mpmath_impl = staticmethod(_mp_ramp2)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.Rational(1, 2)
+        return None
+
+    def fdiff(self, argindex=1):
+        return -2 * Ramp1(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return ((1 + u**2) * sp.erfc(u / sp.sqrt(2)) / 2
+                - u * sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi))
+
+
+#: every atom class, by name
+ATOMS = {cls.__name__: cls for cls in (Phi, H, logPhi, phi, Mills, softplus, sigmoid, Ramp1, Ramp2)}
+
+
+def rewrite_erf(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with every atom written back in ``erf``/``erfc``/``exp``/``log`` (same value)."""
+    return sp.sympify(expr).replace(
+        lambda e: isinstance(e, _Atom), lambda e: e._eval_rewrite_as_erf(*e.args))
+
+
+# ---------------------------------------------------------------------------------------------
+# the rewrite pass: common unstable user forms -> atoms (exact identities only)
+
+
+def _exp_arg(e):
+    """u if ``e`` is exp(u), else None."""
+    return e.args[0] if isinstance(e, sp.exp) else None
+
+
+def _one_plus_exp(e):
+    """u if ``e`` is 1 + exp(u), else None."""
+    if isinstance(e, sp.Add):
+        b, terms = e.as_coeff_add()
+        if b == 1 and len(terms) == 1:
+            return _exp_arg(terms[0])
+    return None
+
+
+def _rewrite_add(e: sp.Add) -> sp.Expr:
+    b, terms = e.as_coeff_add()
+    if b == 0:
+        return e
+    terms = list(terms)
+    for i, t in enumerate(terms):
+        coeff, rest = t.as_coeff_Mul()
+        if coeff == 0:
+            continue
+        new = None
+        if isinstance(rest, sp.erf):
+            u = sp.sqrt(2) * rest.args[0]
+            if b == coeff:  # a (1 + erf(v)) = 2a Phi(sqrt2 v)
+                new = 2 * coeff * Phi(u)
+            elif b == -coeff:  # a (erf(v) - 1) = -2a H(sqrt2 v)
+                new = -2 * coeff * H(u)
+        elif isinstance(rest, (Phi, H)) and b == -coeff:  # a (1 - Phi(u)) = a H(u)
+            other = H if isinstance(rest, Phi) else Phi
+            new = b * other(rest.args[0])
+        elif isinstance(rest, sigmoid) and b == -coeff:  # a (1 - sigmoid(u)) = a sigmoid(-u)
+            new = b * sigmoid(-rest.args[0])
+        if new is not None:
+            return sp.Add(new, *terms[:i], *terms[i + 1:])
+    return e
+
+
+def _rewrite_log(e: sp.log) -> sp.Expr:
+    a = e.args[0]
+    u = _one_plus_exp(a)
+    if u is not None:
+        return softplus(u)
+    coeff, rest = a.as_coeff_Mul()
+    if coeff.is_positive and coeff != 1:
+        inner = _rewrite_log(sp.log(rest, evaluate=False))
+        if not isinstance(inner, sp.log):
+            return sp.log(coeff) + inner
+    if isinstance(a, Phi):
+        return logPhi(a.args[0])
+    if isinstance(a, H):
+        return logPhi(-a.args[0])
+    if isinstance(a, sigmoid):
+        return -softplus(-a.args[0])
+    return e
+
+
+def _rewrite_pow(e: sp.Pow) -> sp.Expr:
+    base, ex = e.args
+    u = _one_plus_exp(base)
+    if u is not None and ex.is_negative:  # (1 + e^u)^(-n) = sigmoid(-u)^n
+        return sigmoid(-u) ** (-ex)
+    return e
+
+
+def _rewrite_mul(e: sp.Mul) -> sp.Expr:
+    factors = list(e.args)
+    for i, f in enumerate(factors):
+        u = _exp_arg(f)
+        if u is None:
+            continue
+        for j, g in enumerate(factors):
+            if isinstance(g, sigmoid) and sp.simplify(g.args[0] + u) == 0:  # e^u sigmoid(-u)
+                rest = [h for k, h in enumerate(factors) if k not in (i, j)]
+                return sp.Mul(sigmoid(u), *rest)
+    return e
+
+
+def stabilize(expr) -> sp.Expr:
+    """Rewrite unstable closed forms into the stable atoms, by exact identities only.
+
+    ``(1 + erf(v))/2 -> Phi(sqrt2 v)``, ``1 - erf(v) -> 2 H(sqrt2 v)``, ``erfc(v) -> 2 H(sqrt2 v)``,
+    ``1 - Phi(u) -> H(u)``, ``log(1 + exp(u)) -> softplus(u)``, ``(1 + exp(u))^(-n) ->
+    sigmoid(-u)^n``, ``exp(u) sigmoid(-u) -> sigmoid(u)``, ``log Phi(u) -> logPhi(u)``,
+    ``log H(u) -> logPhi(-u)``. The value is unchanged; only the float64 evaluation gains its
+    relative accuracy in the tails (``../shared/NUMERICS.md``, traps).
+
+    Examples
+    --------
+    >>> x = sp.Symbol("x", real=True)
+    >>> stabilize(sp.log(1 + sp.exp(100 * x)))
+    softplus(100*x)
+    >>> stabilize((1 + sp.erf(x / sp.sqrt(2))) / 2)
+    Phi(x)
+    """
+    expr = sp.sympify(expr)
+    if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args:
+        return expr
+    if isinstance(expr, sp.MatrixBase):
+        return expr.applyfunc(stabilize)
+    if not isinstance(expr, sp.Expr):
+        return expr
+    args = tuple(stabilize(a) for a in expr.args)
+    e = expr.func(*args) if args != expr.args else expr
+    if isinstance(e, sp.erfc):
+        return 2 * H(sp.sqrt(2) * e.args[0])
+    if isinstance(e, sp.Add):
+        new = _rewrite_add(e)
+        return stabilize(new) if new != e else e
+    if isinstance(e, sp.log):
+        return _rewrite_log(e)
+    if isinstance(e, sp.Pow):
+        return _rewrite_pow(e)
+    if isinstance(e, sp.Mul):
+        return _rewrite_mul(e)
+    return e
+
+
+# ---------------------------------------------------------------------------------------------
+# small-argument differences used by closed forms (sin, cos conditional coefficients; relu mu_star)
+
+
+def _series_or_direct(u, series_terms, direct, cut=1.0):
+    u = _arr(u)
+    small = np.abs(u) < cut
+    out = np.asarray(direct(np.where(small, cut, u)), dtype=float).copy()
+    if np.any(small):
+        v = u[small] if u.ndim else u
+        out_s = series_terms(v)
+        if u.ndim:
+            out[small] = out_s
+        else:
+            out = np.asarray(out_s)
+    return out if out.ndim else out[()]
+
+
+def _np_esinhmx(u):
+    """e^{-u} (sinh u - u): series times e^{-u} below 1, else (1 - e^{-2u})/2 - u e^{-u}."""
+    def series(v):
+        term, total = v**3 / 6.0, v**3 / 6.0
+        for k in range(2, 12):
+            term = term * v * v / ((2 * k) * (2 * k + 1))
+            total = total + term
+        return np.exp(-v) * total
+
+    return _series_or_direct(u, series, lambda v: -0.5 * np.expm1(-2 * v) - v * np.exp(-v))
+
+
+def _np_expm1mx(u):
+    def series(v):
+        term, total = v * v / 2.0, v * v / 2.0
+        for k in range(3, 22):
+            term = term * v / k
+            total = total + term
+        return total
+
+    return _series_or_direct(u, series, lambda v: np.expm1(v) - v)
+
+
+def _mp_esinhmx(u):
+    with mpmath.extradps(_guard(1.0 / (abs(float(u)) + 1e-300), 3)):
+        v = mpmath.exp(-u) * (mpmath.sinh(u) - u)
+    return +v
+
+
+def _mp_expm1mx(u):
+    with mpmath.extradps(_guard(1.0 / (abs(float(u)) + 1e-300), 2)):
+        v = mpmath.expm1(u) - u
+    return +v
+
+
+class esinhmx(_Atom):
+    r""":math:`e^{-u}(\sinh u - u)` without cancellation at small u (series for :math:`|u| < 1`)
+    and without overflow at large u (:math:`(1 - e^{-2u})/2 - u e^{-u}`)."""
+
+    _tex = r"\operatorname{esinhmx}"
+    _numpy_impl = staticmethod(_np_esinhmx)
+    _mpmath_impl = staticmethod(_mp_esinhmx)
+
+    @classmethod
+    def eval(cls, u):
+        return sp.Integer(0) if u.is_zero else None
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        return sp.exp(-2 * u) + u * sp.exp(-u) - sp.exp(-u)
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.exp(-u) * (sp.sinh(u) - u)
+
+
+class expm1mx(_Atom):
+    r""":math:`e^u - 1 - u` without cancellation at small u (series for :math:`|u| < 1`)."""
+
+    _tex = r"\operatorname{expm1mx}"
+    _numpy_impl = staticmethod(_np_expm1mx)
+    _mpmath_impl = staticmethod(_mp_expm1mx)
+
+    @classmethod
+    def eval(cls, u):
+        return sp.Integer(0) if u.is_zero else None
+
+    def fdiff(self, argindex=1):
+        return sp.exp(self.args[0]) - 1
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return sp.exp(u) - 1 - u
+
+
+def _np_rampstar(u):
+    """sqrt(T2 - T1^2 - H^2)(|u|): direct below 3, else sqrt(H) sqrt(r1 r2 - H (r1^2 + 1))."""
+    u = np.abs(_arr(u))
+    out = np.empty(u.shape)
+    far = u >= _CF_FROM
+    with np.errstate(all="ignore"):
+        if np.any(~far):
+            v = u[~far]
+            p, h = _np_phi(v), _np_H(v)
+            t1 = p - v * h
+            t2 = (1.0 + v * v) * h - v * p
+            out[~far] = np.sqrt(np.maximum(t2 - t1 * t1 - h * h, 0.0))
+        if np.any(far):
+            v = u[far]
+            r1, r2 = _cf_ratios(v)
+            h = _np_H(v)
+            out[far] = np.exp(0.5 * _np_logPhi(-v)) * np.sqrt(r1 * r2 - h * (r1 * r1 + 1.0))
+    return out if out.ndim else out[()]
+
+
+def _mp_rampstar(u):
+    u = abs(u)
+    with mpmath.extradps(_guard(u, 4)):
+        h = mpmath.ncdf(-u)
+        p = mpmath.npdf(u)
+        t1 = p - u * h
+        t2 = (1 + u * u) * h - u * p
+        v = mpmath.sqrt(t2 - t1 * t1 - h * h)
+    return +v
+
+
+class RampStar(_Atom):
+    r""":math:`\mathcal S(u)=\sqrt{\mathcal T_2(|u|)-\mathcal T_1(|u|)^2-H(|u|)^2}`: the residual
+    standard deviation :math:`\mu_\star` of :math:`(\xi-u)_+` after its projection on
+    :math:`1, \xi` (even in u; relu's :math:`\mu_\star(\kappa) = \sqrt c\,\mathcal S(\kappa/\sqrt c)`).
+    """
+
+    _tex = r"\mathcal{S}"
+    _numpy_impl = staticmethod(_np_rampstar)
+    _mpmath_impl = staticmethod(_mp_rampstar)
+
+    def fdiff(self, argindex=1):
+        u = sp.Abs(self.args[0])
+        # d S^2/du = -2 T1 + 2 T1 H + 2 H phi  (u >= 0), times sign(u)
+        return sp.sign(self.args[0]) * (H(u) * (Ramp1(u) + phi(u)) - Ramp1(u)) / RampStar(u)
+
+    def _eval_is_nonnegative(self):
+        return True
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        a = sp.Abs(u)
+        t1 = sp.exp(-(a**2) / 2) / sp.sqrt(2 * sp.pi) - a * sp.erfc(a / sp.sqrt(2)) / 2
+        t2 = (1 + a**2) * sp.erfc(a / sp.sqrt(2)) / 2 - a * sp.exp(-(a**2) / 2) / sp.sqrt(2 * sp.pi)
+        return sp.sqrt(t2 - t1**2 - sp.erfc(a / sp.sqrt(2)) ** 2 / 4)
+
+
+ATOMS.update({cls.__name__: cls for cls in (esinhmx, expm1mx, RampStar)})
