@@ -28,7 +28,7 @@ integrated out analytically given :math:`\omega_1`: :math:`\omega_0|\omega_1 \si
 :math:`\hat m_s` equation (Gaussian integration by parts),
 :math:`\mathbb E[(\omega_0 - \mu)P(y|\omega_0)|\omega_1]/V^0 = y\,\varphi(\mu/s)/s`,
 :math:`s = \sqrt{V^0 + \Delta}`. Every channel average is then a 1-D expectation over
-:math:`\omega_1` with the stable :math:`\Phi` (``scipy.special.ndtr``) as a named atom: the label
+:math:`\omega_1` with the stable :math:`\Phi` (:class:`theory.symbolic.atoms.Phi`) as a named atom: the label
 noise has no narrow feature to resolve at any :math:`\Delta \ge 0` (before, :math:`\Delta \le
 10^{-6}` returned the noiseless answer and :math:`[10^{-5}, 0.03)` was refused). What remains
 narrow is declared to the quadrature as features of :math:`\omega_1` (graded panels,
@@ -60,15 +60,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import mpmath
 import numpy as np
 import sympy as sp
-from scipy.special import ndtr
 
 from ..errors import InputError
 from ..numeric import prox as P
 from ..numeric.bridge import mpmath_function, numpy_function
 from ..references import REFERENCES
+from ..symbolic import atoms
 from ..symbolic.expectation import E, gaussians, numeric_function
 from ..symbolic.spectra import (mp_resolvent_moments, mp_stieltjes_negative,
                                 mp_stieltjes_negative_derivative)
@@ -145,7 +144,8 @@ def _prox(loss, y, w, Vv):
     return eta, 1 - mid, sp.Max(0, 1 - y * eta)
 
 
-Phi = numeric_function("Phi", 1, ndtr, mpmath.ncdf, latex=r"\Phi")
+# the normal cdf: the stable atom of theory.symbolic.atoms (erfcx-based tails, relative accuracy)
+Phi = atoms.Phi
 
 
 def _prox_features(loss, Vv):
