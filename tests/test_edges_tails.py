@@ -378,3 +378,30 @@ def test_flags_reach_json_and_text():
     assert "underflow" in d["unresolved_reason"]["mu1"]
     assert "*" in str(r)
     assert math.isclose(r.mu_star[0], 6.7495568371862413e-177, rel_tol=1e-12)
+
+
+def test_atoms_never_nan_out_to_infinity():
+    """phi, Phi, H, Mills on |u| from 1 to 1e300 and at +-inf: no NaN (the exact-square split of
+    u^2/2 gave 0 * inf = nan for |u| ~ 3e6 when exp of the low part overflowed), and Phi, H equal
+    mpmath's ncdf at 30 digits to relative 1e-14 (or both below the smallest normal)."""
+    import numpy as np
+
+    from theory.numeric.bridge import numpy_function
+    from theory.symbolic.atoms import H, Mills, Phi, phi
+
+    u = sp.Symbol("u", real=True)
+    mag = np.logspace(0, 300, 601)
+    grid = np.concatenate([-mag, mag, [-np.inf, np.inf]])
+    for F in (phi, Phi, H, Mills):
+        assert not np.any(np.isnan(numpy_function(F(u), (u,))(grid))), F
+    f = numpy_function(Phi(u), (u,))
+    near = grid[np.abs(grid) <= 1e5]  # beyond, Phi is 0 or 1 in float64 (checked below)
+    got = f(near)
+    with mpmath.workdps(30):
+        for x, g in zip(near, got):
+            ref = mpmath.ncdf(mpmath.mpf(float(x)))
+            if ref < 2.3e-308:
+                assert g < 2.3e-308
+            else:
+                assert abs(g - ref) <= 1e-14 * ref, (x, g, ref)
+    assert list(f(np.array([-np.inf, -1e300, -1e6, 1e6, 1e300, np.inf]))) == [0, 0, 0, 1, 1, 1]

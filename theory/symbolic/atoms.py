@@ -79,7 +79,16 @@ def _neg_half_square_exp(u):
         hi = u.astype(np.float32).astype(float)  # 24 significant bits: hi*hi is exact
         hi = np.where(np.isfinite(hi), hi, u)
         lo = u - hi
-        return np.exp(-0.5 * (hi * hi)) * np.exp(-(hi * lo + 0.5 * lo * lo))
+        e1, e2 = -0.5 * (hi * hi), -(hi * lo + 0.5 * lo * lo)
+        # far out exp(e1) underflows while exp(e2) may overflow (0 * inf): there the result
+        # is below 1e-304 anyway and one exp of the sum is right
+        out = np.where(e1 < -700.0, np.exp(e1 + e2), np.exp(e1) * np.exp(e2))
+    return np.where(np.isinf(u), 0.0, out)  # u = +-inf: 0, not inf * (inf - inf)
+
+
+def _at_infinities(u, out, at_minus, at_plus):
+    """``out`` with its limits at u = -inf and u = +inf (the finite formulas give nan there)."""
+    return np.where(np.isneginf(u), at_minus, np.where(np.isposinf(u), at_plus, out))
 
 
 def _np_phi(u):
@@ -93,7 +102,7 @@ def _np_H(u):
     u = _arr(u)
     with np.errstate(all="ignore"):
         far = _np_phi(u) * (_SQRT_HALF_PI * sc.erfcx(np.maximum(u, 0.5) / _SQRT2))
-    return np.where(u > 0.5, far, sc.ndtr(-u))
+    return _at_infinities(u, np.where(u > 0.5, far, sc.ndtr(-u)), 1.0, 0.0)
 
 
 def _np_Phi(u):
@@ -110,7 +119,8 @@ def _np_logPhi(u):
         far = (-0.5 * (hi * hi) - _LOG_SQRT2PI) - (hi * lo + 0.5 * lo * lo) + np.log(
             _SQRT_HALF_PI * sc.erfcx(-v / _SQRT2))
         right = np.log1p(-_np_H(np.maximum(u, 0.5)))  # log(1 - H(u)), H accurate (see _np_H)
-    return np.where(u < -0.5, far, np.where(u > 0.5, right, sc.log_ndtr(u)))
+    return _at_infinities(u, np.where(u < -0.5, far, np.where(u > 0.5, right, sc.log_ndtr(u))),
+                          -np.inf, 0.0)
 
 
 def _np_mills(u):
@@ -119,7 +129,7 @@ def _np_mills(u):
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         pos = _SQRT_HALF_PI * sc.erfcx(np.maximum(u, 0.0) / _SQRT2)
         neg = _np_Phi(-u) / _np_phi(u)
-    return np.where(u >= 0, pos, neg)
+    return _at_infinities(u, np.where(u >= 0, pos, neg), np.inf, 0.0)
 
 
 _CF_DEPTH = 80
