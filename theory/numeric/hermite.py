@@ -25,7 +25,8 @@ Every returned :math:`\mu_k` carries an error bound that holds for :math:`\mu_k`
   :math:`|\mu_k|` of sin, cos, exp stays O(1) while :math:`\sqrt{k!}` grows, float64 quadrature
   cannot resolve them beyond k ~ 20: such entries are flagged, never returned as if right.
 * mpmath (``dps=``): Gauss rules whose nodes and weights are computed at the working precision
-  (half-range Hermite rules for the tails, Gauss--Legendre panels between the cuts), the
+  (Gauss--Legendre panels of width <= 1 between the cuts over the range where the Gaussian
+  weight matters, half-range Hermite rules for the tails beyond), the
   working precision raised by the measured cancellation :math:`\log_{10}(\sum|w\sigma
   \mathrm{He}_k| / |\mu_k|)`; two rules that share no node must agree (their difference is the
   error bound of the finer one).
@@ -49,7 +50,7 @@ from ..errors import InputError, IntegrationError, check_int
 from ..symbolic.activations import Activation, KINK_RANGE, get_activation, kinks_truncated, x
 from ..symbolic.hermite import exact_coefficient, exact_coefficients, hermite_series
 from .bridge import mpmath_function, numpy_function
-from .quadrature import LEVELS, PANEL, halfrange_rule_mp, legendre_rule_mp, normal_rule
+from .quadrature import LEVELS, halfrange_rule_mp, legendre_rule_mp, normal_rule
 
 __all__ = [
     "HermiteExpansion",
@@ -216,14 +217,14 @@ def _kinks_beyond(act: Activation, limit: float) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _rule(breaks: tuple, level: int, kmax: int):
+def _rule(breaks: tuple, level: int, kmax: int, ops: int = 0):
     """Nodes, table[k, i] = w_i He_k(z_i)/sqrt(k!), and the rounding table 2 eps (N/4 + k + 10
-    + z_i^2)|table| (before the factor for the evaluation of sigma)."""
+    + 2 ops + z_i^2)|table| (ops: operation count of sigma, for its evaluation)."""
     nt, nm = LEVELS[level]
     z, w = normal_rule(np.array(breaks, dtype=float) if breaks else None, nt, nm)
     z, w = z[0], w[0]
     table = normalized_he_table(z, kmax) * w  # weights folded in: mu_k/sqrt(k!) = table @ sigma
-    grow = z.size / 4 + 10 + np.arange(kmax + 1)[:, None] + z[None, :] ** 2
+    grow = z.size / 4 + 10 + 2 * ops + np.arange(kmax + 1)[:, None] + z[None, :] ** 2
     atable = 2 * _EPS * grow * np.abs(table)
     for a in (z, table, atable):
         a.flags.writeable = False
@@ -250,7 +251,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
     ops = _ops(act.expr)
 
     def at(level):
-        z, table, atable = _rule(breaks, level, kk)
+        z, table, atable = _rule(breaks, level, kk, ops)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             s = np.asarray(f(z), dtype=float)
         if s.shape != z.shape:
@@ -265,7 +266,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
             s2 = s * s
             e2 = table[0] @ s2
             a = np.abs(s)
-            rnd = atable @ a + (2 * ops * _EPS) * (np.abs(table) @ a)
+            rnd = atable @ a
             rnd2 = atable[0] @ s2 + (4 * ops * _EPS) * abs(e2)
         if not (np.all(np.isfinite(c)) and np.isfinite(e2) and np.all(np.isfinite(rnd))):
             raise IntegrationError(
@@ -338,13 +339,19 @@ def _mp_cut_range(dps: int, kmax: int) -> float:
 def _mp_levels(kmax: int):
     """(half-range nodes per tail, Gauss--Legendre degree per panel) of the mp rules j = 0, 1, ..."""
     base = (kmax + 1) // 2
-    return [(base + 24, 4), (base + 40, 5), (base + 72, 5), (base + 136, 6), (base + 200, 6)]
+    return [(base + 16, 4), (base + 28, 5), (base + 48, 6), (base + 80, 7)]
+
+
+def _mp_grid(dps: int, kmax: int) -> float:
+    """Half-width of the panelled range: beyond it the Gaussian weight (and He_k^2 phi, whose
+    mass reaches 2 sqrt(k)) is below 10^-(dps+5), so the tail rules see a negligible integrand."""
+    return math.ceil(max(math.sqrt(2 * (dps + 5) * math.log(10)), 2 * math.sqrt(kmax) + 6))
 
 
 def _mp_rule(cuts: tuple, n_tail: int, degree: int, work: int):
     """[(z, w)] with sum w f(z) = E f(z), cut at ``cuts`` (sorted mpf, 0 included), nodes and
     weights computed at ``work`` digits (half-range rules for the tails, Gauss--Legendre with
-    3 * 2^(degree-1) nodes on panels of width <= PANEL between the cuts)."""
+    3 * 2^(degree-1) nodes on panels of width <= 1 between the cuts)."""
     t, wt = halfrange_rule_mp(n_tail, work)
     lo, hi = cuts[0], cuts[-1]
     out = []
@@ -355,7 +362,7 @@ def _mp_rule(cuts: tuple, n_tail: int, degree: int, work: int):
     for a, b in zip(cuts[:-1], cuts[1:]):
         if b <= a:
             continue
-        panels = max(1, int(mpmath.ceil((b - a) / PANEL)))
+        panels = max(1, int(mpmath.ceil(b - a)))
         for p in range(panels):
             pa = a + (b - a) * p / panels
             pb = a + (b - a) * (p + 1) / panels
@@ -407,10 +414,13 @@ def _mp_coefficients(act: Activation, kmax: int, dps: int):
                 if abs(float(b)) <= cut:
                     pts.add(mpmath.mpf(sp.N(b, work + 5)))
             pts.update(mpmath.mpf(p) for p in feature_points(act.expr))
+            grid = _mp_grid(dps, kmax)
+            pts.update(mpmath.mpf(g) for g in (-grid, grid))
             cuts = tuple(sorted(pts))
             levels = _mp_levels(kmax)
             sqf = [mpmath.sqrt(mpmath.factorial(k)) for k in range(kmax + 1)]
-            prev = _mp_pass(f, _mp_rule(cuts, *levels[0], work), kmax, cut, tail_needed)
+            j0 = 1 if dps >= 40 else 0  # 24-node panels cannot reach 40 digits near a pole
+            prev = _mp_pass(f, _mp_rule(cuts, *levels[j0], work), kmax, cut, tail_needed)
             # cancellation measured on the first rule: raise the working precision if it eats
             # more than the margin
             lost = max((float(mpmath.log10(a / max(abs(m), target * 1e-5)))
@@ -419,7 +429,7 @@ def _mp_coefficients(act: Activation, kmax: int, dps: int):
                 work = int(dps + lost + 20)
                 continue
             rnd_scale = mpmath.mpf(10) ** (-work) * (len(levels) + 4 * 10)
-            for j in range(1, len(levels)):
+            for j in range(j0 + 1, len(levels)):
                 cur = _mp_pass(f, _mp_rule(cuts, *levels[j], work), kmax, cut, tail_needed)
                 bounds = [abs(a - b) + rnd_scale * (cur[4] + k) * ab + t * sq
                           for k, (a, b, ab, sq, t) in enumerate(
@@ -694,26 +704,56 @@ def hermite_expansion(activation, kmax: int = 10, *, dps: int | None = None,
     return _mp_expansion(act, kmax, dps, ex, tier, known, parity)
 
 
+@lru_cache(maxsize=256)
+def _exact_floats(known: tuple) -> tuple[np.ndarray, np.ndarray]:
+    mu = np.array([_exact_float(v) for v in known])
+    with np.errstate(invalid="ignore"):
+        bound = np.where(np.isfinite(mu), np.abs(mu) * _EPS, np.inf)
+    return mu, bound
+
+
+@lru_cache(maxsize=256)
+def _parity_mask(parity, kmax: int) -> tuple[np.ndarray, tuple]:
+    mask = np.array([_parity_zero(parity, k) for k in range(kmax + 1)])
+    return mask, tuple("parity" if m else "quadrature" for m in mask)
+
+
+#: float64 results per (activation, kmax, tol, exact values known): sigma is evaluated at the
+#: same nodes on every call, so the numbers are reused (each call gets its own copies)
+_FLOAT_RESULTS: dict = {}
+
+
 def _float_expansion(act, kmax, tol, ex, tier, known, parity) -> HermiteExpansion:
+    key = (act, kmax, tol, known is None)
+    got = _FLOAT_RESULTS.get(key)
+    if got is None:
+        got = _float_numbers(act, kmax, tol, known, parity)
+        if len(_FLOAT_RESULTS) > 4096:
+            _FLOAT_RESULTS.clear()
+        _FLOAT_RESULTS[key] = got
+    mu, e2, star, err, n, bound, resolved, source, be2, bstar = got
+    return HermiteExpansion(act, kmax, mu.copy(), e2, star, ex, tier, "split-gauss", err, n, None,
+                            list(bound), list(resolved), list(source), be2, bstar)
+
+
+def _float_numbers(act, kmax, tol, known, parity):
     kq = kmax if known is None else 1  # with exact values only mu_0, mu_1, E sigma^2 are integrated
     c, e2, cb, be2, n = _float_coefficients(act, kq, tol)
-    sf = _sqrt_factorials(max(kmax, kq))
-    mu = np.empty(kmax + 1)
-    bound = np.empty(kmax + 1)
-    source = []
-    for k in range(kmax + 1):
-        if known is not None:
-            mu[k] = _exact_float(known[k])
-            bound[k] = abs(mu[k]) * _EPS if math.isfinite(mu[k]) else math.inf
-            source.append("exact")
-        elif _parity_zero(parity, k):
-            mu[k], bound[k] = 0.0, 0.0
-            source.append("parity")
-        else:
-            mu[k] = c[k] * sf[k]
-            bound[k] = sf[k] * cb[k] + abs(mu[k]) * 2 * (k + 1) * _EPS
-            source.append("quadrature")
-    resolved = [_resolved_float(m, b) for m, b in zip(mu, bound)]
+    if known is not None:
+        mu, bound = (a.copy() for a in _exact_floats(tuple(known)))
+        source = ["exact"] * (kmax + 1)
+    else:
+        sf = _sqrt_factorials(kmax)
+        mu = c * sf
+        bound = sf * cb + np.abs(mu) * (2 * _EPS) * np.arange(1, kmax + 2)
+        mask, src = _parity_mask(parity, kmax)
+        if parity is not None:
+            mu[mask] = 0.0
+            bound[mask] = 0.0
+        source = list(src)
+    with np.errstate(invalid="ignore"):
+        resolved = (np.isfinite(mu) & np.isfinite(bound)
+                    & (bound <= np.maximum(RESOLVE_RTOL * np.abs(mu), RESOLVE_ATOL))).tolist()
     if kmax >= 1:
         m0, b0, m1, b1 = mu[0], bound[0], mu[1], bound[1]
     else:
@@ -725,9 +765,9 @@ def _float_expansion(act, kmax, tol, ex, tier, known, parity) -> HermiteExpansio
     bs2 += 4 * _EPS * abs(e2)
     star = math.sqrt(max(s2, 0.0))
     bstar = min(bs2 / star, math.sqrt(bs2)) if star > 0 else math.sqrt(bs2)
-    err = float(np.max(bound)) if bound.size else 0.0
-    return HermiteExpansion(act, kmax, mu, e2, star, ex, tier, "split-gauss", err, n, None,
-                            list(bound), resolved, source, be2, bstar)
+    err = float(np.max(bound))
+    mu.flags.writeable = False
+    return mu, e2, star, err, n, bound.tolist(), resolved, source, be2, bstar
 
 
 def _mp_expansion(act, kmax, dps, ex, tier, known, parity) -> HermiteExpansion:
