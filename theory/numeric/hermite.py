@@ -194,6 +194,15 @@ def _cheap_exact(act: Activation, kmax: int):
     return tuple(out), tier
 
 
+def _exact_e2(act: Activation):
+    """E sigma^2 exactly for polynomial and polynomial x exponential activations, else None."""
+    from ..symbolic.hermite import exact_second_moment
+
+    if not act.smooth:
+        return None
+    return exact_second_moment(act.expr)
+
+
 def _exact_float(v: sp.Expr) -> float:
     try:
         return float(sp.re(sp.N(v, 20)))
@@ -248,6 +257,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
     breaks = _float_breaks(act)
     key = (act.expr, kmax, tol)
     kk = max(kmax, 2)
+    kk1 = max(kmax, 1) + 1  # mu_1 is always returned (mu_star needs it)
     ops = _ops(act.expr)
 
     def at(level):
@@ -282,7 +292,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
     if key in _LEVEL_CACHE:
         level, dc, de2 = _LEVEL_CACHE[key]
         c, e2, rnd, rnd2, tail, n = at(level)
-        return c[: kmax + 1], e2, (2 * dc + rnd + tail)[: kmax + 1], 2 * de2 + rnd2, n
+        return c[:kk1], e2, (2 * dc + rnd + tail)[:kk1], 2 * de2 + rnd2, n
     prev = at(0)
     for level in range(1, len(LEVELS)):
         cur = at(level)
@@ -303,7 +313,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
             # the lower level met the tolerance: remember it (cheaper); its error ~ the difference
             _LEVEL_CACHE[key] = (level - 1, dc, de2)
             c, e2, rnd, rnd2, tail, n = prev
-            return c[: kmax + 1], e2, (2 * dc + rnd + tail)[: kmax + 1], 2 * de2 + rnd2, n
+            return c[:kk1], e2, (2 * dc + rnd + tail)[:kk1], 2 * de2 + rnd2, n
         prev = cur
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -739,12 +749,18 @@ def _float_expansion(act, kmax, tol, ex, tier, known, parity) -> HermiteExpansio
 def _float_numbers(act, kmax, tol, known, parity):
     kq = kmax if known is None else 1  # with exact values only mu_0, mu_1, E sigma^2 are integrated
     c, e2, cb, be2, n = _float_coefficients(act, kq, tol)
+    c1, cb1 = c[1], cb[1]
+    e2x = _exact_e2(act) if known is not None else None
+    if e2x is not None:
+        e2 = _exact_float(e2x)
+        be2 = abs(e2) * _EPS
     if known is not None:
         mu, bound = (a.copy() for a in _exact_floats(tuple(known)))
         source = ["exact"] * (kmax + 1)
     else:
         sf = _sqrt_factorials(kmax)
-        mu = c * sf
+        mu = c[: kmax + 1] * sf
+        cb = cb[: kmax + 1]
         bound = sf * cb + np.abs(mu) * (2 * _EPS) * np.arange(1, kmax + 2)
         mask, src = _parity_mask(parity, kmax)
         if parity is not None:
@@ -758,7 +774,7 @@ def _float_numbers(act, kmax, tol, known, parity):
         m0, b0, m1, b1 = mu[0], bound[0], mu[1], bound[1]
     else:
         m0, b0 = mu[0], bound[0]
-        m1, b1 = c[1], cb[1]
+        m1, b1 = c1, cb1
         if known is None and _parity_zero(parity, 1):
             m1, b1 = 0.0, 0.0
     s2, bs2 = _star_bound(e2, be2, m0, b0, m1, b1)
@@ -773,6 +789,11 @@ def _float_numbers(act, kmax, tol, known, parity):
 def _mp_expansion(act, kmax, dps, ex, tier, known, parity) -> HermiteExpansion:
     kq = max(kmax, 1) if known is None else 1
     mus, e2, bounds, be2, n = _mp_coefficients(act, kq, dps)
+    e2x = _exact_e2(act) if known is not None else None
+    if e2x is not None:
+        with mpmath.workdps(dps + 10):
+            e2 = mpmath.mpf(sp.re(sp.N(e2x, dps + 10)))
+        be2 = abs(e2) * mpmath.mpf(10) ** (-dps - 1)
     target = mpmath.mpf(10) ** (-dps)
     with mpmath.workdps(dps):
         mu, bound, source, resolved = [], [], [], []

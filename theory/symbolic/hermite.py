@@ -35,6 +35,8 @@ __all__ = [
     "He",
     "exact_coefficient",
     "exact_coefficients",
+    "exact_second_moment",
+    "exponential_terms",
     "gaussian_interval_moment",
     "smooth_piece",
     "hermite_series",
@@ -233,6 +235,19 @@ def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
                     total += c * gaussian_interval_moment(n, a, b)
             return sp.simplify(total), "piecewise"
     return None, None
+
+
+@lru_cache(maxsize=256)
+def exact_second_moment(expr: sp.Expr, var: sp.Symbol = x) -> sp.Expr | None:
+    """E[sigma(z)^2] exactly when sigma^2 is a polynomial or a polynomial x exponential sum
+    (then sigma^2 is one too), else None."""
+    sq = sp.expand(expr**2)
+    if sq.is_polynomial(var):
+        return sp.sympify(_poly_moment_he(sp.Poly(sq, var), 0))
+    terms = exponential_terms(sq, var)
+    if terms is None:
+        return None
+    return _exponential_coefficient(terms, 0)
 
 
 def exact_coefficients(activation, kmax: int) -> tuple[list, str | None]:
