@@ -179,12 +179,9 @@ def _parity_zero(parity: str | None, k: int) -> bool:
 
 @lru_cache(maxsize=256)
 def _cheap_exact(act: Activation, kmax: int):
-    """Exact SymPy mu_0..mu_kmax from a cheap tier (closed, polynomial, exponential), or None."""
+    """Exact SymPy mu_0..mu_kmax from a cheap tier (closed, polynomial), or None."""
     if act.mu_closed is None and not act.is_polynomial:
-        from ..symbolic.hermite import exponential_terms
-
-        if not act.smooth or exponential_terms(act.expr) is None:
-            return None
+        return None
     out = []
     for k in range(kmax + 1):
         v, tier = exact_coefficient(act, k)
@@ -192,6 +189,58 @@ def _cheap_exact(act: Activation, kmax: int):
             return None
         out.append(v)
     return tuple(out), tier
+
+
+@lru_cache(maxsize=256)
+def _exponential_numbers(expr: sp.Expr, kmax: int, dps: int):
+    """mu_0..mu_kmax of a polynomial x exponential sum (see :mod:`theory.symbolic.hermite`) in
+    mpmath at ``dps`` digits, and bounds: the same formula as the exact tier, evaluated with
+    complex mpf; the rounding bound is 10^-(dps-3) times the sum of the terms' moduli (the sum
+    cancels for sin(a x + b) at some k). None when the tier does not apply."""
+    from ..symbolic.hermite import exponential_terms
+
+    terms = exponential_terms(expr)
+    if terms is None:
+        return None
+    with mpmath.workdps(dps + 10):
+        num = []
+        for p, alpha, beta in terms:
+            a = mpmath.mpc(sp.re(alpha).evalf(dps + 15), sp.im(alpha).evalf(dps + 15))
+            b = mpmath.mpc(sp.re(beta).evalf(dps + 15), sp.im(beta).evalf(dps + 15))
+            coeffs = [mpmath.mpc(complex(c)) if not c.is_Rational else mpmath.mpf(c.p) / c.q
+                      for c in p.all_coeffs()[::-1]]
+            num.append((coeffs, a, b))
+        mus, bounds = [], []
+        for k in range(kmax + 1):
+            tot, mod = mpmath.mpc(0), mpmath.mpf(0)
+            for coeffs, a, b in num:
+                pref = mpmath.exp(b + a * a / 2)
+                dp = list(coeffs)
+                for j in range(min(k, len(coeffs) - 1) + 1):
+                    # E[p^(j)(z + a)] = sum_n c_n sum_{i even} C(n, i) a^(n-i) (i-1)!!
+                    m = mpmath.mpc(0)
+                    for n, cn in enumerate(dp):
+                        if cn == 0:
+                            continue
+                        for i in range(0, n + 1, 2):
+                            m += cn * mpmath.binomial(n, i) * a ** (n - i) * mpmath.fac2(i - 1)
+                    t = pref * mpmath.binomial(k, j) * a ** (k - j) * m
+                    tot += t
+                    mod += abs(t)
+                    dp = [dp[n + 1] * (n + 1) for n in range(len(dp) - 1)]
+            mus.append(tot.real)
+            bounds.append(abs(tot.real) * mpmath.mpf(10) ** (-dps) + mod * mpmath.mpf(10) ** (-(dps + 7)))
+    return tuple(mus), tuple(bounds)
+
+
+class _Numeric:
+    """Exact-tier values evaluated numerically (mpf values with rounding bounds)."""
+
+    def __init__(self, pair):
+        self.values, self.bounds = pair
+
+    def __getitem__(self, k):
+        return self.values[k]
 
 
 def _exact_e2(act: Activation):
@@ -245,6 +294,24 @@ _LEVEL_CACHE: dict = {}
 
 
 @lru_cache(maxsize=512)
+def _derivative_function(expr: sp.Expr):
+    """NumPy sigma' (for the evaluation-error bound), or None where it does not compile (a
+    DiracDelta from a jump) -- the jumps are at the cuts, never at a node."""
+    d = sp.diff(expr, x)
+    if d.has(sp.DiracDelta) or d.has(sp.Subs) or d.has(sp.Derivative):
+        d = d.replace(lambda e: isinstance(e, sp.DiracDelta), lambda e: sp.Integer(0))
+        if d.has(sp.Subs) or d.has(sp.Derivative):
+            return None
+    try:
+        f = numpy_function(d, (x,))
+        with np.errstate(all="ignore"):
+            np.asarray(f(np.array([0.5, -1.5])), dtype=float)
+    except Exception:  # pragma: no cover - a derivative NumPy cannot evaluate
+        return None
+    return f
+
+
+@lru_cache(maxsize=512)
 def _ops(expr: sp.Expr) -> int:
     return int(sp.count_ops(expr))
 
@@ -259,6 +326,7 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
     kk = max(kmax, 2)
     kk1 = max(kmax, 1) + 1  # mu_1 is always returned (mu_star needs it)
     ops = _ops(act.expr)
+    fprime = _derivative_function(act.expr)
 
     def at(level):
         z, table, atable = _rule(breaks, level, kk, ops)
@@ -276,6 +344,12 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
             s2 = s * s
             e2 = table[0] @ s2
             a = np.abs(s)
+            if fprime is not None:
+                # sigma evaluated at a rounded node z(1 + eps): add |z sigma'(z)| (a steep sigma,
+                # e.g. a narrow bump, amplifies the node's rounding)
+                with np.errstate(all="ignore"):
+                    d = np.abs(z * np.asarray(fprime(z), dtype=float))
+                a = a + np.where(np.isfinite(d), d, 0.0)
             rnd = atable @ a
             rnd2 = atable[0] @ s2 + (4 * ops * _EPS) * abs(e2)
         if not (np.all(np.isfinite(c)) and np.isfinite(e2) and np.all(np.isfinite(rnd))):
@@ -449,7 +523,11 @@ def _mp_coefficients(act: Activation, kmax: int, dps: int):
                 done = done and be2 <= target * max(1, abs(cur[1]))
                 if done or j == len(levels) - 1:
                     with mpmath.workdps(dps):
-                        return ([+m for m in cur[0]], +cur[1], [+b for b in bounds], +be2, cur[4])
+                        # rounding the results to dps digits: add 10^-dps relative to the bounds
+                        out = [+m for m in cur[0]]
+                        ulp = mpmath.mpf(10) ** (-dps)
+                        return (out, +cur[1], [+(b + abs(m) * ulp) for b, m in zip(bounds, out)],
+                                +(be2 + abs(cur[1]) * ulp), cur[4])
                 prev = cur
     raise IntegrationError(  # pragma: no cover - the precision loop settles in two attempts
         f"mpmath Hermite coefficients of {act.name!r}: the cancellation keeps growing with the "
@@ -476,7 +554,7 @@ class HermiteExpansion:
     dps : None (float64) or the decimal digits
     bound : per-entry bound on |mu_k - true mu_k| (0 for exact zeros)
     resolved : per-entry flag; False where the bound exceeds max(RESOLVE_RTOL |mu_k|,
-        RESOLVE_ATOL) (float64) or 10^-dps max(1, |mu_k|) (mpmath): such entries are printed as
+        RESOLVE_ATOL) (float64) or 10^(1-dps) max(1, |mu_k|) (mpmath): such entries are printed as
         unresolved, never as if right
     source : per entry, ``"exact"``, ``"parity"`` (vanishes by parity) or ``"quadrature"``
     E_sigma2_bound, mu_star_bound : bounds on E sigma^2 and mu_star
@@ -565,6 +643,8 @@ class HermiteExpansion:
     def _entry(self, k: int) -> str:
         """mu_k as printed: its justified digits, or 'unresolved' with the float and its bound."""
         m, b = self.mu[k], self.bound[k]
+        if self.source and self.source[k] in ("exact", "parity"):
+            return _fmt(m, self.dps)
         if not self.resolved[k]:
             return (f"unresolved (quadrature value {_fmt(m, None, 3)}, error bound "
                     f"{float(b):.2g}; {'raise --dps' if self.dps else 'use --dps'})")
@@ -709,6 +789,12 @@ def hermite_expansion(activation, kmax: int = 10, *, dps: int | None = None,
             if exact:
                 ex, tier = known, tier_known
     parity = _parity(act.expr)
+    if known is None and act.smooth and not exact:
+        expo = _exponential_numbers(act.expr, kmax, 30 if dps is None else dps + 5)
+        if expo is not None:
+            known = _Numeric(expo)
+    elif known is None and act.smooth and exact:
+        pass  # exact_coefficients already tried the exponential tier
     if dps is None:
         return _float_expansion(act, kmax, tol, ex, tier, known, parity)
     return _mp_expansion(act, kmax, dps, ex, tier, known, parity)
@@ -754,7 +840,11 @@ def _float_numbers(act, kmax, tol, known, parity):
     if e2x is not None:
         e2 = _exact_float(e2x)
         be2 = abs(e2) * _EPS
-    if known is not None:
+    if isinstance(known, _Numeric):
+        mu = np.array([float(v) for v in known.values[: kmax + 1]])
+        bound = np.array([float(b) for b in known.bounds[: kmax + 1]]) + np.abs(mu) * _EPS
+        source = ["exact"] * (kmax + 1)
+    elif known is not None:
         mu, bound = (a.copy() for a in _exact_floats(tuple(known)))
         source = ["exact"] * (kmax + 1)
     else:
@@ -798,7 +888,11 @@ def _mp_expansion(act, kmax, dps, ex, tier, known, parity) -> HermiteExpansion:
     with mpmath.workdps(dps):
         mu, bound, source, resolved = [], [], [], []
         for k in range(kmax + 1):
-            if known is not None:
+            if isinstance(known, _Numeric):
+                mu.append(+known.values[k])
+                bound.append(known.bounds[k] + abs(mu[-1]) * target / 10)
+                source.append("exact")
+            elif known is not None:
                 with mpmath.workdps(dps + 10):
                     v = mpmath.mpf(sp.re(sp.N(known[k], dps + 10)))
                 mu.append(+v)
@@ -812,7 +906,7 @@ def _mp_expansion(act, kmax, dps, ex, tier, known, parity) -> HermiteExpansion:
                 mu.append(mus[k])
                 bound.append(bounds[k])
                 source.append("quadrature")
-            resolved.append(bool(bound[-1] <= target * max(1, abs(mu[-1]))))
+            resolved.append(bool(bound[-1] <= 10 * target * max(1, abs(mu[-1]))))
         m1, b1 = (mu[1], bound[1]) if kmax >= 1 else (mus[1], bounds[1])
         if kmax < 1 and known is None and _parity_zero(parity, 1):
             m1, b1 = mpmath.mpf(0), mpmath.mpf(0)
