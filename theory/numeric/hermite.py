@@ -349,8 +349,10 @@ def _float_coefficients(act: Activation, kmax: int, tol: float):
                 # e.g. a narrow bump, amplifies the node's rounding)
                 with np.errstate(all="ignore"):
                     d = np.abs(z * np.asarray(fprime(z), dtype=float))
-                a = a + np.where(np.isfinite(d), d, 0.0)
+                d = np.where(np.isfinite(d), d, 0.0)
             rnd = atable @ a
+            if fprime is not None:
+                rnd = rnd + (4 * _EPS) * (np.abs(table) @ d)
             rnd2 = atable[0] @ s2 + (4 * ops * _EPS) * abs(e2)
         if not (np.all(np.isfinite(c)) and np.isfinite(e2) and np.all(np.isfinite(rnd))):
             raise IntegrationError(
