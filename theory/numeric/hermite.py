@@ -708,11 +708,11 @@ class HermiteExpansion:
             ex = f"   = {self.exact[k]}" if self.exact is not None else ""
             src = self.source[k] if self.source else ""
             tag = "" if src == "quadrature" or not self.resolved[k] else f"  [{src}]"
-            err = (f"  +- {float(self.bound[k]):.1e}" if self.resolved[k] and src == "quadrature"
+            err = (f"  +- {1.05 * float(self.bound[k]):.1e}" if self.resolved[k] and src == "quadrature"
                    else "")
             rows.append(f"  mu_{k:<2d} = {self._entry(k)}{err}{tag}{ex}")
         rows.append(f"  mu_star = {_fmt(self.mu_star, self.dps, _digits(self.mu_star, self.mu_star_bound, self.dps))}"
-                    f"  +- {float(self.mu_star_bound):.1e}")
+                    f"  +- {1.05 * float(self.mu_star_bound):.1e}")
         bad = [k for k, r in enumerate(self.resolved) if not r]
         if bad:
             rows.append(f"  unresolved: mu_k for k in {_ranges(bad)} (cancellation: the error bound "
@@ -731,7 +731,7 @@ def _ranges(ks) -> str:
 
 
 def _digits(v, b, dps) -> int:
-    """Significant digits of v justified by the error bound b (at most 17 / dps)."""
+    """Significant digits to print v with error bound b (at most 17 / dps)."""
     top = 17 if dps is None else dps
     try:
         v, b = abs(float(v)), abs(float(b))
@@ -741,7 +741,8 @@ def _digits(v, b, dps) -> int:
         return top
     if not math.isfinite(v) or not math.isfinite(b):
         return 3
-    return int(max(1, min(top, math.floor(math.log10(v / b)))))
+    # two digits past the first uncertain one: the printed rounding adds <= 5% of b
+    return int(max(1, min(top, math.ceil(math.log10(v / b)) + 2)))
 
 
 def _fmt(v, dps, digits=None):
