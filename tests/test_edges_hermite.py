@@ -79,10 +79,11 @@ def test_float64_every_mu_within_its_bound_or_flagged(name, ref):
     assert abs(h.mu_star - star) <= h.mu_star_bound + 1e-300
 
 
-FAST_MP = ["relu", "sign", "erf", "sin", "exp(x)", "abs(sin(3*x))", "Heaviside(x-0.3)"]
+FAST_MP = ["relu", "sin", "exp(x)"]
+SLOW_MP = ["sign", "erf", "abs(sin(3*x))", "Heaviside(x-0.3)"]
 
 
-@pytest.mark.parametrize("name", FAST_MP)
+@pytest.mark.parametrize("name", FAST_MP + [pytest.param(n, marks=pytest.mark.slow) for n in SLOW_MP])
 def test_mpmath_50_digits_within_bound(name, ref):
     r = ref[name]
     kmax = 30 if name in ("abs(sin(3*x))",) else 200
@@ -212,9 +213,9 @@ def test_exponential_family_exact(a, b, k):
     assert abs(h.mu[k] - float(true)) <= h.bound[k] + 1e-300 and h.resolved[k]
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=8, deadline=None)
 @given(RAT.filter(lambda a: a != 0), st.fractions(min_value=-2, max_value=2, max_denominator=4),
-       st.integers(0, 60))
+       st.integers(0, 40))
 def test_sine_family_quadrature_bound_holds(a, b, k):
     """Raw float64 quadrature of sin(a x + b): every entry within its bound of the closed form."""
     act = get_activation(f"sin({a}*x + {b})")
@@ -222,9 +223,10 @@ def test_sine_family_quadrature_bound_holds(a, b, k):
     with mpmath.workdps(30):
         am, bm = mpmath.mpf(a.numerator) / a.denominator, mpmath.mpf(b.numerator) / b.denominator
         true = float(am**k * mpmath.exp(-am**2 / 2) * mpmath.sin(bm + k * mpmath.pi / 2))
-    assert abs(q[0][k] - true) <= q[5][k]
+        noise = float(abs(am) ** k * 1e-27)  # sin(k pi / 2) at 30 digits is ~1e-30, not 0
+    assert abs(q[0][k] - true) <= q[5][k] + noise
     h = hermite_expansion(act, k, exact=False)  # and the exact tier gives it to rounding
-    assert abs(h.mu[k] - true) <= h.bound[k] + 1e-300 + 1e-15 * abs(true)
+    assert abs(h.mu[k] - true) <= h.bound[k] + noise
 
 
 # --- kind 3, Hermite part: narrow features the expression declares ------------------------------
