@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from fractions import Fraction
 
 import sympy as sp
@@ -267,6 +268,12 @@ class Activation:
 
 
 def breakpoints(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
+    """Real points where ``expr`` may fail to be smooth (see :func:`_breakpoints`; cached)."""
+    return _breakpoints(expr, var)
+
+
+@lru_cache(maxsize=1024)
+def _breakpoints(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
     """Real points where ``expr`` may fail to be smooth, from its non-smooth atoms.
 
     Looks at the arguments of ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and the
