@@ -158,7 +158,7 @@ def _parity(expr: sp.Expr) -> str | None:
     with mpmath.workdps(30):
         try:
             vals = [(f(mpmath.mpf(t)), f(-mpmath.mpf(t))) for t in ("0.3183", "1.2247", "2.71", "0.0577")]
-        except (ValueError, ZeroDivisionError, TypeError, OverflowError):
+        except Exception:  # noqa: BLE001 - no numeric screen, no parity claim
             return None
         tol = mpmath.mpf(10) ** -25
         even = all(abs(a - b) <= tol * (1 + abs(a)) for a, b in vals)
@@ -166,6 +166,8 @@ def _parity(expr: sp.Expr) -> str | None:
     if not (even or odd):
         return None
     m = expr.subs(x, -x)
+    if isinstance(m - expr, sp.Expr) and (even and (m - expr) == 0 or odd and (m + expr) == 0):
+        return "even" if even else "odd"
     if even and sp.simplify(m - expr) == 0:
         return "even"
     if odd and sp.simplify(m + expr) == 0:
