@@ -511,7 +511,7 @@ def _mp_coefficients(act: Activation, kmax: int, dps: int):
             prev = _mp_pass(f, _mp_rule(cuts, *levels[j0], work), kmax, cut, tail_needed)
             # cancellation measured on the first rule: raise the working precision if it eats
             # more than the margin
-            lost = max((float(mpmath.log10(a / max(abs(m), target * 1e-5)))
+            lost = max((float(mpmath.log10(a / max(abs(m), 1)))
                         for m, a in zip(prev[0], prev[2]) if a > 0), default=0.0)
             if lost > work - dps - 10:
                 work = int(dps + lost + 20)
