@@ -38,6 +38,7 @@ from ..conventions import BREAK_CLIP
 __all__ = [
     "halfrange_rule",
     "halfrange_rule_mp",
+    "legendre_rule_mp",
     "legendre_rule",
     "hermite_rule",
     "normal_rule",
@@ -279,6 +280,12 @@ def _legendre_mp(degree: int, dps: int):
 
     with mpmath.workdps(dps):
         return tuple(GaussLegendre(mpmath.mp).calc_nodes(degree, mpmath.mp.prec))
+
+
+def legendre_rule_mp(degree: int, dps: int):
+    """Gauss--Legendre rule on [-1, 1] with 3 * 2^(degree-1) nodes, ((u, w), ...) as mpf computed
+    at ``dps`` digits (mpmath's own nodes; cached)."""
+    return _legendre_mp(degree, dps)
 
 
 #: mpmath levels: (half-range nodes per tail, Gauss--Legendre degree per panel)

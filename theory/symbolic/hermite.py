@@ -9,7 +9,13 @@ Exact coefficients come from the first tier that applies (the tier is recorded):
    sin, cos, leaky relu; derivations in :mod:`theory.symbolic.activations`);
 2. ``polynomial`` -- :math:`\mathbb E[z^n\mathrm{He}_k(z)] = \frac{n!}{(n-k)!}(n-k-1)!!` for
    even :math:`n-k\ge0` (Stein's lemma), exact rationals;
-3. ``piecewise`` -- piecewise polynomials (``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``,
+3. ``exponential`` -- sums of polynomial x exponential terms
+   :math:`\sigma = \sum_i p_i(x)e^{\alpha_i x+\beta_i}` with complex constants (exp(a x), sin,
+   cos, sinh, cosh, x sin x, ...): by Stein's lemma and the shift :math:`\mathbb E[q(z)e^{\alpha z}]
+   = e^{\alpha^2/2}\mathbb E[q(z+\alpha)]`,
+   :math:`\mu_k = \sum_i e^{\beta_i+\alpha_i^2/2}\sum_{j\le\deg p_i}\binom kj\alpha_i^{k-j}
+   \mathbb E[p_i^{(j)}(z+\alpha_i)]`, e.g. :math:`\mu_k(e^{ax}) = a^k e^{a^2/2}`;
+4. ``piecewise`` -- piecewise polynomials (``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min``,
    ``Piecewise`` of polynomials): each piece is integrated exactly with
    :math:`I_n(a,b) = \int_a^b z^n\varphi = [-z^{n-1}\varphi]_a^b + (n-1) I_{n-2}(a, b)`.
 
@@ -21,12 +27,16 @@ from __future__ import annotations
 
 import sympy as sp
 
+from functools import lru_cache
+
 from .activations import Activation, get_activation, x
 
 __all__ = [
     "He",
     "exact_coefficient",
     "exact_coefficients",
+    "exact_second_moment",
+    "exponential_terms",
     "gaussian_interval_moment",
     "smooth_piece",
     "hermite_series",
@@ -135,6 +145,75 @@ def _piecewise_polynomial_pieces(act: Activation):
     return pieces
 
 
+@lru_cache(maxsize=256)
+def exponential_terms(expr: sp.Expr, var: sp.Symbol = x):
+    """[(Poly p_i, alpha_i, beta_i)] with expr = sum_i p_i(var) exp(alpha_i var + beta_i), or None.
+
+    sin, cos, sinh, cosh are rewritten as exponentials (complex alpha); anything else that is
+    not a polynomial times exponentials of affine arguments gives None.
+    """
+    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(
+            sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise):
+        return None
+    try:
+        e = sp.expand(expr.rewrite(sp.exp))
+    except Exception:  # pragma: no cover - SymPy rewrite failures
+        return None
+    out = []
+    for term in sp.Add.make_args(e):
+        alpha, beta, rest = sp.Integer(0), sp.Integer(0), sp.Integer(1)
+        for f in sp.Mul.make_args(term):
+            if isinstance(f, sp.exp):
+                u = sp.expand(f.args[0])
+                if not u.is_polynomial(var):
+                    return None
+                pu = sp.Poly(u, var)
+                if pu.degree() > 1:
+                    return None
+                alpha += pu.coeff_monomial(var)
+                beta += pu.coeff_monomial(1)
+            elif f.is_Pow and isinstance(f.base, sp.exp):
+                u = sp.expand(f.base.args[0] * f.exp)
+                if not (f.exp.is_number and u.is_polynomial(var) and sp.Poly(u, var).degree() <= 1):
+                    return None
+                pu = sp.Poly(u, var)
+                alpha += pu.coeff_monomial(var)
+                beta += pu.coeff_monomial(1)
+            else:
+                rest *= f
+        if not rest.is_polynomial(var) or not all(c.is_number for c in sp.Poly(rest, var).coeffs()):
+            return None
+        if not (alpha.is_number and beta.is_number):
+            return None
+        out.append((sp.Poly(rest, var), alpha, beta))
+    if not any(a != 0 for _, a, _ in out):
+        return None  # a plain polynomial: the polynomial tier
+    return tuple(out)
+
+
+def _shifted_mean(p: sp.Poly, alpha) -> sp.Expr:
+    """E[p(z + alpha)], z ~ N(0, 1), exactly."""
+    total = sp.Integer(0)
+    for (n,), c in p.terms():
+        for i in range(0, n + 1, 2):
+            total += c * sp.binomial(n, i) * alpha ** (n - i) * sp.factorial2(i - 1)
+    return total
+
+
+def _exponential_coefficient(terms, k: int) -> sp.Expr:
+    total = sp.Integer(0)
+    for p, alpha, beta in terms:
+        inner, dp = sp.Integer(0), p
+        for j in range(min(k, p.degree()) + 1):
+            inner += sp.binomial(k, j) * alpha ** (k - j) * _shifted_mean(dp, alpha)
+            dp = dp.diff()
+        total += sp.exp(beta + alpha**2 / 2) * inner
+    total = sp.expand(total)
+    if total.has(sp.I):
+        total = sp.expand(sp.re(total))  # sigma is real, so is mu_k
+    return total
+
+
 def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
     """(mu_k exactly, tier) or (None, None) when no exact tier applies."""
     act = get_activation(activation)
@@ -142,6 +221,9 @@ def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
         return sp.sympify(act.mu_closed(k)), "closed"
     if act.is_polynomial:
         return sp.sympify(_poly_moment_he(sp.Poly(sp.expand(act.expr), x), k)), "polynomial"
+    terms = exponential_terms(act.expr) if act.smooth else None
+    if terms is not None:
+        return _exponential_coefficient(terms, k), "exponential"
     if not act.smooth:
         pieces = _piecewise_polynomial_pieces(act)
         if pieces is not None:
@@ -153,6 +235,19 @@ def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
                     total += c * gaussian_interval_moment(n, a, b)
             return sp.simplify(total), "piecewise"
     return None, None
+
+
+@lru_cache(maxsize=256)
+def exact_second_moment(expr: sp.Expr, var: sp.Symbol = x) -> sp.Expr | None:
+    """E[sigma(z)^2] exactly when sigma^2 is a polynomial or a polynomial x exponential sum
+    (then sigma^2 is one too), else None."""
+    sq = sp.expand(expr**2)
+    if sq.is_polynomial(var):
+        return sp.sympify(_poly_moment_he(sp.Poly(sq, var), 0))
+    terms = exponential_terms(sq, var)
+    if terms is None:
+        return None
+    return _exponential_coefficient(terms, 0)
 
 
 def exact_coefficients(activation, kmax: int) -> tuple[list, str | None]:
