@@ -48,22 +48,13 @@ def _names():
     return list(json.loads(REF.read_text())["activations"])
 
 
-# the float64 evaluation of log(1 + e^{100x}) overflows until the stable evaluation of kind 2
-# (helper h2: logaddexp/log1p forms) is merged; the mpmath path is tested below
-NEEDS_STABLE_EVAL = {"log(1+exp(100*x))"}
-
 
 # --- the whole family: registry + typed activations, k <= 200, against the 50-digit reference ---
 
 @pytest.mark.parametrize("name", _names())
 def test_float64_every_mu_within_its_bound_or_flagged(name, ref):
     r = ref[name]
-    try:
-        h = hermite_expansion(name, 200, exact=False)
-    except IntegrationError:
-        if name in NEEDS_STABLE_EVAL:
-            pytest.skip("needs the stable float evaluation of log(1+e^x) (kind 2)")
-        raise
+    h = hermite_expansion(name, 200, exact=False)
     assert len(h.mu) == len(h.bound) == len(h.resolved) == 201
     for k_text, want in r["mu"].items():
         k = int(k_text)
@@ -83,7 +74,7 @@ FAST_MP = ["relu", "sin", "exp(x)"]
 SLOW_MP = ["sign", "erf", "abs(sin(3*x))", "Heaviside(x-0.3)"]
 
 
-@pytest.mark.parametrize("name", FAST_MP + [pytest.param(n, marks=pytest.mark.slow) for n in SLOW_MP])
+@pytest.mark.parametrize("name", FAST_MP + [pytest.param(n, marks=pytest.mark.veryslow) for n in SLOW_MP])
 def test_mpmath_50_digits_within_bound(name, ref):
     r = ref[name]
     kmax = 30 if name in ("abs(sin(3*x))",) else 200
@@ -98,8 +89,23 @@ def test_mpmath_50_digits_within_bound(name, ref):
             assert h.resolved[k], (name, k)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", _names())
+#: the dps path refuses these at k = 200 (IntegrationError "cancellation keeps growing"): a
+#: refusal, not a wrong value; known failure, see the closing note of issue 8
+MP_K200_REFUSED = {"tanh", "abs(sin(3*x))", "sign(cos(2*x))", "atan(5*x)"}
+
+
+def _k200_params():
+    out = []
+    for n in _names():
+        marks = [pytest.mark.veryslow]
+        if n in MP_K200_REFUSED:
+            marks.append(pytest.mark.xfail(strict=True, raises=IntegrationError,
+                                           reason="dps path refuses at k = 200"))
+        out.append(pytest.param(n, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("name", _k200_params())
 def test_mpmath_50_digits_every_activation_k200(name, ref):
     r = ref[name]
     h = hermite_expansion(name, 200, dps=50, exact=False)

@@ -172,7 +172,7 @@ def test_noisy_sign_channel_hinge(cov, delta):
     _check(CHANNEL_HINGE, (delta, *cov), ref)
 
 
-@pytest.mark.slow
+@pytest.mark.veryslow
 def test_mpmath_twin_channel():
     """The mpmath twin follows the same frame and graded cuts (slow: a 2-D tensor rule in
     mpmath with graded panels takes minutes)."""
