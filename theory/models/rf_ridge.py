@@ -432,7 +432,8 @@ _MU_ERR: dict = {}
 def activation_constant_errors(name: str):
     """Absolute error bounds (for mu_1, mu_star) of :func:`activation_constants`.
 
-    From the float64 Hermite path's error estimate ``e`` of the normalised coefficients:
+    Twice the Hermite path's own bounds on mu_1 and mu_star (``bound[1]``, ``mu_star_bound``)
+    where it reports them; otherwise from its error estimate ``e`` of the normalised coefficients:
     |d mu_1| <= e max(1, |mu_1|), and mu_star^2 = E sigma^2 - mu_0^2 - mu_1^2 gives
     |d mu_star| <= (e (max(1, E sigma^2) + 2 |mu_0| max(1, |mu_0|) + 2 |mu_1| max(1, |mu_1|))
     + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps. An
@@ -443,6 +444,13 @@ def activation_constant_errors(name: str):
     hit = _MU_ERR.get(name)
     if hit is None or hit[0] != consts:  # follows activation_constants (re-registered names)
         h = hermite_expansion(name, 2, exact=False)
+        bound, star_bound = getattr(h, "bound", None), getattr(h, "mu_star_bound", None)
+        if bound is not None and star_bound is not None:  # per-entry bounds on mu_k itself
+            m1, ms = float(h.mu[1]), float(h.mu_star)
+            d1 = max(2 * float(bound[1]), 4 * _U * abs(m1))
+            ds = max(2 * float(star_bound), 4 * _U * ms)
+            _MU_ERR[name] = (consts, (d1, ds))
+            return _MU_ERR[name][1]
         err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
         e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
         m0, m1, ms = float(h.mu[0]), float(h.mu[1]), float(h.mu_star)
