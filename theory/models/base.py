@@ -402,9 +402,11 @@ def _refine(model, p, system, cs, pv, lev, fp):
     if not np.all(np.isfinite(delta)):
         return fp, {}, {}
     err = {k: float(abs(d)) for k, d in zip(names, delta)}
+    fp.observables_at_x = obs0
     if r1 <= r0:
         fp.x, fp.residual = x1, r1
         fp.message += f"; refined by one Newton step to residual {r1:.1e}"
+        fp.observables_at_x = obs1
     return fp, err, obs_err
 
 
@@ -595,8 +597,10 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     last = {}
     if fp.converged:
         try:
-            obs = cs.observables(fp.x, pv, lev)
-            obs.update(model.derived(p, state, obs))
+            obs = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
+            if obs is None:
+                obs = cs.observables(fp.x, pv, lev)
+                obs.update(model.derived(p, state, obs))
         except (IntegrationError, InputError) as exc:
             fp.converged, fp.failure = False, "nan"
             fp.message = (f"the state converged (residual {fp.residual:.2g}) but the "
