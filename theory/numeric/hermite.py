@@ -50,7 +50,7 @@ from ..errors import InputError, IntegrationError, check_int
 from ..symbolic.activations import Activation, KINK_RANGE, get_activation, kinks_truncated, x
 from ..symbolic.hermite import exact_coefficient, exact_coefficients, hermite_series
 from .bridge import mpmath_function, numpy_function
-from .quadrature import LEVELS, halfrange_rule_mp, legendre_rule_mp, normal_rule
+from .quadrature import LEVELS, normal_rule, split_rule_mp
 
 __all__ = [
     "HermiteExpansion",
@@ -438,27 +438,8 @@ def _mp_grid(dps: int, kmax: int) -> float:
 
 def _mp_rule(cuts: tuple, n_tail: int, degree: int, work: int):
     """[(z, w)] with sum w f(z) = E f(z), cut at ``cuts`` (sorted mpf, 0 included), nodes and
-    weights computed at ``work`` digits (half-range rules for the tails, Gauss--Legendre with
-    3 * 2^(degree-1) nodes on panels of width <= 1 between the cuts)."""
-    t, wt = halfrange_rule_mp(n_tail, work)
-    lo, hi = cuts[0], cuts[-1]
-    out = []
-    for ti, wi in zip(t, wt):
-        for z in (hi + ti, lo - ti):
-            out.append((z, wi * mpmath.exp(ti * ti / 2) * mpmath.npdf(z)))
-    gl = legendre_rule_mp(degree, work)
-    for a, b in zip(cuts[:-1], cuts[1:]):
-        if b <= a:
-            continue
-        panels = max(1, int(mpmath.ceil(b - a)))
-        for p in range(panels):
-            pa = a + (b - a) * p / panels
-            pb = a + (b - a) * (p + 1) / panels
-            half, mid = (pb - pa) / 2, (pa + pb) / 2
-            for u, wu in gl:
-                z = mid + half * u
-                out.append((z, half * wu * mpmath.npdf(z)))
-    return out
+    weights computed at ``work`` digits: the shared split rule with panels of width <= 1."""
+    return split_rule_mp(cuts, n_tail, degree, work, panel=1)
 
 
 def _mp_pass(f, rule, kmax: int, cut: float, tail_needed: bool):

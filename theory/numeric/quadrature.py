@@ -39,6 +39,7 @@ __all__ = [
     "halfrange_rule",
     "halfrange_rule_mp",
     "legendre_rule_mp",
+    "split_rule_mp",
     "legendre_rule",
     "hermite_rule",
     "normal_rule",
@@ -292,14 +293,16 @@ def legendre_rule_mp(degree: int, dps: int):
 MP_LEVELS: tuple[tuple[int, int], ...] = ((12, 3), (24, 4), (48, 5), (80, 6), (120, 6))
 
 
-def normal_rule_mp(breaks, level: int, dps: int):
-    """One row of :func:`normal_rule` in mpmath: [(z, w)] with sum w f(z) = E f(z), cut at 0
-    and ``breaks``; use inside ``mpmath.workdps(dps)``."""
-    n_tail, degree = MP_LEVELS[level]
+def split_rule_mp(cuts, n_tail: int, degree: int, dps: int, panel=None):
+    """[(z, w)] with sum w f(z) = E f(z) for z ~ N(0, 1), nodes and weights at ``dps`` digits.
+
+    ``cuts``: sorted mpf cut points (at least one); half-range Hermite rules with ``n_tail``
+    nodes beyond the first and the last, Gauss--Legendre (3 * 2^(degree-1) nodes) on panels of
+    width <= ``panel`` (default :data:`PANEL`) between consecutive cuts. The one mpmath split
+    rule: :func:`normal_rule_mp` and the Hermite mpmath path build theirs with it.
+    """
+    width = PANEL if panel is None else panel
     t, wt = halfrange_rule_mp(n_tail, dps)
-    cuts = sorted({mpmath.mpf(0), *[mpmath.mpf(b) for b in breaks]})
-    clip = mpmath.mpf(BREAK_CLIP)
-    cuts = sorted({min(max(c, -clip), clip) for c in cuts})
     lo, hi = cuts[0], cuts[-1]
     out = []
     for ti, wi in zip(t, wt):
@@ -307,7 +310,9 @@ def normal_rule_mp(breaks, level: int, dps: int):
             out.append((z, wi * mpmath.exp(ti * ti / 2) * mpmath.npdf(z)))
     gl = _legendre_mp(degree, dps)
     for a, b in zip(cuts[:-1], cuts[1:]):
-        panels = max(1, int(mpmath.ceil((b - a) / PANEL)))
+        if b <= a:
+            continue
+        panels = max(1, int(mpmath.ceil((b - a) / width)))
         for p in range(panels):
             pa = a + (b - a) * p / panels
             pb = a + (b - a) * (p + 1) / panels
@@ -316,3 +321,12 @@ def normal_rule_mp(breaks, level: int, dps: int):
                 z = mid + half * u
                 out.append((z, half * wu * mpmath.npdf(z)))
     return out
+
+
+def normal_rule_mp(breaks, level: int, dps: int):
+    """One row of :func:`normal_rule` in mpmath: [(z, w)] with sum w f(z) = E f(z), cut at 0
+    and ``breaks``; use inside ``mpmath.workdps(dps)``."""
+    n_tail, degree = MP_LEVELS[level]
+    clip = mpmath.mpf(BREAK_CLIP)
+    cuts = sorted({min(max(mpmath.mpf(c), -clip), clip) for c in (0, *breaks)})
+    return split_rule_mp(cuts, n_tail, degree, dps)
