@@ -35,3 +35,14 @@ def conditional_ref() -> dict:
     if not path.exists():
         pytest.fail(f"missing {path}: run python tests/reference/make_references.py")
     return json.loads(path.read_text())
+
+
+# Hypothesis: CI must run exactly what ran here, so examples are derandomized (a fixed seed per
+# test) and no example database is shared between runs.  Set THEORY_HYPOTHESIS_PROFILE=random to
+# draw fresh examples when hunting for new failures (`--hypothesis-seed N` then reproduces one).
+from hypothesis import settings as _hsettings  # noqa: E402
+
+_hsettings.register_profile("ci", derandomize=True, database=None, deadline=None,
+                            print_blob=True)
+_hsettings.register_profile("random", database=None, deadline=None, print_blob=True)
+_hsettings.load_profile(__import__("os").environ.get("THEORY_HYPOTHESIS_PROFILE", "ci"))
