@@ -15,7 +15,8 @@ import sympy as sp
 
 from theory.symbolic.activations import REGISTRY
 from theory.symbolic.conditional import conditional_closed_forms
-from theory.symbolic._texlayout import TEXTWIDTH_EM, align_block, document, tex_escape
+from theory.symbolic._texlayout import (TEXTWIDTH_EM, align_block, document, grid_block,
+                                        tex_escape)
 from theory.symbolic.hermite import exact_coefficients
 
 OUT = Path(__file__).parent / "out" / "hermite_closed_forms.tex"
@@ -33,9 +34,11 @@ def render() -> str:
         if tier is None:
             continue
         body.append(rf"\subsection*{{{tex_escape(name)} ({tex_escape(str(tier))})}}")
-        rows = [(r"\sigma(x)", act.expr)]
-        rows += [(rf"\mu_{{{k}}}", sp.simplify(m)) for k, m in enumerate(mus)]
-        body += [r"\begin{align*}", " \\\\\n".join(align_block(rows, room=room)), r"\end{align*}"]
+        rows = [(rf"\mu_{{{k}}}", sp.simplify(m)) for k, m in enumerate(mus)]
+        sigma = align_block([(r"\sigma(x)", act.expr)], room=room)
+        body += [r"\begin{align*}", " \\\\\n".join(sigma), r"\end{align*}",
+                 r"\begin{align*}", " \\\\\n".join(grid_block(rows, room=room)),
+                 r"\end{align*}"]
         forms = conditional_closed_forms(act)
         if forms is not None:
             rows = [(r"\mu_0(\kappa)", forms["mu0"]), (r"\mu_1(\kappa)", forms["mu1"])]

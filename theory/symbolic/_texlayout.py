@@ -637,3 +637,25 @@ def pack_list(items: Sequence[str], room: float, sep: str = r",\quad ") -> list[
     if cur:
         out.append(cur)
     return out
+
+
+def grid_block(rows: Sequence, *, room: float, symbol_names: dict | None = None,
+               max_columns: int = 3) -> list[str]:
+    """Short rows ``(lhs, rhs)`` side by side, ``max_columns`` equations a line at most (an
+    ``align*`` with several column pairs, filled row by row); rows too long for two columns
+    fall back to :func:`align_block`."""
+    br = Breaker(symbol_names)
+    cells = [((br.tex(lhs) if not isinstance(lhs, str) else lhs),
+              (br.tex(rhs) if not isinstance(rhs, str) else rhs)) for lhs, rhs in rows]
+    lw = max((width(a) for a, _ in cells), default=0.0)
+    rw = max((width(b) for _, b in cells), default=0.0)
+    cell = lw + rw + width("=") + 0.56 + 2.0  # plus the space between column pairs
+    ncol = min(max_columns, len(cells), int(room // cell)) if cell > 0 else 1
+    if ncol < 2:
+        return align_block(rows, room=room, symbol_names=symbol_names)
+    nrow = -(-len(cells) // ncol)
+    out = []
+    for i in range(nrow):
+        line = [cells[i + j * nrow] for j in range(ncol) if i + j * nrow < len(cells)]
+        out.append(" & ".join(f"{a} &= {b}" for a, b in line))
+    return out

@@ -237,7 +237,8 @@ class SaddlePointSystem:
         """
         t = title or f"Saddle-point system: {self.name}"
         names = dict(self.latex_names)
-        body = [_tl.tex_escape(self.reference) + "\n"] if self.reference else []
+        body = ["\\noindent " + _tl.tex_escape(self.reference) + "\n\\medskip\n"
+                ] if self.reference else []
         for head, rows in self._latex_blocks(True):
             if head:
                 body.append(f"\n\\noindent {head}\n")
