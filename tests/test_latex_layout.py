@@ -180,3 +180,38 @@ def test_checker_rejects_the_documents_of_before(tmp_path):
     pdf, _ = compile_tex(tmp_path, "before_doc.tex", text)
     problems = layout_problems(pdf, text)
     assert "page 1: blank" in problems and any("outside" in p for p in problems), problems
+
+
+def _stress_system():
+    """Long right-hand sides of every kind the breaker handles, and one it cannot break."""
+    import sympy as sp
+
+    from theory.symbolic.expectation import E, gaussians
+    from theory.symbolic.system import SaddlePointSystem
+
+    a, b, c, q, m = sp.symbols("alpha beta gamma q m", positive=True)
+    x = sp.symbols("x_1:30")
+    g = gaussians("xi")
+    P, R, S, T, U, W, Y, Z = sp.symbols("P R S T U W Y Z")
+    steps = [
+        (P, sp.expand((1 + a * q + b * m + c) ** 6)),                     # a long sum
+        (R, sp.Mul(*[sp.exp(v * a) + v for v in x[:12]])),                # a long product
+        (S, sp.Add(*x[:25]) / sp.Add(*x[3:28])),                          # long over long
+        (T, sp.Max(0, sp.Add(*[v * q for v in x[:25]]))),                 # a long argument
+        (U, sp.exp(-sp.Add(*[v**2 * q for v in x[:25]]))),               # a long exponent
+        (W, E(sp.Add(*[sp.tanh(g[0] * v) ** 2 for v in x[:20]]), g) / (1 + q)),
+        (Y, sp.sqrt(sp.Add(*[v * q for v in x[:25]]))),
+        (Z, sp.Integer(7) ** 300 * q),                                    # unbreakable
+    ]
+    return SaddlePointSystem(name="stress", state=(q, m), parameters=(a, b, c, *x), steps=steps,
+                             updates={q: P / (1 + P), m: q}, reference="stress_test & layout")
+
+
+def test_stress_system_breaks_and_fits(tmp_path):
+    """Every long line of the stress system is broken (no line scaled) but the unbreakable
+    300-digit number, which the fallback scales into the text block."""
+    tex = _stress_system().latex_document()
+    assert tex.split("\\begin{document}")[1].count("\\fitmath{") == 1
+    pdf, log = compile_tex(tmp_path, "stress.tex", tex)
+    assert layout_problems(pdf, tex) == []
+    assert "fitmath: scaled" in log and "Overfull \\hbox" not in log  # (align* sets it twice)

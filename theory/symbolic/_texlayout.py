@@ -372,7 +372,10 @@ class Breaker:
             if self._pull_denominator(expr):
                 return self._mul(expr, first, cont) or [s]
             return [s]
-        out = self._break(expr, first, cont)
+        try:
+            out = self._break(expr, first, cont)
+        except (TypeError, ValueError, AttributeError, IndexError):  # an expression the rules
+            out = None  # do not know how to take apart is printed whole (documents scale it)
         return out if out else [s]
 
     def term_tex(self, expr) -> str:
@@ -426,11 +429,14 @@ class Breaker:
                 out.append(cur)
                 cur = ""
                 room = cont
+            if out or cur:  # a continuation line: its operator is binary after ``{}``
+                piece = _binary_start(piece)
             if width(piece) <= room:
                 cur = piece
                 continue
-            sub = self._break(body, room - width(op or "{}"), cont - width("{}+")) or [tb]
-            sub = [op + sub[0], *sub[1:]]
+            lead = _binary_start(op) if (out or cur) and op else op
+            sub = self._break(body, room - width(lead or "{}"), cont - width("{}+")) or [tb]
+            sub = [lead + sub[0], *sub[1:]]
             out.extend(sub[:-1])
             cur = sub[-1]
         if cur:
@@ -442,6 +448,8 @@ class Breaker:
             sub = self._break(-expr, first - 0.8, cont)
             return None if sub is None else ["- " + sub[0], *sub[1:]]
         num, den = sp.fraction(expr, exact=True)
+        if den != 1 and width(self.tex(den)) > 0.5 * cont and _breakable(den):
+            return self._over(num, den, first, cont)
         factors = list(num.as_ordered_factors()) if isinstance(num, sp.Mul) else [num]
         texs = [self.tex(f) for f in factors]
         # short plain factors go in front (over the denominator); the others follow in order
@@ -481,6 +489,19 @@ class Breaker:
             out.append(cur)
         return out
 
+    def _over(self, num, den, first, cont) -> list[str]:
+        r"""A fraction with a long denominator: ``(num)`` then ``\Big/ (den)`` lines."""
+        top = self._factor(num, first, cont) if isinstance(num, sp.Add) else None
+        top = top or [self.tex(num)]
+        if isinstance(num, sp.Add) and len(top) == 1:
+            top = [rf"\left({top[0]}\right)"]
+        bottom = self._factor(den, cont - 1.2, cont) if not isinstance(den, sp.Add) else (
+            self._wrapped("", den, "(", "", cont - 1.2, cont))
+        bottom = bottom or [self.tex(den)]
+        if isinstance(den, (sp.Add, sp.Mul)) and len(bottom) == 1:
+            bottom = [rf"\left({bottom[0]}\right)"]
+        return [*top, r"\Big/ " + bottom[0], *bottom[1:]]
+
     def _factor(self, f, first, cont) -> list[str] | None:
         """Break one factor with its own delimiters; None if it cannot be broken."""
         from .expectation import Expectation
@@ -494,6 +515,8 @@ class Breaker:
                                                                              sp.Mul)):
             exp = self.tex(f.exp)
             return self._wrapped("", f.base, "(", f"^{{{exp}}}", first, cont)
+        if isinstance(f, sp.exp):  # e^{long} -> \exp\bigl(long\bigr)
+            return self._wrapped(r"\exp", f.args[0], "(", "", first, cont)
         if isinstance(f, Expectation):
             sub = ", ".join(self.tex(v) for v in f.variables)
             return self._wrapped(rf"\mathbb{{E}}_{{{sub}}}", f.integrand, "[", "", first, cont)
@@ -574,6 +597,8 @@ def _breakable(f) -> bool:
 
     if isinstance(f, (sp.Add, Expectation)):
         return True
+    if isinstance(f, sp.Mul):
+        return any(_breakable(a) for a in f.args)
     if isinstance(f, sp.Pow):
         return isinstance(f.base, (sp.Add, sp.Mul)) and f.exp.is_positive is True
     if isinstance(f, (sp.Function, sp.Max, sp.Min)):
