@@ -215,3 +215,34 @@ def test_stress_system_breaks_and_fits(tmp_path):
     pdf, log = compile_tex(tmp_path, "stress.tex", tex)
     assert layout_problems(pdf, tex) == []
     assert "fitmath: scaled" in log and "Overfull \\hbox" not in log  # (align* sets it twice)
+
+
+def test_width_estimate_against_tex(tmp_path):
+    """The width estimate that decides the breaks is within -10 % / +35 % of the width TeX
+    gives (``\\settowidth`` in display style) for the terms of shipped systems and the stress
+    system; an underestimate is what could push ink past the margin."""
+    import sympy as sp
+
+    from theory.models.rf_convex import build_system
+    from theory.models.rf_ridge import mm_system
+    from theory.symbolic._texlayout import PREAMBLE, Breaker, width
+
+    samples = set()
+    for system in (mm_system(), build_system("hinge", "sign", False), _stress_system()):
+        br = Breaker(system.latex_names)
+        for e in [e for _, e in system.steps] + list(system.observables.values()):
+            for t in sp.Add.make_args(e):
+                samples.add(br.tex(t))
+                samples.update(br.tex(f) for f in sp.Mul.make_args(t))
+    samples = sorted(samples)
+    body = "\\newlength{\\ww}\n" + "\n".join(
+        f"\\settowidth{{\\ww}}{{$\\displaystyle {s}$}}\\typeout{{WIDTH {i} \\the\\ww}}"
+        for i, s in enumerate(samples))
+    _, log = compile_tex(tmp_path, "widths.tex",
+                         PREAMBLE + "\\begin{document}\n" + body + "\nx\n\\end{document}\n")
+    real = {int(i): float(w) / 10 for i, w in re.findall(r"WIDTH (\d+) ([\d.]+)pt", log)}
+    assert len(real) == len(samples)
+    ratios = {samples[i]: width(samples[i]) / w for i, w in real.items() if w > 3}
+    assert len(ratios) > 30
+    bad = {s[:80]: round(r, 2) for s, r in ratios.items() if not 0.9 <= r <= 1.35}
+    assert not bad, bad

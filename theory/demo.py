@@ -4,14 +4,17 @@ Writes to one folder (default ``./theory-demo``) and prints what it wrote:
 
 * ``hermite.md`` / ``hermite.csv`` -- mu_0..mu_10 and mu_star of every registry activation
   (float64), with the exact SymPy value where an exact tier applies;
-* ``hermite_exact.tex`` -- the exact coefficients as LaTeX;
+* ``hermite_exact.tex`` -- the exact coefficients (a standalone LaTeX document);
 * ``verification.md`` -- float64 and 50-digit mpmath values side by side for a few activations;
 * ``conditional.png`` / ``conditional.csv`` -- mu0, mu1, mu_star of sign, relu, tanh over kappa;
 * ``leap.json`` -- leap index and information exponent of the slides' multi-index examples;
 * ``rf_curves.csv`` / ``rf_curves.png`` -- learning curves of random features: Mei-Montanari
   ridge over p/d (through the interpolation peak) with its replica twin at a few points, and
   logistic regression on a sign teacher over n/p (Gerace et al. equations at residual 1e-10);
-* ``rf_systems.tex`` -- the saddle-point systems of both models (a complete LaTeX document).
+* ``rf_systems.tex`` -- the saddle-point systems of both models (a standalone LaTeX document).
+
+The .tex files compile alone with pdflatex (portrait A4, amsmath; long equations broken across
+lines by :mod:`theory.symbolic._texlayout`; checked page by page in tests/test_latex_layout.py).
 """
 
 from __future__ import annotations
