@@ -61,12 +61,12 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
     written: list[Path] = []
 
     # 1. Hermite table
-    rows, tex = [], []
+    rows, exact = [], []
     for name in REGISTRY:
         h = hermite_expansion(name, kmax)
         rows.append(h)
         if h.exact is not None:
-            tex.append(h)
+            exact.append(h)
     md = ["# Hermite coefficients mu_k = E[sigma(z) He_k(z)] (float64, split Gauss quadrature)", "",
           "| activation | " + " | ".join(f"mu_{k}" for k in range(kmax + 1)) + " | mu_star | exact tier |",
           "|---" * (kmax + 4) + "|"]
@@ -84,7 +84,7 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
             w.writerow([h.activation.name, *[repr(float(m)) for m in h.mu], repr(float(h.mu_star))])
     written.append(p)
     p = out / "hermite_exact.tex"
-    p.write_text(hermite_exact_tex(tex))
+    p.write_text(hermite_exact_tex(exact))
     written.append(p)
 
     # 2. float64 against 50 digits

@@ -235,8 +235,8 @@ def _measure(items: list, style: str = "D") -> tuple[float, int]:
                     if level == 0:
                         break
                 j += 1
-            inner = items[i + 2:j]
-            iw, idp = _measure(inner, style)
+            between = items[i + 2:j]
+            iw, idp = _measure(between, style)
             dl = [items[i + 1] if i + 1 < n else ".", items[j + 1] if j + 1 < n else "."]
             dw = sum(0.12 if d == "." else (0.42, 0.62, 0.75)[min(idp, 2)] for d in dl)
             w += iw + dw * size
