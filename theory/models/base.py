@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from ..errors import FAILURE_HINTS, ConvergenceError, InputError, IntegrationError
+from ..errors import FAILURE_HINTS, ConvergenceError, InputError, IntegrationError, check_int
 from ..numeric.solvers import (DEFAULT_MAX_EVALUATIONS, DEFAULT_MAX_TIME, METHODS, Budget,
                                residual_of, solve_fixed_point)
 from ..numeric.system import compile_system
@@ -52,13 +52,48 @@ MODELS: dict = {}
 
 
 def register(cls):
-    """Class decorator: add a model to the registry under ``cls.name``."""
-    MODELS[cls.name] = cls
+    """Add a model class to the registry under ``cls.name`` (a class decorator).
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Model` subclass (a model file's class, or :meth:`Model.from_system`'s).
+
+    Returns
+    -------
+    type
+        ``cls`` itself; ``theory models``, ``theory solve NAME`` and :func:`get_model` then
+        know it.
+
+    Raises
+    ------
+    InputError
+        ``cls`` is not a Model subclass, or its ``name`` is not an identifier-like string.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise InputError("model", cls, "a Model subclass (Model.from_system(system) builds "
+                         "one from a SaddlePointSystem)")
+    name = cls.name
+    if not isinstance(name, str) or not name or not all(
+            c.isalnum() or c in "_-.[],=" for c in name):
+        raise InputError("name", name, "a non-empty name of letters, digits and _ - . [ ] , =")
+    MODELS[name] = cls
     return cls
 
 
 def get_model(name):
+    """A model instance from its registered name, its class, a :class:`SaddlePointSystem`
+    (wrapped by :meth:`Model.from_system`) or an instance (returned as is)."""
+    from ..symbolic.system import SaddlePointSystem
+
+    if isinstance(name, SaddlePointSystem):
+        return Model.from_system(name)()
+    if isinstance(name, type) and issubclass(name, Model):
+        return name()
     if not isinstance(name, str):
+        if not isinstance(name, Model) and not hasattr(name, "system"):
+            raise InputError("model", name, "a model name (`theory models`), a Model, or a "
+                             "SaddlePointSystem")
         return name
     from . import load_all
 
@@ -86,6 +121,16 @@ def nonnegative(name, v):
         raise InputError(name, v, "a real number >= 0") from None
     if not (math.isfinite(x) and x >= 0):
         raise InputError(name, v, "a finite real number >= 0")
+    return x
+
+
+def real(name, v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(name, v, "a real number") from None
+    if not math.isfinite(x):
+        raise InputError(name, v, "a finite real number")
     return x
 
 
@@ -123,11 +168,20 @@ def validate(params) -> None:
 
 
 def make_params(model, overrides: dict):
-    names = {f.name for f in dataclasses.fields(model.Params)}
+    """``model.Params(**overrides)``; an unknown or a missing required parameter is an
+    :class:`InputError` naming it."""
+    fields = dataclasses.fields(model.Params)
+    names = {f.name for f in fields}
     unknown = set(overrides) - names
     if unknown:
         raise InputError("parameter", sorted(unknown)[0],
                          f"a parameter of {model.name}: one of {sorted(names)}")
+    for f in fields:
+        if f.name not in overrides and f.default is dataclasses.MISSING and \
+                f.default_factory is dataclasses.MISSING:
+            raise InputError(f.name, None, f"given: {model.name} has no default for "
+                             f"{f.name} ({f.metadata.get('doc') or 'a system parameter'})",
+                             hint=f"pass {f.name}=... (theory models lists the parameters)")
     return model.Params(**overrides)
 
 
@@ -334,12 +388,50 @@ def _vec(system, state: dict) -> np.ndarray:
     return np.array([float(state[n]) for n in system.state_names])
 
 
+def check_init(system, init, what: str = "init") -> dict:
+    """``init`` as {order-parameter name: float}, or an :class:`InputError` naming the order
+    parameter that is missing, unknown or not a finite number."""
+    names = system.state_names
+    if not isinstance(init, dict):
+        raise InputError(what, init, f"a dict {{order parameter: start}} for {list(names)}")
+    init = {str(k): v for k, v in init.items()}
+    missing = [n for n in names if n not in init]
+    if missing:
+        raise InputError(what, init, f"a start for every order parameter {list(names)}",
+                         hint=f"missing {', '.join(repr(n) for n in missing)}")
+    unknown = [k for k in init if k not in names]
+    if unknown:
+        raise InputError(what, init, f"starts of the order parameters {list(names)} only",
+                         hint=f"{', '.join(repr(k) for k in unknown)} is not an order parameter")
+    out = {}
+    for n in names:
+        try:
+            out[n] = float(init[n])
+        except (TypeError, ValueError):
+            raise InputError(f"{what}[{n!r}]", init[n], "a finite real number") from None
+        if not math.isfinite(out[n]):
+            raise InputError(f"{what}[{n!r}]", init[n], "a finite real number")
+    return out
+
+
 def _pvals(system, values: dict) -> list:
     missing = [n for n in system.parameter_names if n not in values]
     if missing:
         raise InputError("values", sorted(values), "a value for every system parameter",
                          hint=f"missing {missing}")
     return [values[n] for n in system.parameter_names]
+
+
+def _as_model(model, init):
+    """The model instance behind ``model``; a bare :class:`SaddlePointSystem` is wrapped by
+    :meth:`Model.from_system` with ``init`` as its start."""
+    from ..symbolic.system import SaddlePointSystem
+
+    if isinstance(model, SaddlePointSystem):
+        if init is not None:
+            check_init(model, init)
+        return Model.from_system(model, starts=init)()
+    return get_model(model)
 
 
 def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter, budget, names,
@@ -533,11 +625,13 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         ``converged=False`` and ``failure`` set (the best iterate is in ``last_state``).
     """
     t0 = time.perf_counter()
-    model = get_model(model)
+    model = _as_model(model, init)
     if method not in METHODS:
         raise InputError("method", method, f"one of {METHODS}")
     if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise InputError("tol", tol, "a number in (0, 1)")
+    if dps is not None:
+        dps = check_int("dps", dps, 15, 10000)
     budget = Budget(max_time, max_evaluations)
     given = params.pop("_params", None)
     exact = params.pop("_exact", None) or {}
@@ -568,7 +662,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     pv = _pvals(system, values)
     lev0 = model.default_level if level is None else int(level)
     lev0 = min(lev0, cs.max_level)
-    inits = [init] if init is not None else model.starts(p)
+    inits = [check_init(system, init)] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
     found = []
@@ -705,13 +799,12 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
         pmp = [v if isinstance(v, (str, mpmath.mpf)) else mpmath.mpf(v) for v in pv]
         x0 = [mpmath.mpf(res.state[n]) for n in system.state_names]
 
-        def G(*x):
+        def F(x):
             tick()
-            fx = cs.map_mp(list(x), pmp, dps)
-            return [a - b for a, b in zip(fx, x)]
+            return cs.map_mp(list(x), pmp, dps)
 
         try:
-            x = mpmath.findroot(G, x0, tol=mpmath.mpf(10) ** (-2 * dps))
+            x, fx = _newton_mp(F, x0, dps)
         except (ValueError, ZeroDivisionError) as exc:
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
@@ -725,9 +818,7 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
                 import sys
 
                 sys.stderr.write("\n")
-        x = list(x) if hasattr(x, "__len__") else [x]
-        fx = cs.map_mp(list(x), pmp, dps)  # the final check is not charged to the budget
-        r = max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
+        r = _rel_residual_mp(x, fx)
         obs = cs.observables_mp(x, pmp, dps)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
@@ -742,6 +833,61 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
     else:
         _polish_failed(res, system, f"mpmath polish reached residual {mpmath.nstr(r, 3)} > "
                        f"1e-{dps} (the {dps}-digit tolerance)")
+
+
+def _rel_residual_mp(x, fx):
+    return max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
+
+
+def _newton_mp(F, x0, dps: int, max_steps: int = 30):
+    """Newton's method on ``G(x) = F(x) - x`` at the working precision (``dps + 10`` digits),
+    from a float64 fixed point: returns ``(x, F(x))``.
+
+    The Jacobian is a forward difference with relative step ``10^-((dps + 10)/2)`` (error of
+    that order, so each step multiplies the error by ~``max(error, 10^-(dps/2))``: two or three
+    steps from a float64 answer reach ``dps`` digits). A step that does not lower the relative
+    residual is halved (at most 8 times); the iteration stops when the residual is below
+    ``10^-(dps + 5)``, stops decreasing (the precision floor of the map), or after
+    ``max_steps``. ``n + 1`` evaluations of ``F`` per step for ``n`` order parameters (mpmath's
+    ``findroot`` with a tolerance below the working precision cannot stop early and spent
+    ~30 evaluations on the 1-dimensional perceptron). Raises ZeroDivisionError when the
+    Jacobian is singular.
+    """
+    n = len(x0)
+    x = list(x0)
+    fx = list(F(x))
+    r = _rel_residual_mp(x, fx)
+    target = mpmath.mpf(10) ** (-(dps + 5))
+    floor = mpmath.mpf(10) ** (-dps)
+    h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+    for _ in range(max_steps):
+        if not r > target:  # also stops on NaN (reported by the caller's check)
+            break
+        g = [a - b for a, b in zip(fx, x)]
+        J = mpmath.matrix(n, n)
+        for j in range(n):
+            hj = h0 * max(1, abs(x[j]))
+            xh = list(x)
+            xh[j] += hj
+            fh = F(xh)
+            for i in range(n):
+                J[i, j] = ((fh[i] - xh[i]) - g[i]) / hj
+        step = mpmath.lu_solve(J, mpmath.matrix([-v for v in g]))
+        lam = mpmath.mpf(1)
+        for _half in range(9):
+            x1 = [a + lam * step[i] for i, a in enumerate(x)]
+            f1 = list(F(x1))
+            r1 = _rel_residual_mp(x1, f1)
+            if r1 < r:
+                break
+            lam /= 2
+        else:
+            break  # no step lowers the residual: the map's precision floor
+        slow = r1 > r / 10
+        x, fx, r = x1, f1, r1
+        if slow and r <= floor:
+            break
+    return x, fx
 
 
 def _polish_failed(res, system, message, failure="polish"):
@@ -780,7 +926,7 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,
           max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, solver_progress=None,
-          **params) -> Curve:
+          init: dict | None = None, **params) -> Curve:
     """Solve along ``vary`` = each of ``values`` with warm starts (continuation).
 
     Parameters
@@ -804,8 +950,13 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
     reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a RuntimeWarning says so).
     """
     t0 = time.perf_counter()
-    model = get_model(model)
-    values = np.asarray(values, dtype=float)
+    model = _as_model(model, init)
+    if not isinstance(vary, str):
+        raise InputError("vary", vary, "the name of a parameter (a string)")
+    try:
+        values = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("values", values, "a non-empty list of finite numbers") from None
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
         raise InputError("values", values.tolist() if values.size < 20 else "...",
                          "a non-empty list of finite numbers")
@@ -836,6 +987,10 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
                 res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
                 if not res.converged:
                     res = None
+            elif init is not None:
+                res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
+                if not res.converged and not getattr(model, "_from_system", False):
+                    res = None  # a model's own starts get their chance
             if res is None:
                 res = solve(model, level=level, _params=p, _label=at, **kw)
             if not res.converged and strict:
@@ -897,7 +1052,154 @@ class Model:
         for f in dataclasses.fields(self.Params):
             chk = f.metadata.get("check")
             allowed = ("> 0" if chk is positive else ">= 0" if chk is nonnegative else
+                       "real" if chk is real else
                        f"one of {list(chk.options)}" if hasattr(chk, "options") else
                        "an activation name or expression" if chk is activation_check else "")
-            out.append((f.name, f.default, f.metadata.get("doc", ""), allowed))
+            default = "(required)" if f.default is dataclasses.MISSING else f.default
+            out.append((f.name, default, f.metadata.get("doc", ""), allowed))
         return out
+
+    @classmethod
+    def from_system(cls, system, *, defaults: dict | None = None, starts=None,
+                    constraints: Sequence | None = None, name: str | None = None,
+                    title: str | None = None, checks: dict | None = None) -> type:
+        r"""A :class:`Model` subclass around a bare saddle-point system.
+
+        A Model adds to a system what the solver, the CLI and the registry need: validated
+        parameters (a frozen keyword-only ``Params`` dataclass generated from
+        ``system.parameters``), their defaults, the starting states, extra physical
+        constraints. :func:`solve` and :func:`curve` call this themselves on a bare
+        :class:`~theory.symbolic.system.SaddlePointSystem`; call it to give defaults or to
+        :func:`register` the model for the command line.
+
+        Parameters
+        ----------
+        system : SaddlePointSystem
+            The fixed-point map.
+        defaults : dict {str: float}, optional
+            Default values of system parameters. A parameter without a default must be given
+            to every solve (else :class:`~theory.errors.InputError` naming it).
+        starts : dict, list of dict, or callable, optional
+            Starting states ``{order parameter: value}`` (every order parameter); a callable
+            ``starts(p) -> list of dict`` may depend on the parameters ``p``. Without starts,
+            every solve needs ``init=``.
+        constraints : list of Constraint or sympy.Expr, optional
+            Constraints added to the system's (an expression ``e`` means ``e > 0``).
+        name : str, optional
+            Registry and CLI name; default ``system.name``.
+        title : str, optional
+            One line shown by ``theory models``.
+        checks : dict {str: "positive" | "nonnegative" | "real" | callable}, optional
+            The validation of each parameter. Default: from the symbol's SymPy assumptions
+            (``positive=True``: > 0, ``nonnegative=True``: >= 0, otherwise any finite real).
+
+        Returns
+        -------
+        type
+            A :class:`Model` subclass (instantiate it, pass it to :func:`solve` /
+            :func:`curve`, or :func:`register` it).
+
+        Raises
+        ------
+        InputError
+            ``system`` is not a SaddlePointSystem; a default, check or start names something
+            that is not a parameter / order parameter of the system; a default fails its
+            check; a start misses an order parameter; a parameter name is not a Python
+            identifier.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from theory import Model, SaddlePointSystem, solve
+        >>> m, beta = sp.symbols("m beta", positive=True)
+        >>> system = SaddlePointSystem(name="mean_field", state=[m], parameters=[beta],
+        ...                            updates={m: sp.tanh(beta * m)})
+        >>> MeanField = Model.from_system(system, defaults={"beta": 2.0}, starts={"m": 1.0})
+        >>> MeanField.Params()
+        mean_fieldParams(beta=2.0)
+        >>> round(float(solve(MeanField).state["m"]), 12)
+        0.957504024204
+        """
+        import keyword
+
+        import sympy as sp
+
+        from ..symbolic.system import Constraint, SaddlePointSystem
+
+        if not isinstance(system, SaddlePointSystem):
+            raise InputError("system", type(system).__name__, "a SaddlePointSystem")
+        pnames = system.parameter_names
+        defaults = dict(defaults or {})
+        checks = dict(checks or {})
+        for what, dct in (("defaults", defaults), ("checks", checks)):
+            for k in dct:
+                if k not in pnames:
+                    raise InputError(what, k, f"a parameter of the system: one of "
+                                     f"{list(pnames)}")
+        if constraints:
+            extra = []
+            for c in constraints:
+                if not isinstance(c, Constraint):
+                    e = sp.sympify(c, strict=True)
+                    c = Constraint(e, f"{sp.sstr(e)} > 0")
+                extra.append(c)
+            system = dataclasses.replace(system, constraints=[*system.constraints, *extra])
+        kinds = {"positive": positive, "nonnegative": nonnegative, "real": real}
+        fields = []
+        for sym in system.parameters:
+            n = str(sym)
+            if not n.isidentifier() or keyword.iskeyword(n):
+                raise InputError("parameters", n, "Python identifiers (a keyword such as "
+                                 "lambda cannot be a keyword argument)", hint="name the "
+                                 "symbol lam and print it as \\lambda with latex_names")
+            chk = checks.get(n)
+            if chk is None:
+                chk = positive if sym.is_positive else nonnegative if sym.is_nonnegative \
+                    else real
+            elif isinstance(chk, str):
+                if chk not in kinds:
+                    raise InputError(f"checks[{n!r}]", chk, f"one of {sorted(kinds)} or a "
+                                     "callable check(name, value) -> value")
+                chk = kinds[chk]
+            elif not callable(chk):
+                raise InputError(f"checks[{n!r}]", chk, "a callable check(name, value)")
+            md = {"doc": f"system parameter {n}", "check": chk}
+            if n in defaults:
+                chk(n, defaults[n])  # a bad default fails here, not at the first solve
+                fields.append((n, float, field(default=defaults[n], metadata=md)))
+            else:
+                fields.append((n, float, field(metadata=md)))
+        mname = name if name is not None else system.name
+        if not isinstance(mname, str) or not mname:
+            raise InputError("name", mname, "a non-empty string")
+        ident = "".join(c if c.isalnum() else "_" for c in mname)
+        Params = dataclasses.make_dataclass(
+            f"{ident}Params", fields, frozen=True, kw_only=True,
+            namespace={"__post_init__": lambda self: validate(self)})
+        if starts is None or callable(starts):
+            start_list = starts
+        else:
+            start_list = [starts] if isinstance(starts, dict) else list(starts)
+            start_list = [check_init(system, st, "starts") for st in start_list]
+        the_system = system
+
+        def _system(self, p):
+            return the_system
+
+        def _values(self, p):
+            return {n: getattr(p, n) for n in pnames}
+
+        def _starts(self, p):
+            if start_list is None:
+                raise InputError("init", None, "a starting state {order parameter: value} for "
+                                 f"{list(the_system.state_names)}", hint="pass init={...} to "
+                                 "solve/curve, or starts= to Model.from_system")
+            if callable(start_list):
+                return [check_init(the_system, st, "starts") for st in start_list(p)]
+            return [dict(st) for st in start_list]
+
+        attrs = {"name": mname, "title": title or f"saddle-point system {system.name}",
+                 "reference": system.reference, "Params": Params, "system": _system,
+                 "values": _values, "starts": _starts, "_from_system": True,
+                 "__doc__": f"Model built by Model.from_system from the system {system.name}."}
+        return type(f"{ident}Model", (cls,), attrs)

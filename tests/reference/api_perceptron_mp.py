@@ -1,0 +1,67 @@
+"""Bayes-optimal teacher-student perceptron (Gaussian prior, sign channel, no noise): the overlap
+q(alpha) at 50 digits, written directly in mpmath. Imports nothing from ``theory``.
+
+State evolution (Barbier, Krzakala, Macris, Miolane & Zdeborova, "Optimal errors and phase
+transitions in high-dimensional generalized linear models", PNAS 116, 5451 (2019),
+arXiv:1708.03395v3, Eq. (9)-(10) with P_out = sign, Gaussian prior; Gardner & Derrida 1989):
+
+    qhat = (2 alpha / V) E_xi[ phi(u)^2 / Phi(u) ],   u = sqrt(q/V) xi,   V = 1 - q,
+    q    = qhat / (1 + qhat).
+
+E_xi is over xi ~ N(0, 1): ``mpmath.quad`` on [-inf, inf] split at 0, +-2, +-4, ..., +-16
+times the width sqrt(V)/1 of the integrand's Gaussian envelope exp(-xi^2/(2 V)) (the product
+phi(u)^2 phi(xi) ~ exp(-xi^2 (1 + q/V)/2 - ...)); Phi and phi by mpmath.ncdf / npdf (no
+cancellation at any precision). The fixed point q = G(q) is solved by ``mpmath.findroot``
+(secant) at 60 working digits, and every value is recomputed at 80 digits: the two must agree
+to 50 digits.
+
+Run: ``python tests/reference/api_perceptron_mp.py`` (writes api_perceptron_mp.json next to it).
+"""
+
+import json
+import os
+
+import mpmath
+
+ALPHAS = ["0.5", "1", "2"]
+
+
+def qhat_of(q, alpha):
+    V = 1 - q
+    s = mpmath.sqrt(q / V)
+    width = mpmath.sqrt(V)  # envelope of the integrand in xi
+
+    def f(xi):
+        u = s * xi
+        return mpmath.npdf(u) ** 2 / mpmath.ncdf(u) * mpmath.npdf(xi)
+
+    pts = [k * width for k in (-16, -8, -4, -2, -1, 0, 1, 2, 4, 8, 16)]
+    val = mpmath.quad(f, [-mpmath.inf, *pts, mpmath.inf])
+    return 2 * alpha / V * val
+
+
+def q_of(alpha, dps):
+    with mpmath.workdps(dps):
+        a = mpmath.mpf(alpha)
+        return mpmath.findroot(lambda q: q - (lambda h: h / (1 + h))(qhat_of(q, a)),
+                               (mpmath.mpf("0.3"), mpmath.mpf("0.6")), tol=mpmath.mpf(10) ** (-dps + 5))
+
+
+def main():
+    out = {"digits": 50, "model": "Bayes-optimal perceptron, Gaussian prior, sign channel",
+           "reference": "Barbier et al. PNAS 116, 5451 (2019), arXiv:1708.03395v3, Eq. (9)-(10)",
+           "q": {}}
+    for a in ALPHAS:
+        q60, q80 = q_of(a, 60), q_of(a, 80)
+        with mpmath.workdps(60):
+            assert abs(q60 - q80) < mpmath.mpf(10) ** -52, (a, q60, q80)
+        out["q"][a] = mpmath.nstr(q80, 50, strip_zeros=False)
+        print(a, out["q"][a])
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "api_perceptron_mp.json")
+    with open(path, "w") as fh:
+        json.dump(out, fh, indent=1)
+        fh.write("\n")
+
+
+if __name__ == "__main__":
+    main()
