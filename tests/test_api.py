@@ -19,7 +19,7 @@ import sympy as sp
 from conftest import REF
 
 import theory
-from theory import (E, InputError, Model, Phi, SaddlePointSystem, curve, gaussians, phi,
+from theory import (E, InputError, Mills, Model, Phi, SaddlePointSystem, curve, gaussians, phi,
                     register, solve)
 from theory.cli import main
 from theory.models.base import MODELS
@@ -77,14 +77,17 @@ def test_perceptron_float64(ref):
     assert abs(res.state["q"] - float(ref["1"])) < 1e-12
 
 
-@pytest.mark.parametrize("form", ["erf", "erfc"])
+@pytest.mark.parametrize("form", ["erf", "erfc", "mills"])
 def test_perceptron_with_phi_written_by_hand(form, ref):
     """(1 + erf(x/sqrt2))/2 underflows to 0 below x = -8.3 and SymPy turns erfc(-x) into
-    2 - erfc(x): the system rewrites both into the stable atom Phi."""
+    2 - erfc(x): the system rewrites both into the stable atom Phi. With the Mills ratio,
+    phi(u)^2/Phi(u) = phi(u)/R(-u)."""
     by_hand = {"erf": lambda x: (1 + sp.erf(x / sp.sqrt(2))) / 2,
-               "erfc": lambda x: sp.erfc(-x / sp.sqrt(2)) / 2}[form]
+               "erfc": lambda x: sp.erfc(-x / sp.sqrt(2)) / 2,
+               "mills": lambda x: phi(x) * Mills(-x)}[form]
     system = perceptron(by_hand)
-    assert system.steps[0][1].has(Phi) and not system.steps[0][1].has(sp.erf, sp.erfc)
+    assert not system.steps[0][1].has(sp.erf, sp.erfc)
+    assert system.steps[0][1].has(Mills if form == "mills" else Phi)
     res = solve(system, alpha=1, init={"q": 0.5})
     assert res.converged, res.message
     assert abs(res.state["q"] - float(ref["1"])) < 1e-12
@@ -175,6 +178,22 @@ def test_from_system_params_defaults_checks():
     bad = SaddlePointSystem(state=[x], parameters=[lam], updates={x: lam})
     with pytest.raises(InputError, match="identifier"):
         Model.from_system(bad)
+    tol = sp.Symbol("tol")
+    with pytest.raises(InputError, match="options of solve"):
+        Model.from_system(SaddlePointSystem(state=[x], parameters=[tol], updates={x: tol}))
+
+
+# ------------------------------------------------------------------ a failed start names its cause
+def test_failed_start_names_the_real_cause():
+    """Not "unphysical state?": the integrand, where it stops being finite, and why."""
+    cancels = perceptron(lambda x: Phi(x) * (sp.cosh(50 * x) ** 2 - sp.sinh(50 * x) ** 2))
+    res = solve(cancels, alpha=1, init={"q": 0.5})
+    assert res.failure == "domain" and "unphysical" not in res.message
+    assert "of step qhat is inf at xi =" in res.message and "overflow, underflow" in res.message
+    assert "theory.Phi" in res.message
+    res = solve(perceptron(), alpha=1, init={"q": 1.5})  # V = 1 - q < 0: sqrt of a negative
+    assert res.failure == "domain" and "unphysical" not in res.message
+    assert "at every point" in res.message and "q=1.5" in res.message
 
 
 def test_registered_system_works_in_the_cli(capsys, ref):

@@ -80,16 +80,51 @@ __all__ = [
 
 
 def register_model(cls):
-    """Add a :class:`~theory.models.base.Model` subclass to the model registry (the CLI's
-    ``theory models`` / ``theory solve NAME`` then know it); see
-    :func:`theory.models.base.register`."""
+    """Add a model class to the model registry (``theory models``, ``theory solve NAME``).
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`~theory.models.base.Model` subclass, e.g. ``Model.from_system(system)``.
+
+    Returns
+    -------
+    type
+        ``cls``.
+
+    Raises
+    ------
+    InputError
+        ``cls`` is not a Model subclass or has no usable ``name``.
+    """
     from .models.base import register as _register
 
     return _register(cls)
 
 
 def register_activation(name, expr, **kwargs):
-    """Add an activation to the registry; see :func:`theory.symbolic.activations.register`."""
+    """Add an activation to the activation registry.
+
+    Parameters
+    ----------
+    name : str
+        Registry name (letters, digits, ``_``).
+    expr : sympy.Expr or str
+        The activation as an expression in ``x``.
+    **kwargs
+        ``mu_closed``, ``conditional_closed``, ``description``, ``overwrite`` of
+        :func:`theory.symbolic.activations.register`.
+
+    Returns
+    -------
+    Activation
+        The registered activation.
+
+    Raises
+    ------
+    InputError
+        A bad or already registered name, or an expression that is not a function of x.
+    """
     from .symbolic.activations import register as _register
 
     return _register(name, expr, **kwargs)
@@ -128,6 +163,8 @@ def register(obj, *args, **kwargs):
     >>> cls = register(Model.from_system(system, defaults={"beta": 2.0}, starts={"m": 1.0}))
     >>> get_model("doc_mean_field").name
     'doc_mean_field'
+    >>> from theory.models.base import MODELS
+    >>> _ = MODELS.pop("doc_mean_field")  # leave the registry as it was
     """
     if isinstance(obj, type):
         if args or kwargs:

@@ -82,8 +82,29 @@ def register(cls):
 
 
 def get_model(name):
-    """A model instance from its registered name, its class, a :class:`SaddlePointSystem`
-    (wrapped by :meth:`Model.from_system`) or an instance (returned as is)."""
+    """A model instance.
+
+    Parameters
+    ----------
+    name : str, Model subclass, Model instance or SaddlePointSystem
+        A registered name (``theory models`` lists them), a model class (instantiated), an
+        instance (returned as is) or a bare system (wrapped by :meth:`Model.from_system`).
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    InputError
+        An unknown name, or an object that is none of these.
+
+    Examples
+    --------
+    >>> from theory import get_model
+    >>> get_model("rf_ridge").name
+    'rf_ridge'
+    """
     from ..symbolic.system import SaddlePointSystem
 
     if isinstance(name, SaddlePointSystem):
@@ -422,6 +443,12 @@ def _pvals(system, values: dict) -> list:
     return [values[n] for n in system.parameter_names]
 
 
+#: keyword arguments of solve/curve: a system parameter cannot have these names
+_SOLVE_OPTIONS = frozenset({"tol", "method", "damping", "strict", "dps", "init", "level",
+                            "max_iter", "starts", "max_time", "max_evaluations", "progress",
+                            "solver_progress"})
+
+
 def _as_model(model, init):
     """The model instance behind ``model``; a bare :class:`SaddlePointSystem` is wrapped by
     :meth:`Model.from_system` with ``init`` as its start."""
@@ -588,41 +615,97 @@ def _params_mp(p, exact: dict):
     return q
 
 
-def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0.0,
+def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float = 0.0,
           strict: bool = False, dps: int | None = None, init: dict | None = None,
           level: int | None = None, max_iter: int = 5000, starts: bool = True,
           max_time: float | None = DEFAULT_MAX_TIME,
           max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, progress=None,
           **params) -> SolveResult:
-    """Solve a model's saddle point at one parameter point.
+    """Solve a saddle-point system or a model at one parameter point.
+
+    The fixed point ``x = F(x)`` is found in float64 (Anderson acceleration, damped iteration
+    or Newton; :mod:`theory.numeric.solvers`), with the Gaussian expectations at a node level
+    checked against the next level, refined by one Newton step, and optionally polished by
+    Newton's method in mpmath at ``dps`` digits.
 
     Parameters
     ----------
-    model : a registered model name (``theory models`` lists them) or instance
-    tol : tolerance on the undamped relative residual
-    method : "auto" | "anderson" | "damped" | "newton" (see :mod:`theory.numeric.solvers`)
-    strict : raise :class:`~theory.errors.ConvergenceError` instead of returning an
-        unconverged result; its message names the check that failed (residual, stall,
-        budget, quadrature level, constraint, NaN in the map) with its numbers
-    dps : polish the float64 answer with ``mpmath.findroot`` at ``dps`` digits and evaluate the
-        observables there; parameters given as decimal text, Fraction, Decimal or mpf enter
-        that path exactly (``psi1="0.3"`` is 3/10 to ``dps`` digits)
-    init : a starting state (by order-parameter name); default: every start of the model
-    max_iter : iterations per solver phase
-    starts : with ``init=None``, run every start of the model and report all distinct fixed
-        points (True), or only the first (False)
-    max_time, max_evaluations : budget of the whole call (all starts and node levels):
-        seconds (default 300) and evaluations of the map (default 200000); None for no limit.
-        When spent, the result fails with ``failure="budget"``.
-    progress : None (a throttled line on stderr once a solve has run 3 s), False (silent), or
-        a callable receiving a dict (see :func:`~theory.numeric.solvers.solve_fixed_point`)
-    **params : the model's parameters (``theory models`` lists them with their ranges)
+    model : SaddlePointSystem, str, Model subclass or Model instance
+        A bare :class:`~theory.symbolic.system.SaddlePointSystem` (wrapped by
+        :meth:`Model.from_system`; give every system parameter and ``init``), a registered
+        model name (``theory models`` lists them), or a model class or instance.
+    tol : float, default 1e-10
+        Tolerance on the undamped relative residual ``max|F(x) - x| / max(1, |x|)``, in (0, 1).
+    method : {"auto", "anderson", "damped", "newton"}, default "auto"
+        The float64 fixed-point method.
+    damping : float, default 0.0
+        Damping of the "damped" method (new = (1 - damping) F(x) + damping x).
+    strict : bool, default False
+        Raise :class:`~theory.errors.ConvergenceError` instead of returning an unconverged
+        result; its message names the check that failed (residual, stall, budget, quadrature
+        level, constraint, NaN in the map) with its numbers.
+    dps : int, optional
+        Polish the float64 answer by Newton's method at ``dps`` digits (in [15, 10000]) and
+        evaluate the observables there; parameters given as decimal text, Fraction, Decimal or
+        mpf enter that path exactly (``psi1="0.3"`` is 3/10 to ``dps`` digits).
+    init : dict {str: float}, optional
+        A starting state, one value per order parameter (by name). Default: every start of the
+        model; required for a bare system.
+    level : int, optional
+        First quadrature node level (default: the model's).
+    max_iter : int, default 5000
+        Iterations per solver phase.
+    starts : bool, default True
+        With ``init=None``, run every start of the model and report all distinct fixed points
+        (True), or only the first (False).
+    max_time, max_evaluations : float and int, optional
+        Budget of the whole call (all starts and node levels): seconds (default 300) and
+        evaluations of the map (default 200000); None for no limit. When spent, the result
+        fails with ``failure="budget"``.
+    progress : None, False or callable
+        None: a throttled line on stderr once a solve has run 3 s; False: silent; a callable
+        receives a dict (see :func:`~theory.numeric.solvers.solve_fixed_point`).
+    **params : float or str
+        The model's parameters by name (for a system: its ``parameter_names``). Decimal text is
+        read exactly by the ``dps`` path.
 
     Returns
     -------
     SolveResult
-        Never an unconverged state as an answer: a failed solve has NaN state and observables,
-        ``converged=False`` and ``failure`` set (the best iterate is in ``last_state``).
+        ``state`` and ``observables`` by name, ``converged``, ``residual``, error estimates
+        (``state_errors``, ``observable_errors``). Never an unconverged state as an answer: a
+        failed solve has NaN state and observables, ``converged=False`` and ``failure`` set
+        (the best iterate is in ``last_state``; ``message`` names the check and its numbers).
+
+    Raises
+    ------
+    InputError
+        A parameter that is unknown, missing (no default) or outside its range; an ``init``
+        that misses an order parameter or names one the system does not have; a bad ``tol``,
+        ``method`` or ``dps``.
+    ConvergenceError
+        With ``strict=True``, when the solve failed.
+
+    Examples
+    --------
+    The Bayes-optimal teacher-student perceptron (Barbier et al., PNAS 116, 5451 (2019),
+    arXiv:1708.03395v3, Eq. (9)-(10), sign channel and Gaussian prior):
+
+    >>> import sympy as sp
+    >>> from theory import E, Phi, SaddlePointSystem, gaussians, phi, solve
+    >>> q, qhat, alpha = sp.symbols("q qhat alpha", positive=True)
+    >>> xi = gaussians("xi")
+    >>> u = sp.sqrt(q / (1 - q)) * xi[0]
+    >>> system = SaddlePointSystem(name="perceptron", state=[q], parameters=[alpha],
+    ...     steps=[(qhat, 2 * alpha / (1 - q) * E(phi(u)**2 / Phi(u), over=xi))],
+    ...     updates={q: qhat / (1 + qhat)})
+    >>> res = solve(system, alpha=1, init={"q": 0.5})
+    >>> res.converged, round(res.state["q"], 12)
+    (True, 0.486263637016)
+    >>> import mpmath
+    >>> res = solve(system, alpha=1, init={"q": 0.5}, dps=20, progress=False)
+    >>> mpmath.nstr(res.state["q"], 20)
+    '0.48626363701611648854'
     """
     t0 = time.perf_counter()
     model = _as_model(model, init)
@@ -672,6 +755,10 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         x0 = _vec(system, st)
         fp, lev, qerr, its = _solve_one(model, p, system, cs, pv, x0, tol, method, damping,
                                         lev0, max_iter, budget, progress, label)
+        if fp.failure == "domain":
+            cause = _diagnose_domain(cs, system, pv, x0, lev)
+            if cause:
+                fp.message = fp.message.replace(" (unphysical state?)", "") + f"; cause: {cause}"
         found.append((fp, lev, qerr, its, st))
     # distinct converged fixed points
     good = [f for f in found if f[0].converged]
@@ -748,6 +835,70 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
                                f"({res.message})", float(res.residual), tol, hint=hint,
                                result=res, failure=res.failure)
     return res
+
+
+def _diagnose_domain(cs, system, pv, x0, level) -> str | None:
+    """Why the map cannot be evaluated at the start ``x0``, in words with numbers: the first
+    step whose value is not finite and, for a one-dimensional expectation in it, where its
+    integrand stops being finite (a float64 overflow, underflow or 0/0 of a closed form, e.g.
+    ``1 + erf(x)`` = 0 below x = -5.9) or that it is finite nowhere (a square root or log of a
+    negative number: the start is outside the map's domain). None when no cause is found."""
+    try:
+        with np.errstate(all="ignore"):
+            return _diagnose(cs, system, pv, x0, level)
+    except Exception:  # a diagnosis must never hide the original failure
+        return None
+
+
+def _diagnose(cs, system, pv, x0, level):
+    import sympy as sp
+
+    from ..numeric.bridge import numpy_function
+
+    start = ", ".join(f"{n}={float(v):.6g}" for n, v in zip(system.state_names, x0))
+    for i in range(cs.n_steps):
+        try:
+            vals = cs._run(x0, pv, level, i + 1)
+            if np.isfinite(vals[-1]):
+                continue
+        except (IntegrationError, InputError, ValueError, ZeroDivisionError, OverflowError,
+                np.linalg.LinAlgError):
+            pass
+        sym, _outer, nodes, _dummies, known = cs._mp_steps[i]
+        vals = cs._run(x0, pv, level, i)
+        name = sym.name if not str(sym).startswith("F_") else f"the update of {str(sym)[2:]}"
+        for nd in nodes:
+            if len(nd.variables) != 1:
+                continue
+            var = nd.variables[0]
+            with np.errstate(all="ignore"):
+                var_val = float(np.asarray(numpy_function(nd.cov[0, 0], known)(*vals)))
+                if not (np.isfinite(var_val) and var_val >= 0):
+                    return (f"the variance of {var} in E[...] of step {name} is {var_val:.6g} at "
+                            f"the start ({start})")
+                z = np.linspace(-40.0, 40.0, 16001)
+                f = np.asarray(numpy_function(nd.integrand, (var, *known))(
+                    z * np.sqrt(var_val), *vals), dtype=float) * np.ones_like(z)
+            bad = ~np.isfinite(f)
+            if not bad.any():
+                continue
+            text = sp.sstr(nd.integrand)
+            text = text if len(text) <= 120 else text[:117] + "..."
+            if bad.all():
+                return (f"the integrand {text} of step {name} is {f[0]} at every point "
+                        f"{var} in [-40, 40] standard deviations, at the start ({start}): an "
+                        "operation outside its domain (a square root or log of a negative "
+                        "number?): give a start inside the domain of the map")
+            j = int(np.argmin(np.where(bad, np.abs(z), np.inf)))
+            ok = z[~bad]
+            return (f"the integrand {text} of step {name} is {f[j]} at {var} = {z[j]:.4g} "
+                    f"standard deviations (finite for {var} in [{ok.min():.4g}, "
+                    f"{ok.max():.4g}]) at the start ({start}): a float64 overflow, underflow or "
+                    "0/0 in a closed form (1 + erf(x) is 0 below x = -5.9, exp(x) overflows "
+                    "above 709); write it with the stable atoms theory.Phi, H, logPhi, Mills, "
+                    "softplus, sigmoid")
+        return f"step {name} is not finite at the start ({start})"
+    return None
 
 
 _FAILURE_RANK = {"residual": 0, "stall": 1, "quadrature": 2, "constraint": 3, "budget": 4,
@@ -921,33 +1072,71 @@ def parse_grid(text: str) -> np.ndarray:
     return out
 
 
-def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
+def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,
           max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, solver_progress=None,
           init: dict | None = None, **params) -> Curve:
-    """Solve along ``vary`` = each of ``values`` with warm starts (continuation).
+    """Solve along one parameter with warm starts (continuation).
 
     Parameters
     ----------
-    model, tol, method, damping, max_iter : as in :func:`solve`
-    vary : the parameter varied; values : its values (all validated before any solve)
-    strict : True (default): the first point that fails raises
-        :class:`~theory.errors.ConvergenceError` naming the point and the failed check (the
-        points finished before it are in ``exc.curve``). False: every point is kept, a failed
-        one with NaN values, ``converged=False`` and its ``failure`` (see :class:`Curve`).
-    progress : ``progress(done, total)`` after each point
-    max_time, max_evaluations : budget of each point's solve (see :func:`solve`)
-    solver_progress : passed to :func:`solve` as ``progress`` (None: a throttled stderr line
-        for a point that takes more than 3 s; False: silent)
+    model : SaddlePointSystem, str, Model subclass or Model instance
+        As in :func:`solve` (a bare system needs ``init``).
+    vary : str
+        The parameter varied.
+    values : sequence of float, shape (n,)
+        Its values, in the order solved (all validated before any solve).
+    tol, method, damping, max_iter : as in :func:`solve`
+    strict : bool, default True
+        True: the first point that fails raises :class:`~theory.errors.ConvergenceError`
+        naming the point and the failed check (the points finished before it are in
+        ``exc.curve``). False: every point is kept, a failed one with NaN values,
+        ``converged=False`` and its ``failure`` (see :class:`Curve`).
+    progress : callable, optional
+        ``progress(done, total)`` after each point.
+    max_time, max_evaluations : float and int, optional
+        Budget of each point's solve (see :func:`solve`).
+    solver_progress : None, False or callable
+        Passed to :func:`solve` as ``progress`` (None: a throttled stderr line for a point that
+        takes more than 3 s; False: silent).
+    init : dict {str: float}, optional
+        Start of the first point (every order parameter by name); required for a bare system.
+    **params : float or str
+        The other parameters, fixed along the curve.
+
+    Returns
+    -------
+    Curve
+        One :class:`SolveResult` per value (``points``), columns by name (:meth:`Curve.column`,
+        :meth:`Curve.rows`, :meth:`Curve.to_frame`).
+
+    Raises
+    ------
+    InputError
+        ``vary`` is not a parameter or is also given as a fixed value, ``values`` is empty or
+        not finite, a parameter is missing or out of range, ``init`` misses an order parameter.
+    ConvergenceError
+        With ``strict=True``, at the first point that fails.
 
     Notes
     -----
-    The first point uses every start of the model; each next point starts from the last
-    converged answer (and falls back to the model's starts if that fails). Ctrl-C
-    (KeyboardInterrupt) stops the curve and returns the finished points, with the points not
-    reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a RuntimeWarning says so).
+    The first point starts from ``init`` (else every start of the model); each next point
+    starts from the last converged answer (and falls back to the model's starts if that
+    fails). Ctrl-C (KeyboardInterrupt) stops the curve and returns the finished points, with
+    the points not reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a
+    RuntimeWarning says so).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory import SaddlePointSystem, curve
+    >>> m, beta = sp.symbols("m beta", positive=True)
+    >>> system = SaddlePointSystem(state=[m], parameters=[beta], updates={m: sp.tanh(beta * m)})
+    >>> c = curve(system, "beta", [1.5, 2.0, 3.0], init={"m": 1.0})
+    >>> c.column("m").round(6).tolist()  # m = tanh(beta m), mpmath.findroot: 0.8585596...
+    [0.85856, 0.957504, 0.994902]
     """
     t0 = time.perf_counter()
     model = _as_model(model, init)
@@ -1118,7 +1307,7 @@ class Model:
         >>> MeanField.Params()
         mean_fieldParams(beta=2.0)
         >>> round(float(solve(MeanField).state["m"]), 12)
-        0.957504024204
+        0.957504024077
         """
         import keyword
 
@@ -1152,6 +1341,10 @@ class Model:
                 raise InputError("parameters", n, "Python identifiers (a keyword such as "
                                  "lambda cannot be a keyword argument)", hint="name the "
                                  "symbol lam and print it as \\lambda with latex_names")
+            if n in _SOLVE_OPTIONS:
+                raise InputError("parameters", n, "names other than the options of solve and "
+                                 f"curve {sorted(_SOLVE_OPTIONS)}", hint="rename the symbol "
+                                 "and print it as in the paper with latex_names")
             chk = checks.get(n)
             if chk is None:
                 chk = positive if sym.is_positive else nonnegative if sym.is_nonnegative \
