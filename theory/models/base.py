@@ -366,7 +366,7 @@ class Curve:
         state, obs, cf = self._names()
         out = []
         for v, p in zip(self.values, self.points):
-            row = {self.vary: float(v)}
+            row: dict = {self.vary: float(v)}
             row.update({k: _as_float(p.state.get(k), p.converged) for k in state})
             row.update({k: _as_float(p.observables.get(k), p.converged) for k in obs})
             row.update({f"closed_form.{k}": _as_float(p.closed_form.get(k), True) for k in cf})
@@ -737,7 +737,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
             raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
                                    f"({res.message})", float(res.residual), tol,
                                    hint=model.hint if res.failure == "residual" else res.hint,
-                                   result=res, failure=res.failure)
+                                   result=res, failure=res.failure or "residual")
         return res
     system = model.system(p)
     cs = compile_system(system)
@@ -748,7 +748,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     inits = [check_init(system, init)] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
-    found = []
+    found: list = []
     for st in inits:
         if budget.exhausted and found:
             break
@@ -774,12 +774,14 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     if fp.converged:
         fp, state_err, obs_err = _refine(model, p, system, cs, pv, lev, fp)
     state = dict(zip(system.state_names, fp.x.tolist()))
-    obs = {}
-    last = {}
+    obs: dict = {}
+    last: dict = {}
     if fp.converged:
         try:
-            obs = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
-            if obs is None:
+            cached = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
+            if cached is not None:
+                obs = cached
+            else:
                 obs = cs.observables(fp.x, pv, lev)
                 obs.update(model.derived(p, state, obs))
         except (IntegrationError, InputError) as exc:
@@ -833,7 +835,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
         hint = model.hint if res.failure == "residual" else res.hint
         raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
                                f"({res.message})", float(res.residual), tol, hint=hint,
-                               result=res, failure=res.failure)
+                               result=res, failure=res.failure or "residual")
     return res
 
 
@@ -1056,8 +1058,8 @@ def parse_grid(text: str) -> np.ndarray:
     """``"a:b:n"`` (n points from a to b, inclusive) or a comma list -> array."""
     try:
         if ":" in text:
-            a, b, n = text.split(":")
-            n = int(n)
+            a, b, count = text.split(":")
+            n = int(count)
             if not 1 <= n <= MAX_POINTS:
                 raise ValueError
             out = np.linspace(float(a), float(b), n)
@@ -1143,33 +1145,33 @@ def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
     if not isinstance(vary, str):
         raise InputError("vary", vary, "the name of a parameter (a string)")
     try:
-        values = np.asarray(values, dtype=float)
+        grid = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
         raise InputError("values", values, "a non-empty list of finite numbers") from None
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-        raise InputError("values", values.tolist() if values.size < 20 else "...",
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)):
+        raise InputError("values", grid.tolist() if grid.size < 20 else "...",
                          "a non-empty list of finite numbers")
     names = {f.name for f in dataclasses.fields(model.Params)}
     if vary not in names:
         raise InputError("vary", vary, f"a parameter of {model.name}: one of {sorted(names)}")
     if vary in params:
         raise InputError("vary", vary, "a parameter not also given as a fixed value")
-    all_params = [make_params(model, {**params, vary: float(v)}) for v in values]  # all valid
+    all_params = [make_params(model, {**params, vary: float(v)}) for v in grid]  # all valid
     exact = _exact_inputs(model, params)
     fast = getattr(model, "curve_fast", None)
     if fast is not None:
-        pts = fast(vary, values, tol=tol, **params)
+        pts = fast(vary, grid, tol=tol, **params)
         if pts is not None:
             if progress:
-                progress(len(values), len(values))
-            return Curve(model.name, vary, values, pts, time.perf_counter() - t0)
+                progress(len(grid), len(grid))
+            return Curve(model.name, vary, grid, pts, time.perf_counter() - t0)
     points: list = []
     prev = None
     level = None
     kw = dict(tol=tol, method=method, damping=damping, max_iter=max_iter, max_time=max_time,
               max_evaluations=max_evaluations, progress=solver_progress, _exact=exact)
     try:
-        for i, (v, p) in enumerate(zip(values, all_params)):
+        for i, (v, p) in enumerate(zip(grid, all_params)):
             res = None
             at = f"{model.name} at {vary}={v:g}"
             if prev is not None:
@@ -1187,26 +1189,26 @@ def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
                     f"{model.name} at {vary}={v:g} did not converge: {res.failure} check "
                     f"failed ({res.message})", float(res.residual), tol,
                     hint=model.hint if res.failure == "residual" else res.hint, result=res,
-                    failure=res.failure)
-                exc.curve = Curve(model.name, vary, values[:i], points,
+                    failure=res.failure or "residual")
+                exc.curve = Curve(model.name, vary, grid[:i], points,  # type: ignore[attr-defined]
                                   time.perf_counter() - t0)
                 raise exc
             points.append(res)
             if res.converged:
                 prev, level = res, res.level
             if progress:
-                progress(i + 1, len(values))
+                progress(i + 1, len(grid))
     except KeyboardInterrupt:
         done = len(points)
         for p in all_params[done:]:
             points.append(SolveResult(model.name, dataclasses.asdict(p), {}, {}, False, 0,
                                       float("nan"), tol, "interrupted (Ctrl-C) before this "
                                       "point was solved", failure="interrupted"))
-        warnings.warn(f"curve interrupted after {done} of {len(values)} points: the finished "
+        warnings.warn(f"curve interrupted after {done} of {len(grid)} points: the finished "
                       "points are kept", RuntimeWarning, stacklevel=2)
-        return Curve(model.name, vary, values, points, time.perf_counter() - t0,
+        return Curve(model.name, vary, grid, points, time.perf_counter() - t0,
                      interrupted=True)
-    return Curve(model.name, vary, values, points, time.perf_counter() - t0)
+    return Curve(model.name, vary, grid, points, time.perf_counter() - t0)
 
 
 class Model:
@@ -1217,6 +1219,13 @@ class Model:
     reference = ""
     default_level = 2
     hint = "try method='damped' with damping=0.5, or another init"
+
+    #: the validated parameters: a frozen keyword-only dataclass (set by every model)
+    Params: type
+
+    def system(self, p):
+        """The :class:`~theory.symbolic.system.SaddlePointSystem` at parameters ``p``."""
+        raise NotImplementedError
 
     #: names of the observables :meth:`derived` adds (declare them so that the CLI can check
     #: ``--observable`` before solving)
@@ -1242,7 +1251,7 @@ class Model:
             chk = f.metadata.get("check")
             allowed = ("> 0" if chk is positive else ">= 0" if chk is nonnegative else
                        "real" if chk is real else
-                       f"one of {list(chk.options)}" if hasattr(chk, "options") else
+                       f"one of {list(chk.options)}" if chk is not None and hasattr(chk, "options") else
                        "an activation name or expression" if chk is activation_check else "")
             default = "(required)" if f.default is dataclasses.MISSING else f.default
             out.append((f.name, default, f.metadata.get("doc", ""), allowed))

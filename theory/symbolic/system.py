@@ -229,10 +229,10 @@ class SaddlePointSystem:
 
     @property
     def parameter_names(self) -> tuple:
-        return tuple(str(s) for s in self.parameters)
+        return tuple(str(s) for s in self.parameters or ())
 
     def symbol(self, name: str) -> sp.Symbol:
-        for s in (*self.state, *self.parameters, *(a for a, _ in self.steps)):
+        for s in (*self.state, *(self.parameters or ()), *(a for a, _ in self.steps)):
             if str(s) == name:
                 return s
         raise InputError("name", name, f"one of {self.state_names + self.parameter_names}")
