@@ -1,17 +1,17 @@
 """Bayes-optimal teacher-student perceptron (Gaussian prior, sign channel, no noise): the overlap
 q(alpha) at 50 digits, written directly in mpmath. Imports nothing from ``theory``.
 
-State evolution (Barbier, Krzakala, Macris, Miolane & Zdeborova, "Optimal errors and phase
-transitions in high-dimensional generalized linear models", PNAS 116, 5451 (2019),
-arXiv:1708.03395v3, Eq. (9)-(10) with P_out = sign, Gaussian prior; Gardner & Derrida 1989):
+State evolution as written in issue 9 (the GLM case of Barbier, Krzakala, Macris, Miolane &
+Zdeborova, "Optimal errors and phase transitions in high-dimensional generalized linear
+models", PNAS 116, 5451 (2019), arXiv:1708.03395, with P_out = sign and a Gaussian prior):
 
     qhat = (2 alpha / V) E_xi[ phi(u)^2 / Phi(u) ],   u = sqrt(q/V) xi,   V = 1 - q,
     q    = qhat / (1 + qhat).
 
-E_xi is over xi ~ N(0, 1): ``mpmath.quad`` on [-inf, inf] split at 0, +-2, +-4, ..., +-16
-times the width sqrt(V)/1 of the integrand's Gaussian envelope exp(-xi^2/(2 V)) (the product
-phi(u)^2 phi(xi) ~ exp(-xi^2 (1 + q/V)/2 - ...)); Phi and phi by mpmath.ncdf / npdf (no
-cancellation at any precision). The fixed point q = G(q) is solved by ``mpmath.findroot``
+E_xi is over xi ~ N(0, 1): ``mpmath.quad`` on [-inf, inf] split at 0, +-1, +-2, +-4, +-8, +-16
+times sqrt(V), the width of the integrand's Gaussian envelope on xi < 0 (there
+phi(u)^2 phi(xi)/Phi(u) ~ |u| exp(-xi^2 (1 + q/V)/2), and 1 + q/V = 1/V; on xi > 0 it is
+narrower); Phi and phi by mpmath.ncdf / npdf (no cancellation at any precision). The fixed point q = G(q) is solved by ``mpmath.findroot``
 (secant) at 60 working digits, and every value is recomputed at 80 digits: the two must agree
 to 50 digits.
 
@@ -43,13 +43,18 @@ def qhat_of(q, alpha):
 def q_of(alpha, dps):
     with mpmath.workdps(dps):
         a = mpmath.mpf(alpha)
-        return mpmath.findroot(lambda q: q - (lambda h: h / (1 + h))(qhat_of(q, a)),
-                               (mpmath.mpf("0.3"), mpmath.mpf("0.6")), tol=mpmath.mpf(10) ** (-dps + 5))
+        def G(q):
+            h = qhat_of(q, a)
+            return q - h / (1 + h)
+
+        return mpmath.findroot(G, (mpmath.mpf("0.3"), mpmath.mpf("0.6")),
+                               tol=mpmath.mpf(10) ** (-dps + 5))
 
 
 def main():
     out = {"digits": 50, "model": "Bayes-optimal perceptron, Gaussian prior, sign channel",
-           "reference": "Barbier et al. PNAS 116, 5451 (2019), arXiv:1708.03395v3, Eq. (9)-(10)",
+           "reference": "issue 9; GLM state evolution of Barbier et al. PNAS 116, 5451 "
+                        "(2019), arXiv:1708.03395 (sign channel, Gaussian prior)",
            "q": {}}
     for a in ALPHAS:
         q60, q80 = q_of(a, 60), q_of(a, 80)

@@ -688,8 +688,8 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
 
     Examples
     --------
-    The Bayes-optimal teacher-student perceptron (Barbier et al., PNAS 116, 5451 (2019),
-    arXiv:1708.03395v3, Eq. (9)-(10), sign channel and Gaussian prior):
+    The Bayes-optimal teacher-student perceptron, Gaussian prior and sign channel (the GLM
+    state evolution of Barbier et al., PNAS 116, 5451 (2019), arXiv:1708.03395):
 
     >>> import sympy as sp
     >>> from theory import E, Phi, SaddlePointSystem, gaussians, phi, solve

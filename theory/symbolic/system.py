@@ -101,9 +101,9 @@ class SaddlePointSystem:
 
     Examples
     --------
-    The Bayes-optimal teacher-student perceptron (Gardner & Derrida 1989; state evolution as in
-    Barbier, Krzakala, Macris, Miolane & Zdeborova, PNAS 116, 5451 (2019), arXiv:1708.03395v3,
-    Eq. (9) with a sign channel and a Gaussian prior):
+    The Bayes-optimal teacher-student perceptron with a Gaussian prior and the sign channel (the
+    state evolution as written in issue 9; the GLM case of Barbier, Krzakala, Macris, Miolane &
+    Zdeborova, PNAS 116, 5451 (2019), arXiv:1708.03395):
 
     >>> import sympy as sp
     >>> from theory import E, Phi, SaddlePointSystem, gaussians, phi
