@@ -8,6 +8,7 @@ digits, ``tests/reference/api_perceptron_mp.py``, which does not import theory) 
 from __future__ import annotations
 
 import dataclasses
+import doctest
 import json
 import subprocess
 import sys
@@ -135,6 +136,7 @@ def test_system_is_keyword_only():
         SaddlePointSystem("s", (q,), (), [], {q: q / 2})  # noqa
     s = SaddlePointSystem(state=[q], updates={q: q / 2})
     assert s.name == "system" and s.parameters == ()
+    assert repr(s) == "SaddlePointSystem(name='system', state=('q',), parameters=())"
 
 
 def test_names_as_strings_and_inferred_parameters():
@@ -225,3 +227,12 @@ def test_register_dispatches_models_and_activations():
         register(int)
     with pytest.raises(InputError):
         register(3.0)
+
+
+@pytest.mark.parametrize("module", ["theory", "theory.models.base", "theory.symbolic.system"])
+def test_docstring_examples_run(module):
+    """The Examples sections of the public API are doctests that run (and pass)."""
+    import importlib
+
+    res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert res.attempted > 0 and res.failed == 0, res

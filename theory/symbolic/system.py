@@ -46,7 +46,7 @@ class Constraint:
         return f"{sp.latex(self.expr)} {rel} 0"
 
 
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, repr=False)
 class SaddlePointSystem:
     r"""A fixed-point map declared symbolically (see the module docstring). Keyword-only.
 
@@ -114,8 +114,8 @@ class SaddlePointSystem:
     ...     name="perceptron", state=["q"], parameters=["alpha"],
     ...     steps=[(qhat, 2 * alpha / (1 - q) * E(phi(u)**2 / Phi(u), over=xi))],
     ...     updates={q: qhat / (1 + qhat)})
-    >>> system.state_names, system.parameter_names
-    (('q',), ('alpha',))
+    >>> system
+    SaddlePointSystem(name='perceptron', state=('q',), parameters=('alpha',), 1 step)
     """
 
     name: str = "system"
@@ -221,6 +221,17 @@ class SaddlePointSystem:
                          "symbol, or give the name as a string)")
             raise InputError("system", where, "an expression of parameters, state and earlier "
                              "steps", hint=hint)
+
+    def __repr__(self) -> str:
+        def count(n, word):
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        parts = [f"name={self.name!r}", f"state={self.state_names}",
+                 f"parameters={self.parameter_names}"]
+        parts += [count(len(x), w) for x, w in ((self.steps, "step"),
+                                                 (self.observables, "observable"),
+                                                 (self.constraints, "constraint")) if x]
+        return f"SaddlePointSystem({', '.join(parts)})"
 
     # ------------------------------------------------------------------ names
     @property
