@@ -1401,7 +1401,8 @@ class Model:
             return [dict(st) for st in start_list]
 
         attrs = {"name": mname, "title": title or f"saddle-point system {system.name}",
-                 "reference": system.reference, "Params": Params, "system": _system,
+                 "reference": system.reference or "(no reference given: a user-defined "
+                 "system, Model.from_system)", "Params": Params, "system": _system,
                  "values": _values, "starts": _starts, "_from_system": True,
                  "__doc__": f"Model built by Model.from_system from the system {system.name}."}
         return type(f"{ident}Model", (cls,), attrs)
