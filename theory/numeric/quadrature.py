@@ -284,8 +284,20 @@ def _legendre_mp(degree: int, dps: int):
 
 
 def legendre_rule_mp(degree: int, dps: int):
-    """Gauss--Legendre rule on [-1, 1] with 3 * 2^(degree-1) nodes, ((u, w), ...) as mpf computed
-    at ``dps`` digits (mpmath's own nodes; cached)."""
+    r"""Gauss--Legendre rule on [-1, 1] at ``dps`` digits (mpmath's own nodes; cached).
+
+    Parameters
+    ----------
+    degree : int
+        mpmath's degree: the rule has :math:`3\cdot 2^{\mathrm{degree}-1}` nodes.
+    dps : int
+        Decimal digits of the nodes and weights.
+
+    Returns
+    -------
+    tuple of (mpmath.mpf, mpmath.mpf)
+        ``((u, w), ...)``, nodes and weights with :math:`\sum w = 2`.
+    """
     return _legendre_mp(degree, dps)
 
 
@@ -294,12 +306,30 @@ MP_LEVELS: tuple[tuple[int, int], ...] = ((12, 3), (24, 4), (48, 5), (80, 6), (1
 
 
 def split_rule_mp(cuts, n_tail: int, degree: int, dps: int, panel=None):
-    """[(z, w)] with sum w f(z) = E f(z) for z ~ N(0, 1), nodes and weights at ``dps`` digits.
+    r"""Gauss rule for the standard normal, split at cut points, at ``dps`` digits.
 
-    ``cuts``: sorted mpf cut points (at least one); half-range Hermite rules with ``n_tail``
-    nodes beyond the first and the last, Gauss--Legendre (3 * 2^(degree-1) nodes) on panels of
-    width <= ``panel`` (default :data:`PANEL`) between consecutive cuts. The one mpmath split
-    rule: :func:`normal_rule_mp` and the Hermite mpmath path build theirs with it.
+    Half-range Hermite rules beyond the first and the last cut, Gauss--Legendre panels between
+    consecutive cuts. The one mpmath split rule: :func:`normal_rule_mp` and the Hermite mpmath
+    path build theirs with it.
+
+    Parameters
+    ----------
+    cuts : sequence of mpmath.mpf
+        Sorted cut points (at least one).
+    n_tail : int
+        Nodes of each half-range Hermite tail rule.
+    degree : int
+        Gauss--Legendre degree per panel (:math:`3\cdot 2^{\mathrm{degree}-1}` nodes).
+    dps : int
+        Decimal digits of the nodes and weights.
+    panel : float, optional
+        Largest panel width between cuts (default :data:`PANEL`).
+
+    Returns
+    -------
+    list of (mpmath.mpf, mpmath.mpf)
+        ``[(z, w), ...]`` with :math:`\sum w f(z) \approx \mathbb E f(z)`,
+        :math:`z \sim \mathcal N(0, 1)`.
     """
     width = PANEL if panel is None else panel
     t, wt = halfrange_rule_mp(n_tail, dps)
