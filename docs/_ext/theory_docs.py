@@ -190,7 +190,12 @@ def write_models(out: Path) -> None:
              "```{toctree}\n:maxdepth: 1\n"]
     for name in sorted(models):
         index.append(name)
-        _write(out / f"{name}.md", _model_page(name, models[name]))
+        try:
+            page = _model_page(name, models[name])
+        except Exception as exc:  # a model whose page cannot be made fails the build, by name
+            raise RuntimeError(f"docs: cannot render the page of model {name!r}: "
+                               f"{type(exc).__name__}: {exc}") from exc
+        _write(out / f"{name}.md", page)
     index.append("```\n")
     _write(out / "index.md", "\n".join(index))
 
