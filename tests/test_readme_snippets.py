@@ -119,6 +119,7 @@ def _glossary() -> str:
     return m.group(1)
 
 
+@pytest.mark.slow  # solves every registered model and simulates each once (~8 s)
 def test_glossary_defines_every_printed_quantity():
     from theory.models import get_model, load_all, solve
     from theory.simulate import simulate_random_features
