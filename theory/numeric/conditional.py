@@ -1,8 +1,8 @@
 r"""Conditional coefficients mu_0(kappa), mu_1(kappa), mu_star(kappa), vectorised and at any dps.
 
 Definitions in :mod:`theory.conventions` (conditional Gaussian equivalence, Cui et al. 2024,
-arXiv:2402.04980v2; slides ``shared/papers/004``, "Conditional GET" and "A note on
-initialisation").
+arXiv:2402.04980v2, and the lecture slides accompanying it, "Conditional GET" and "A note
+on initialisation").
 
 float64, with *relative* accuracy deep in the tails (issue 8, kind 2):
 

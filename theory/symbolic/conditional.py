@@ -1,7 +1,7 @@
 r"""Conditional coefficients of the conditional Gaussian equivalence, symbolically.
 
-Definitions (:mod:`theory.conventions`; Cui et al. 2024, arXiv:2402.04980v2, Sec. 3 and the
-slides ``shared/papers/004``): for :math:`\xi\sim\mathcal N(0,1)`,
+Definitions (:mod:`theory.conventions`; Cui et al. 2024, arXiv:2402.04980v2, Sec. 3, and
+the lecture slides accompanying it): for :math:`\xi\sim\mathcal N(0,1)`,
 
 .. math::
    \mu_0(\kappa) = \mathbb E_\xi\sigma(\kappa+\sqrt c\,\xi),\qquad

@@ -17,7 +17,7 @@ Leap index (rotation invariant; what ``leap_index`` and ``analyze_target()["leap
     For isotropic Gaussian inputs only rotation-invariant quantities matter to a network, so the
     leap is defined from the *subspace-conditioned staircase*.  Dandi, Krzakala, Loureiro, Pesce,
     Stephan 2023 (arXiv:2305.18270v3), as stated in B. Loureiro's HDR thesis (2025), Theorem
-    3.2.2 (see ``shared/papers/laws-digest.md`` §8d): :math:`U_0 = \{0\}`,
+    3.2.2: :math:`U_0 = \{0\}`,
 
     .. math:: U_{t+1} = U_t \oplus \mathrm{span}\{\mathbb E_{z^\perp}[\nabla_{z^\perp} g
               \mid z_U] : z_U\in U_t\},
