@@ -1,7 +1,6 @@
 r"""Gaussian quadrature rules for expectations over :math:`z\sim\mathcal N(0,1)`, split at kinks.
 
-Plain Gauss--Hermite converges only like O(1/N) for integrands with kinks or jumps
-(the error is driven by the jump of a derivative, not by N). Here the real line is cut at 0 and at the breakpoints of the integrand
+Plain Gauss--Hermite converges only like O(1/N) for integrands with kinks or jumps. Here the real line is cut at 0 and at the breakpoints of the integrand
 (clipped to :data:`~theory.conventions.BREAK_CLIP`); each cut piece is then analytic and gets its
 own Gauss rule:
 
