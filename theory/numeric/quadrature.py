@@ -1,8 +1,9 @@
 r"""Gaussian quadrature rules for expectations over :math:`z\sim\mathcal N(0,1)`, split at kinks.
 
 Plain Gauss--Hermite converges only like O(1/N) for integrands with kinks or jumps. Here the
-real line is cut at 0 and at the breakpoints of the integrand (clipped to :data:`~theory.conventions.BREAK_CLIP`); each cut piece is then analytic and gets its
-own Gauss rule:
+real line is cut at 0 and at the breakpoints of the integrand (clipped to
+:data:`~theory.conventions.BREAK_CLIP`); each cut piece is then analytic and gets its own Gauss
+rule:
 
 * the two tails :math:`(-\infty, a]` and :math:`[b, \infty)` (with :math:`a \le 0 \le b`) use the
   *half-range Hermite* rule for the weight :math:`e^{-t^2/2}` on :math:`[0, \infty)`, the extra
