@@ -60,8 +60,8 @@ def public_objects() -> dict:
         mod = importlib.import_module(modname)
         for name in getattr(mod, "__all__", ()):
             obj = getattr(mod, name)
-            if not (inspect.isfunction(obj) or inspect.isclass(obj)):
-                continue  # data (registries, constants, symbols)
+            if not (inspect.isfunction(inspect.unwrap(obj)) or inspect.isclass(obj)):
+                continue  # data (registries, constants, symbols); lru_cache-wrapped functions count
             where = f"{obj.__module__}.{obj.__qualname__}"
             found[where] = obj
             if inspect.isclass(obj):

@@ -93,7 +93,7 @@ def _api_page(modname: str) -> str:
     routines, data = [], []
     for n in names:
         obj = getattr(mod, n)
-        if inspect.isfunction(obj) or inspect.isclass(obj):
+        if inspect.isfunction(inspect.unwrap(obj)) or inspect.isclass(obj):  # lru_cache too
             routines.append((n, obj))
         else:
             data.append((n, obj))

@@ -156,6 +156,18 @@ def feature_points(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
     The points are centre + width x (0, +-0.5, +-1, +-2, ..., +-32): quadrature panels between
     them resolve the feature whatever its position relative to a fixed node grid (issue 8,
     kind 3: nested rules that both miss a narrow bump agree to 1e-16 and prove nothing).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The activation's expression.
+    var : sympy.Symbol, optional
+        Its variable (default ``x``).
+
+    Returns
+    -------
+    tuple of float
+        The cut points, sorted (empty when nothing narrow is declared).
     """
     pts: set = set()
     for node in sp.preorder_traversal(expr):

@@ -207,6 +207,19 @@ def exponential_terms(expr: sp.Expr, var: sp.Symbol = x):
 
     sin, cos, sinh, cosh are rewritten as exponentials (complex alpha); anything else that is
     not a polynomial times exponentials of affine arguments gives None.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    list of tuple or None
+        ``[(p_i, alpha_i, beta_i)]`` (``sympy.Poly``, numbers) with
+        ``expr = sum_i p_i(var) exp(alpha_i var + beta_i)``, or None.
     """
     if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(
             sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise):
@@ -315,8 +328,26 @@ def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
 
 @lru_cache(maxsize=256)
 def exact_second_moment(expr: sp.Expr, var: sp.Symbol = x) -> sp.Expr | None:
-    """E[sigma(z)^2] exactly when sigma^2 is a polynomial or a polynomial x exponential sum
-    (then sigma^2 is one too), else None."""
+    r"""Exact second moment :math:`\mathbb E[\sigma(z)^2]`, :math:`z \sim \mathcal N(0, 1)`.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        :math:`\sigma` as an expression in ``var``.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr or None
+        The moment when :math:`\sigma^2` is a polynomial or a sum of polynomials times
+        exponentials of affine arguments, else None.
+
+    Examples
+    --------
+    >>> exact_second_moment(x**2)
+    3
+    """
     sq = sp.expand(expr**2)
     if sq.is_polynomial(var):
         return sp.sympify(_poly_moment_he(sp.Poly(sq, var), 0))
