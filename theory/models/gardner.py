@@ -1,0 +1,96 @@
+r"""Gardner capacity of the spherical perceptron with margin :math:`\kappa`, from the replica
+saddle point in its :math:`q\to1` limit.
+
+Derivation (Gardner, J. Phys. A 21, 257 (1988); Engel & Van den Broeck, *Statistical Mechanics
+of Learning*, CUP 2001, Ch. 6; written here in the GLM notation of
+:func:`theory.symbolic.atoms.OutputChannel`). The fraction of the sphere
+:math:`|\mathbf w|^2 = d` that stores :math:`n = \alpha d` random patterns with margin
+:math:`\kappa` (:math:`y_\mu\mathbf w\cdot\mathbf x_\mu/\sqrt d\ge\kappa`, labels absorbed in the
+patterns) has the replica-symmetric free entropy
+
+.. math:: \phi(q) = \tfrac12\log(1-q) + \frac{q}{2(1-q)}
+   + \alpha\,\mathbb E_\xi\log Z_{\rm out}(\sqrt q\,\xi, 1-q),\qquad
+   Z_{\rm out}(\omega, V) = H\Bigl(\frac{\kappa-\omega}{\sqrt V}\Bigr),
+
+q the overlap of two solutions. With :math:`\partial_q\,\mathbb E_\xi\log Z_{\rm out}(\sqrt q\xi,
+1-q) = -\tfrac12\mathbb E_\xi g_{\rm out}^2` (Gaussian integration by parts and
+:math:`\partial_V Z = \tfrac12\partial_\omega^2 Z`), :math:`\partial_q\phi = 0` reads
+
+.. math:: \hat q \equiv \frac{q}{(1-q)^2} = \alpha\,\mathbb E_\xi\,g_{\rm out}(\sqrt q\,\xi, V)^2,
+   \qquad g_{\rm out}(\omega, V) = \frac1{\sqrt V}\frac{\varphi(u)}{\Phi(u)},\quad
+   u = \frac{\omega-\kappa}{\sqrt V},\ V = 1-q.
+
+The capacity is the :math:`\alpha` at which the volume shrinks to a point, :math:`q\to1`. There
+:math:`V g_{\rm out}\to(\kappa-\omega)_+` (:math:`\varphi(u)/\Phi(u)\to -u` for
+:math:`u\to-\infty`, :math:`\to 0` for :math:`u\to+\infty`), so multiplying the saddle point by
+:math:`V^2` and letting :math:`V\to0`:
+
+.. math:: r \equiv \hat qV^2 = \alpha\,\mathbb E_\xi(\kappa-\xi)_+^2,\qquad \hat qV^2 = q = 1 .
+
+This limit system is solved below with :math:`\alpha` as the unknown: the update
+:math:`\alpha\leftarrow\alpha/r` is the spherical-prior equation :math:`\hat qV^2 = 1`, and the
+engine integrates :math:`\mathbb E(\kappa-\xi)_+^2` by its kink-aware quadrature (cut at
+:math:`\xi = \kappa`). The closed form :math:`\alpha_c = 1/\mathbb E(\xi+\kappa)_+^2 =
+1/((1+\kappa^2)\Phi(\kappa) + \kappa\varphi(\kappa))` (:math:`\alpha_c(0) = 2`, Cover 1965) is
+not used; the tests compare with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..symbolic.expectation import E, gaussians
+from ..symbolic.system import Constraint, SaddlePointSystem
+from .base import Model, param, register, validate
+
+REFERENCE = ("Gardner, The space of interactions in neural network models, J. Phys. A 21, 257 "
+             "(1988); the q -> 1 limit of the replica-symmetric saddle point (module docstring)")
+
+kappa = sp.Symbol("kappa", real=True)
+alpha_c = sp.Symbol("alpha_c", positive=True)
+r = sp.Symbol(r"\hat{q}V^{2}", positive=True)
+(xi,) = gaussians("xi")
+
+
+def gardner_system() -> SaddlePointSystem:
+    """The q -> 1 limit of Gardner's saddle point, unknown alpha_c (module docstring)."""
+    return SaddlePointSystem(
+        "gardner", (alpha_c,), (kappa,),
+        [(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],
+        {alpha_c: alpha_c / r},
+        observables={"alpha_c": alpha_c},
+        constraints=[Constraint(r, "hat q V^2 > 0")],
+        sections={r: r"$q\to1$ limit of $q/(1-q)^2 = \alpha\,\mathbb E g_{\rm out}^2$:"},
+        reference=REFERENCE)
+
+
+_SYSTEM: list = []
+
+
+@dataclass(frozen=True, kw_only=True)
+class GardnerParams:
+    kappa: float = param(0.0, "margin kappa (any real number)", lambda n, v: float(v))
+
+    def __post_init__(self):
+        validate(self)
+
+
+@register
+class Gardner(Model):
+    name = "gardner"
+    title = "Gardner capacity alpha_c(kappa) of the spherical perceptron with margin kappa"
+    reference = REFERENCE
+    Params = GardnerParams
+
+    def system(self, p):
+        if not _SYSTEM:
+            _SYSTEM.append(gardner_system())
+        return _SYSTEM[0]
+
+    def values(self, p):
+        return {"kappa": p.kappa}
+
+    def starts(self, p):
+        return [{"alpha_c": 1.0}]
