@@ -101,3 +101,22 @@ def test_gardner_capacity_kappa1_30_digits():
 def test_channels_in_models_have_no_erf():
     for e in perceptron_system().updates.values():
         assert not e.has(sp.erf, sp.erfc)
+
+
+@pytest.mark.parametrize("a", [1.0, 1e2, 1e4, 1e8])
+def test_narrow_integrand_gets_graded_panels(a):
+    """Generic, not perceptron-specific: a 1-D expectation whose integrand declares a narrow
+    transition (phi(a xi), width 1/a) is integrated on panels graded around it, at every node
+    level. E[a phi(a xi)] = a / sqrt(2 pi (1 + a^2)) (Gaussian convolution, closed form)."""
+    from theory.numeric.system import compile_system
+    from theory.symbolic.atoms import phi
+    from theory.symbolic.expectation import E, gaussians
+    from theory.symbolic.system import SaddlePointSystem
+
+    m, s = sp.symbols("m a", positive=True)
+    (x,) = gaussians("x")
+    cs = compile_system(SaddlePointSystem("spike", (m,), (s,), [], {m: E(s * phi(s * x))}))
+    exact = a / math.sqrt(2 * math.pi * (1 + a * a))
+    for level in (1, 2, 3):
+        got = float(cs.map([0.5], [a], level)[0])
+        assert abs(got - exact) <= 1e-13 * exact, (level, got, exact)

@@ -18,6 +18,10 @@ evaluated as :math:`\arctan\sqrt{V/q}/\pi` and :math:`\arctan(\sqrt{V(1+q)}/q)/\
 numbers without the cancellation of :math:`\arccos` near 1). As :math:`\alpha\to\infty`,
 :math:`\alpha\varepsilon\to 0.4417` and :math:`0.6246` (Opper & Haussler, PRL 66, 2677 (1991)).
 
+With the Rademacher prior the state evolution from small :math:`\hat q` has a fixed point
+with q < 1 only below the algorithmic threshold :math:`\alpha\approx1.49`; above it, it runs to
+perfect recovery (:math:`\hat q\to\infty`) and the solve fails with that hint.
+
 The state is :math:`\hat q`, not q: at :math:`\alpha = 10^4`, :math:`V = 1/(1+\hat q)\approx
 2\times10^{-8}` keeps its relative accuracy (``1 - q`` would not), and the relative residual
 of :math:`\hat q` is that of V. The integrand lives on :math:`|\xi|\lesssim\sqrt{V/q}`: its
@@ -82,6 +86,9 @@ class Perceptron(Model):
     title = "Bayes-optimal teacher-student perceptron (Gaussian or Rademacher prior)"
     reference = REFERENCE
     Params = PerceptronParams
+    hint = ("with the Rademacher prior above alpha ~ 1.49 (the algorithmic threshold) the state "
+            "evolution runs to perfect recovery q = 1, which has no finite hat q: there is no "
+            "fixed point to report")
 
     def system(self, p):
         if p.prior not in _SYSTEMS:
