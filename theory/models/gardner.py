@@ -55,7 +55,13 @@ r = sp.Symbol(r"\hat{q}V^{2}", positive=True)
 
 
 def gardner_system() -> SaddlePointSystem:
-    """The q -> 1 limit of Gardner's saddle point, unknown alpha_c (module docstring)."""
+    """The q -> 1 limit of Gardner's saddle point, unknown alpha_c (module docstring).
+
+    Returns
+    -------
+    SaddlePointSystem
+        State alpha_c, parameter kappa.
+    """
     return SaddlePointSystem(
         "gardner", (alpha_c,), (kappa,),
         [(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],

@@ -52,7 +52,18 @@ q, V = sp.symbols("q V", positive=True)
 
 
 def perceptron_system(prior: str = "gaussian") -> SaddlePointSystem:
-    """The state evolution of the Bayes-optimal perceptron (module docstring)."""
+    """The state evolution of the Bayes-optimal perceptron (module docstring).
+
+    Parameters
+    ----------
+    prior : {"gaussian", "rademacher"}
+        Prior of the teacher weights.
+
+    Returns
+    -------
+    SaddlePointSystem
+        State :math:`\\hat q`, parameter alpha; observables q, bayes_error, gibbs_error.
+    """
     if prior == "gaussian":
         steps = [(q, qh / (1 + qh)), (V, 1 / (1 + qh))]
     else:  # q = E tanh(h), V = 1 - q = E[2 sigmoid(-2h)], h = qh + sqrt(qh) z

@@ -42,7 +42,18 @@ V, qh = sp.symbols(r"V \hat{q}", positive=True)
 
 
 def phase_retrieval_system(noisy: bool = False) -> SaddlePointSystem:
-    """State evolution of Bayes-optimal (noisy) phase retrieval (module docstring)."""
+    """State evolution of Bayes-optimal (noisy) phase retrieval (module docstring).
+
+    Parameters
+    ----------
+    noisy : bool
+        With Gaussian label noise of variance Delta (a parameter of the system).
+
+    Returns
+    -------
+    SaddlePointSystem
+        State q, parameters alpha (and Delta); observable mse.
+    """
     if noisy:
         w, z, zeta = vec = gaussians("omega z zeta", cov=[[q, q, 0], [q, 1, 0], [0, 0, 1]])
         y, ch, params = sp.Abs(z) + sp.sqrt(Delta) * zeta, abs_channel(Delta), (alpha, Delta)

@@ -995,19 +995,49 @@ class OutputChannel:
         return f"OutputChannel({self.name!r}, Delta={self.Delta})"
 
     def Z(self, y, omega, V) -> sp.Expr:
-        """:math:`Z_{\\rm out}(y, \\omega, V)` as a paper writes it."""
+        """:math:`Z_{\\rm out}(y, \\omega, V)` as a paper writes it.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
         return self._Z(y, omega, V)
 
     def _parts(self, y, omega, V):
         return [(L, sp.diff(L, omega), sp.diff(L, omega, 2)) for L in self._terms(y, omega, V)]
 
     def logZ(self, y, omega, V) -> sp.Expr:
-        """:math:`\\log Z_{\\rm out}` (log-sum-exp of the terms)."""
+        """:math:`\\log Z_{\\rm out}` (log-sum-exp of the terms).
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
         p = self._parts(y, omega, V)
         return p[0][0] if len(p) == 1 else p[0][0] + softplus(p[1][0] - p[0][0])
 
     def g(self, y, omega, V) -> sp.Expr:
-        """:math:`g_{\\rm out} = \\partial_\\omega\\log Z_{\\rm out}`."""
+        """:math:`g_{\\rm out} = \\partial_\\omega\\log Z_{\\rm out}`.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
         p = self._parts(y, omega, V)
         if len(p) == 1:
             return p[0][1]
@@ -1015,7 +1045,17 @@ class OutputChannel:
         return sigmoid(L1 - L2) * d1 + sigmoid(L2 - L1) * d2
 
     def dg(self, y, omega, V) -> sp.Expr:
-        """:math:`\\partial_\\omega g_{\\rm out}`."""
+        """:math:`\\partial_\\omega g_{\\rm out}`.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
         p = self._parts(y, omega, V)
         if len(p) == 1:
             return p[0][2]
@@ -1024,7 +1064,17 @@ class OutputChannel:
         return w1 * e1 + w2 * e2 + w1 * w2 * (d1 - d2) ** 2
 
     def label(self, z, xi) -> sp.Expr:
-        """The label y given the teacher field z and a standard Gaussian noise xi."""
+        """The label y given the teacher field z and a standard Gaussian noise xi.
+
+        Parameters
+        ----------
+        z, xi : SymPy expressions
+            Teacher field and standard Gaussian noise.
+
+        Returns
+        -------
+        sympy.Expr
+        """
         return self._label(z, xi)
 
 
@@ -1036,7 +1086,18 @@ def _gauss_log(r, s2):
 def sign_channel(Delta=0) -> OutputChannel:
     r"""Sign / probit channel :math:`y = \operatorname{sign}(z + \sqrt\Delta\,\xi)`, y = +-1:
     :math:`Z = \Phi(y\omega/\sqrt{V+\Delta})`, :math:`g = y\Lambda(u)/\sqrt{V+\Delta}`,
-    :math:`\partial_\omega g = (\log\Phi)''(u)/(V+\Delta)`, :math:`u = y\omega/\sqrt{V+\Delta}`."""
+    :math:`\partial_\omega g = (\log\Phi)''(u)/(V+\Delta)`, :math:`u = y\omega/\sqrt{V+\Delta}`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
     D = sp.sympify(Delta)
 
     def Z(y, w, V):
@@ -1052,7 +1113,18 @@ def sign_channel(Delta=0) -> OutputChannel:
 def gaussian_channel(Delta) -> OutputChannel:
     r"""Additive Gaussian noise :math:`y = z + \sqrt\Delta\,\xi` (Delta > 0):
     :math:`Z = \mathcal N(y;\omega,V+\Delta)`, :math:`g = (y-\omega)/(V+\Delta)`,
-    :math:`\partial_\omega g = -1/(V+\Delta)`."""
+    :math:`\partial_\omega g = -1/(V+\Delta)`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
     D = sp.sympify(Delta)
 
     def Z(y, w, V):
@@ -1078,6 +1150,16 @@ def abs_channel(Delta=0) -> OutputChannel:
     :math:`\partial_\omega g = -1/V + (y/V)^2\operatorname{sech}^2(y\omega/V)`.
     Noisy (Delta > 0): :math:`Z = \sum_\pm\mathcal N(y\mp\omega;0,V+\Delta)\,\Phi(a_\pm)`,
     :math:`a_\pm = (yV \pm \omega\Delta)/\sqrt{(V+\Delta)V\Delta}` (the two signs of z).
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
     """
     D = sp.sympify(Delta)
     if D == 0:
@@ -1113,6 +1195,16 @@ def relu_channel(Delta=0) -> OutputChannel:
     ``Piecewise`` in y. Noisy (Delta > 0): :math:`Z = \mathcal N(y;0,\Delta)H(\omega/\sqrt V)
     + \mathcal N(y-\omega;0,V+\Delta)\Phi(a_+)`, :math:`a_+ = (yV + \omega\Delta)/
     \sqrt{(V+\Delta)V\Delta}`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
     """
     D = sp.sympify(Delta)
     if D == 0:
