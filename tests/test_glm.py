@@ -120,3 +120,29 @@ def test_narrow_integrand_gets_graded_panels(a):
     for level in (1, 2, 3):
         got = float(cs.map([0.5], [a], level)[0])
         assert abs(got - exact) <= 1e-13 * exact, (level, got, exact)
+
+
+def test_gardner_finite_q_saddle_point_reaches_q1_at_the_capacity():
+    """The finite-q saddle point q/(1-q)^2 = alpha E g_out^2 (gardner_volume_system), solved on
+    its map: V = 1 - q vanishes linearly as alpha -> alpha_c(kappa = 1) from below (V / (1 -
+    alpha/alpha_c) tends to a constant), and above alpha_c the map has no fixed point (F > qh):
+    the limit system of the model is the limit of this one."""
+    import numpy as np
+    from scipy.optimize import brentq
+
+    from theory.models.gardner import gardner_volume_system
+    from theory.numeric.system import compile_system
+
+    cs = compile_system(gardner_volume_system())
+    ac = float(REF["gardner_capacity"]["1"])
+    slopes = []
+    for frac in (0.999, 0.9999):
+        def f(lq, a=ac * frac):
+            return math.log(float(cs.map([math.exp(lq)], [a, 1.0], 3)[0])) - lq
+
+        qh = math.exp(brentq(f, -5.0, 40.0, xtol=1e-13))
+        V = (1 + math.sqrt(4 * qh + 1)) / (2 * qh + 1 + math.sqrt(4 * qh + 1))
+        slopes.append(V / (1 - frac))
+    assert 0.6 < slopes[1] < slopes[0] < 0.75 and abs(slopes[1] - slopes[0]) < 0.01
+    above = [float(cs.map([qh], [1.001 * ac, 1.0], 3)[0]) / qh for qh in np.logspace(-2, 12, 30)]
+    assert min(above) > 1.0

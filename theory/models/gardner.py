@@ -32,7 +32,9 @@ This limit system is solved below with :math:`\alpha` as the unknown: the update
 engine integrates :math:`\mathbb E(\kappa-\xi)_+^2` by its kink-aware quadrature (cut at
 :math:`\xi = \kappa`). The closed form :math:`\alpha_c = 1/\mathbb E(\xi+\kappa)_+^2 =
 1/((1+\kappa^2)\Phi(\kappa) + \kappa\varphi(\kappa))` (:math:`\alpha_c(0) = 2`, Cover 1965) is
-not used; the tests compare with it.
+not used; the tests compare with it. The finite-q saddle point itself is
+:func:`gardner_volume_system`; the tests also check that its :math:`V = 1 - q` vanishes linearly
+as :math:`\alpha\to\alpha_c` from below and that it has no fixed point above.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..symbolic.atoms import logPhi1
 from ..symbolic.expectation import E, gaussians
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import Model, param, register, validate
@@ -70,6 +73,30 @@ def gardner_system() -> SaddlePointSystem:
         constraints=[Constraint(r, "hat q V^2 > 0")],
         sections={r: r"$q\to1$ limit of $q/(1-q)^2 = \alpha\,\mathbb E g_{\rm out}^2$:"},
         reference=REFERENCE)
+
+
+def gardner_volume_system() -> SaddlePointSystem:
+    r"""Gardner's finite-q saddle point :math:`q/(1-q)^2 = \alpha\,\mathbb E_\xi g_{\rm out}^2`
+    (module docstring), the system whose :math:`q\to1` limit :func:`gardner_system` solves.
+
+    The state is :math:`\hat q = q/(1-q)^2`; q and V = 1 - q are its stable roots
+    :math:`q = 2\hat q/(2\hat q + 1 + \sqrt{4\hat q + 1})`,
+    :math:`V = (1 + \sqrt{4\hat q + 1})/(2\hat q + 1 + \sqrt{4\hat q + 1})`.
+
+    Returns
+    -------
+    SaddlePointSystem
+        State :math:`\hat q`, parameters alpha, kappa; observable q.
+    """
+    a = sp.Symbol("alpha", positive=True)
+    qh = sp.Symbol(r"\hat{q}", positive=True)
+    q, V = sp.symbols("q V", positive=True)
+    root = 2 * qh + 1 + sp.sqrt(4 * qh + 1)
+    u = (sp.sqrt(q) * xi - kappa) / sp.sqrt(V)
+    return SaddlePointSystem(
+        "gardner_volume", (qh,), (a, kappa),
+        [(q, 2 * qh / root), (V, (1 + sp.sqrt(4 * qh + 1)) / root)],
+        {qh: a / V * E(logPhi1(u) ** 2)}, observables={"q": q}, reference=REFERENCE)
 
 
 _SYSTEM: list = []
