@@ -39,10 +39,12 @@ as :math:`\alpha\to\alpha_c` from below and that it has no fixed point above.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import sympy as sp
 
+from ..errors import InputError
 from ..symbolic.atoms import logPhi1
 from ..symbolic.expectation import E, gaussians
 from ..symbolic.system import Constraint, SaddlePointSystem
@@ -69,7 +71,6 @@ def gardner_system() -> SaddlePointSystem:
         "gardner", (alpha_c,), (kappa,),
         [(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],
         {alpha_c: alpha_c / r},
-        observables={"alpha_c": alpha_c},
         constraints=[Constraint(r, "hat q V^2 > 0")],
         sections={r: r"$q\to1$ limit of $q/(1-q)^2 = \alpha\,\mathbb E g_{\rm out}^2$:"},
         reference=REFERENCE)
@@ -102,9 +103,19 @@ def gardner_volume_system() -> SaddlePointSystem:
 _SYSTEM: list = []
 
 
+def _real(name, v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        x = math.nan
+    if not math.isfinite(x):
+        raise InputError(name, v, "a finite real number")
+    return x
+
+
 @dataclass(frozen=True, kw_only=True)
 class GardnerParams:
-    kappa: float = param(0.0, "margin kappa (any real number)", lambda n, v: float(v))
+    kappa: float = param(0.0, "margin kappa (any real number)", _real)
 
     def __post_init__(self):
         validate(self)
