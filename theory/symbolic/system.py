@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import InputError
+from . import _texlayout as _tl
 from .expectation import Expectation
 
 __all__ = ["Constraint", "SaddlePointSystem"]
@@ -153,58 +154,101 @@ class SaddlePointSystem:
         return out
 
     # ------------------------------------------------------------------ LaTeX
+    def _latex_blocks(self, observables: bool) -> list:
+        """``[(heading or None, [(lhs, rhs), ...]), ...]`` in the order a paper prints them."""
+        blocks: list = [(None, [])]
+        for sym, expr in self.steps:
+            if sym in self.sections:
+                blocks.append((self.sections[sym], []))
+            blocks[-1][1].append((sym, expr))
+        head = self.sections.get("updates")
+        if head:
+            blocks.append((head, []))
+        blocks[-1][1].extend((sym, self.updates[sym]) for sym in self.state)
+        if observables and self.observables:
+            blocks.append(("observables", []))
+            for k, expr in self.observables.items():
+                label = k.replace("_", r"\_")
+                blocks[-1][1].append((rf"\mathrm{{{label}}}", expr))
+        return [(h, rows) for h, rows in blocks if rows or h]
+
+    def _constraint_items(self, names) -> list:
+        rel = {True: ">", False: r"\geq"}
+        return [f"{_tl.Breaker(names).tex(c.expr)} {rel[c.strict]} 0" for c in self.constraints]
+
     def latex(self, *, observables: bool = True, constraints: bool = True,
-              symbol_names: Mapping | None = None) -> str:
+              symbol_names: Mapping | None = None, width: float | None = _tl.TEXTWIDTH_EM) -> str:
         r"""The whole system as one ``aligned`` environment (paste inside ``\[ ... \]``).
 
         Steps come in their order (with section headings as ``\text{}`` lines), then the
-        updates, then the observables and the constraints.
+        updates, then the observables and the constraints. A right-hand side wider than the
+        room is broken across lines (at its top-level ``+``/``-`` terms, else inside its long
+        factor; continuation lines are indented by ``\qquad``), from an estimate of its
+        rendered width.
+
+        Parameters
+        ----------
+        observables, constraints : bool
+            Include the observables / the constraints.
+        symbol_names : mapping, optional
+            ``{symbol: LaTeX}`` overriding :attr:`latex_names`.
+        width : float or None
+            Width of the block in em of a 10 pt font (default: the text width of
+            :meth:`latex_document`, 45.5 em); ``None`` never breaks a line.
+
+        Returns
+        -------
+        str
+            ``\begin{aligned} ... \end{aligned}``.
         """
         names = {**self.latex_names, **dict(symbol_names or {})}
-        lx = _Latex(names)
-        lines = []
-        for sym, expr in self.steps:
-            if sym in self.sections:
-                lines.append(rf"&\text{{{self.sections[sym]}}}")
-            lines.append(f"{lx(sym)} &= {lx(expr)}")
-        head = self.sections.get("updates")
-        if head:
-            lines.append(rf"&\text{{{head}}}")
-        for sym in self.state:
-            lines.append(f"{lx(sym)} &= {lx(self.updates[sym])}")
-        if observables and self.observables:
-            lines.append(r"&\text{observables}")
-            for k, expr in self.observables.items():
-                label = k.replace("_", r"\_")
-                lines.append(rf"\mathrm{{{label}}} &= {lx(expr)}")
+        room = float("inf") if width is None else float(width)
+        rows: list = []
+        for head, block in self._latex_blocks(observables):
+            if head:
+                rows.append((None, rf"&\text{{{head}}}"))
+            rows.extend(block)
         if constraints and self.constraints:
-            rel = {True: ">", False: r"\geq"}
-            cons = r",\quad ".join(f"{lx(c.expr)} {rel[c.strict]} 0" for c in self.constraints)
-            lines.append(rf"&\text{{constraints: }} {cons}")
+            items = self._constraint_items(names)
+            packed = _tl.pack_list(items, room - _tl.width(r"\text{constraints: }") - 1.0)
+            rows.append((None, rf"&\text{{constraints: }} {packed[0]}"))
+            rows.extend((None, rf"&\phantom{{\text{{constraints: }}}} {p}") for p in packed[1:])
+        lines = _tl.align_block(rows, room=room, symbol_names=names, fit=False)
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def latex_document(self, title: str | None = None) -> str:
-        """A complete LaTeX document holding :meth:`latex` (compiles with pdflatex)."""
+        r"""A complete, standalone LaTeX document of the system (compiles with pdflatex).
+
+        Portrait A4, 2.5 cm margins, amsmath only. Each section of the system is an ``align*``
+        block under ``\allowdisplaybreaks`` (so a long system continues on the next page)
+        with its heading as text above it; long right-hand sides are broken across lines as in
+        :meth:`latex`, and a line that cannot be broken enough is scaled down to the text
+        width (``\fitmath``, graphicx). The constraints close the document as a sentence.
+
+        Parameters
+        ----------
+        title : str, optional
+            Plain-text title (escaped); default ``"Saddle-point system: <name>"``.
+
+        Returns
+        -------
+        str
+            The document, from ``\documentclass`` to ``\end{document}``.
+        """
         t = title or f"Saddle-point system: {self.name}"
-        ref = self.reference.replace("_", r"\_").replace("&", r"\&")
-        return (
-            "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-            "\\usepackage[margin=1.5cm,landscape]{geometry}\n\\begin{document}\n"
-            f"\\section*{{{_tex_escape(t)}}}\n{ref}\n\\[\n{self.latex()}\n\\]\n"
-            "\\end{document}\n"
-        )
-
-
-def _tex_escape(s: str) -> str:
-    return s.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
-
-
-class _Latex:
-    def __init__(self, names):
-        self.names = {k: v for k, v in names.items()}
-
-    def __call__(self, expr) -> str:
-        return sp.latex(expr, symbol_names=self.names) if self.names else sp.latex(expr)
+        names = dict(self.latex_names)
+        body = ["\\noindent " + _tl.tex_escape(self.reference) + "\n\\medskip\n"
+                ] if self.reference else []
+        for head, rows in self._latex_blocks(True):
+            if head:
+                body.append(f"\n\\noindent {head}\n")
+            if rows:
+                lines = _tl.align_block(rows, room=_tl.TEXTWIDTH_EM - 0.5, symbol_names=names)
+                body.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n")
+        if self.constraints:
+            items = ", ".join(f"${c}$" for c in self._constraint_items(names))
+            body.append(f"\n\\noindent Constraints at a physical fixed point: {items}.\n")
+        return _tl.document("".join(body), title=_tl.tex_escape(t))
 
 
 def as_symbols(names: Sequence[str] | str, **assumptions) -> tuple:
