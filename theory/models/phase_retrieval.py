@@ -54,6 +54,7 @@ def phase_retrieval_system(noisy: bool = False) -> SaddlePointSystem:
     SaddlePointSystem
         State q, parameters alpha (and Delta); observable mse.
     """
+    params: tuple
     if noisy:
         w, z, zeta = vec = gaussians("omega z zeta", cov=[[q, q, 0], [q, 1, 0], [0, 0, 1]])
         y, ch, params = sp.Abs(z) + sp.sqrt(Delta) * zeta, abs_channel(Delta), (alpha, Delta)

@@ -47,6 +47,7 @@ symbolic integration or simplification; the value is the same, only the numerics
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -246,8 +247,8 @@ class _Atom(sp.Function):
 
     nargs = 1
     _tex = ""
-    _numpy_impl = None
-    _mpmath_impl = None
+    _numpy_impl: Any = None
+    _mpmath_impl: Any = None
 
     def _eval_is_real(self):
         return self.args[0].is_real
@@ -987,9 +988,11 @@ class OutputChannel:
     and a standard Gaussian noise ``xi`` (the teacher of a state evolution).
     """
 
-    def __init__(self, name, doc, Z, terms, label, Delta):
+    def __init__(self, name, doc, Z, terms, label, Delta, closed=None):
         self.name, self.doc, self.Delta = name, doc, Delta
         self._Z, self._terms, self._label = Z, terms, label
+        #: {"logZ" | "g" | "dg": f(y, omega, V)}: closed forms used instead of the terms
+        self._closed = dict(closed or {})
 
     def __repr__(self):
         return f"OutputChannel({self.name!r}, Delta={self.Delta})"
@@ -1023,6 +1026,8 @@ class OutputChannel:
         -------
         sympy.Expr
         """
+        if "logZ" in self._closed:
+            return self._closed["logZ"](y, omega, V)
         p = self._parts(y, omega, V)
         return p[0][0] if len(p) == 1 else p[0][0] + softplus(p[1][0] - p[0][0])
 
@@ -1038,6 +1043,8 @@ class OutputChannel:
         -------
         sympy.Expr
         """
+        if "g" in self._closed:
+            return self._closed["g"](y, omega, V)
         p = self._parts(y, omega, V)
         if len(p) == 1:
             return p[0][1]
@@ -1056,6 +1063,8 @@ class OutputChannel:
         -------
         sympy.Expr
         """
+        if "dg" in self._closed:
+            return self._closed["dg"](y, omega, V)
         p = self._parts(y, omega, V)
         if len(p) == 1:
             return p[0][2]
@@ -1170,11 +1179,11 @@ def abs_channel(Delta=0) -> OutputChannel:
             x = y * w / V
             return [_gauss_log(sp.Abs(y) - sp.Abs(w), V) + softplus(-2 * sp.Abs(x))]
 
-        ch = OutputChannel("abs", "y = |z|", Z, terms, lambda z, xi: sp.Abs(z), D)
         # closed forms of g and dg (tanh, sech^2) instead of differentiating |w|
-        ch.g = lambda y, w, V: (y * sp.tanh(y * w / V) - w) / V
-        ch.dg = lambda y, w, V: -1 / V + (y / V) ** 2 * sech2(y * w / V)
-        return ch
+        return OutputChannel(
+            "abs", "y = |z|", Z, terms, lambda z, xi: sp.Abs(z), D,
+            closed={"g": lambda y, w, V: (y * sp.tanh(y * w / V) - w) / V,
+                    "dg": lambda y, w, V: -1 / V + (y / V) ** 2 * sech2(y * w / V)})
 
     def Zn(y, w, V):
         s = sp.sqrt(V + D)
@@ -1212,8 +1221,6 @@ def relu_channel(Delta=0) -> OutputChannel:
             return sp.Piecewise((H(w / sp.sqrt(V)), sp.Le(y, 0)),
                                 (phi((y - w) / sp.sqrt(V)) / sp.sqrt(V), True))
 
-        ch = OutputChannel("relu", "y = max(0, z)", Z, None, lambda z, xi: sp.Max(0, z), D)
-
         def pw(k):
             def f(y, w, V):
                 zero = logPhi(-w / sp.sqrt(V))
@@ -1221,8 +1228,8 @@ def relu_channel(Delta=0) -> OutputChannel:
                 return sp.Piecewise((sp.diff(zero, w, k), sp.Le(y, 0)), (sp.diff(pos, w, k), True))
             return f
 
-        ch.logZ, ch.g, ch.dg = pw(0), pw(1), pw(2)
-        return ch
+        return OutputChannel("relu", "y = max(0, z)", Z, None, lambda z, xi: sp.Max(0, z), D,
+                             closed={"logZ": pw(0), "g": pw(1), "dg": pw(2)})
 
     def Zn(y, w, V):
         return (phi(y / sp.sqrt(D)) / sp.sqrt(D) * H(w / sp.sqrt(V))
