@@ -146,3 +146,25 @@ def test_gardner_finite_q_saddle_point_reaches_q1_at_the_capacity():
     assert 0.6 < slopes[1] < slopes[0] < 0.75 and abs(slopes[1] - slopes[0]) < 0.01
     above = [float(cs.map([qh], [1.001 * ac, 1.0], 3)[0]) / qh for qh in np.logspace(-2, 12, 30)]
     assert min(above) > 1.0
+
+
+def test_own_model_notebook_executes_fast(tmp_path):
+    """notebooks/own_model.ipynb: the perceptron in one cell of <= 15 lines with the public API,
+    solved, printed, in LaTeX and polished at 40 digits, in < 30 s."""
+    import time
+
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    path = Path(__file__).resolve().parent.parent / "notebooks" / "own_model.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    model_cell = [c for c in nb.cells if c.cell_type == "code"][0]
+    assert len(model_cell.source.strip().splitlines()) <= 15
+    assert "from theory import" in model_cell.source
+    t0 = time.perf_counter()
+    nbclient.NotebookClient(nb, timeout=120, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert time.perf_counter() - t0 < 30
+    out = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                  for o in c.get("outputs", []))
+    assert "0.486263637016" in out and "converged" in out
+    assert "0.486263637016116488536550208810165105455" in out  # 39 digits of the reference
