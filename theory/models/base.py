@@ -718,11 +718,7 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
             return [a - b for a, b in zip(fx, x)]
 
         try:
-            # findroot stops when |G(x)| < tol: the mpmath map is accurate to ~10^-dps
-            # (its quadratures stop there), so 10^(-2 dps) was never reached and Newton crept
-            # in the noise until maxsteps (31 map evaluations instead of ~8 for the
-            # perceptron at 40 digits); the residual is checked against 10^-dps below
-            x = mpmath.findroot(G, x0, tol=mpmath.mpf(10) ** (-(dps + 1)))
+            x = mpmath.findroot(G, x0, tol=mpmath.mpf(10) ** (-2 * dps))
         except (ValueError, ZeroDivisionError) as exc:
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
