@@ -115,7 +115,8 @@ def test_narrow_integrand_gets_graded_panels(a):
 
     m, s = sp.symbols("m a", positive=True)
     (x,) = gaussians("x")
-    cs = compile_system(SaddlePointSystem("spike", (m,), (s,), [], {m: E(s * phi(s * x))}))
+    cs = compile_system(SaddlePointSystem(name="spike", state=[m], parameters=[s], steps=[],
+                                          updates={m: E(s * phi(s * x))}))
     exact = a / math.sqrt(2 * math.pi * (1 + a * a))
     for level in (1, 2, 3):
         got = float(cs.map([0.5], [a], level)[0])

@@ -68,9 +68,9 @@ def gardner_system() -> SaddlePointSystem:
         State alpha_c, parameter kappa.
     """
     return SaddlePointSystem(
-        "gardner", (alpha_c,), (kappa,),
-        [(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],
-        {alpha_c: alpha_c / r},
+        name="gardner", state=[alpha_c], parameters=[kappa],
+        steps=[(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],
+        updates={alpha_c: alpha_c / r},
         constraints=[Constraint(r, "hat q V^2 > 0")],
         sections={r: r"$q\to1$ limit of $q/(1-q)^2 = \alpha\,\mathbb E g_{\rm out}^2$:"},
         reference=REFERENCE)
@@ -95,9 +95,9 @@ def gardner_volume_system() -> SaddlePointSystem:
     root = 2 * qh + 1 + sp.sqrt(4 * qh + 1)
     u = (sp.sqrt(q) * xi - kappa) / sp.sqrt(V)
     return SaddlePointSystem(
-        "gardner_volume", (qh,), (a, kappa),
-        [(q, 2 * qh / root), (V, (1 + sp.sqrt(4 * qh + 1)) / root)],
-        {qh: a / V * E(logPhi1(u) ** 2)}, observables={"q": q}, reference=REFERENCE)
+        name="gardner_volume", state=[qh], parameters=[a, kappa],
+        steps=[(q, 2 * qh / root), (V, (1 + sp.sqrt(4 * qh + 1)) / root)],
+        updates={qh: a / V * E(logPhi1(u) ** 2)}, observables={"q": q}, reference=REFERENCE)
 
 
 _SYSTEM: list = []

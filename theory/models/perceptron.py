@@ -71,8 +71,8 @@ def perceptron_system(prior: str = "gaussian") -> SaddlePointSystem:
         steps = [(V, E(2 * sigmoid(-2 * h))), (q, 1 - V)]
     u = sp.sqrt(q / V) * xi
     return SaddlePointSystem(
-        f"perceptron[{prior}]", (qh,), (alpha,), steps,
-        {qh: 2 * alpha / V * E(phi(u) ** 2 / Phi(u))},
+        name=f"perceptron[{prior}]", state=[qh], parameters=[alpha], steps=steps,
+        updates={qh: 2 * alpha / V * E(phi(u) ** 2 / Phi(u))},
         observables={"q": q, "bayes_error": sp.atan(sp.sqrt(V / q)) / sp.pi,
                      "gibbs_error": sp.atan(sp.sqrt(V * (1 + q)) / q) / sp.pi},
         constraints=[Constraint(qh, "hat q >= 0", strict=False), Constraint(V, "V = 1 - q > 0")],

@@ -62,12 +62,13 @@ def phase_retrieval_system(noisy: bool = False) -> SaddlePointSystem:
         w, z = vec = gaussians("omega z", cov=[[q, q], [q, 1]])
         y, ch, params = sp.Abs(z), abs_channel(0), (alpha,)
     return SaddlePointSystem(
-        "phase_retrieval" + ("[noisy]" if noisy else ""), (q,), params,
+        name="phase_retrieval" + ("[noisy]" if noisy else ""), state=[q], parameters=params,
         # g_out^2 is even in omega; |omega| puts a quadrature cut on omega = 0, where
         # tanh(y omega / V) switches over a width V/y (without it the 2-D rule converged
         # algebraically: 2e-8 between the two finest levels at alpha = 1)
-        [(V, 1 - q), (qh, alpha * E(ch.g(y, w, V).xreplace({w: sp.Abs(w)}) ** 2, over=vec))],
-        {q: qh / (1 + qh)},
+        steps=[(V, 1 - q),
+               (qh, alpha * E(ch.g(y, w, V).xreplace({w: sp.Abs(w)}) ** 2, over=vec))],
+        updates={q: qh / (1 + qh)},
         observables={"mse": 2 * (1 - q)},  # E|w - w_hat|^2 / d with the sign resolved
         constraints=[Constraint(q, "q >= 0", strict=False), Constraint(V, "V = 1 - q > 0")],
         reference=REFERENCE)
