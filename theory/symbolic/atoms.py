@@ -29,7 +29,19 @@ class                     definition                                            
 :class:`sigmoid`          :math:`1/(1+e^{-u})`                                   ``\operatorname{sigmoid}(u)``
 :class:`Ramp1`            :math:`\mathbb E(\xi-u)_+=\varphi(u)-uH(u)`            ``\mathcal{T}_1(u)``
 :class:`Ramp2`            :math:`\mathbb E(\xi-u)_+^2=(1+u^2)H(u)-u\varphi(u)`   ``\mathcal{T}_2(u)``
+:class:`logPhi1`          :math:`(\log\Phi)'(u)=\varphi(u)/\Phi(u)`              ``\frac{\varphi(u)}{\Phi(u)}``
+:class:`logPhi2`          :math:`(\log\Phi)''(u)=-\Lambda(u)(u+\Lambda(u))`      ``(\log\Phi)''(u)``
+:class:`sech2`            :math:`\operatorname{sech}^2 u`                        ``\operatorname{sech}^2(u)``
 ========================  =====================================================  ==============
+
+Output channels of generalised linear models (:class:`OutputChannel`, :data:`CHANNELS`:
+:func:`sign_channel`, :func:`gaussian_channel`, :func:`abs_channel`, :func:`relu_channel`,
+each noiseless or with Gaussian noise of variance Delta) give the partition function
+:math:`Z_{\rm out}(y,\omega,V)` and its log-derivatives :math:`g_{\rm out}`,
+:math:`\partial_\omega g_{\rm out}` as closed SymPy forms in these atoms (no ``erf``, no
+``exp`` that could cancel or overflow). The quotient :math:`\varphi(u)^p/\Phi(u)^k` of a
+paper (the perceptron's :math:`\varphi(u)^2/\Phi(u)`) is rewritten by :func:`stabilize` into
+:class:`logPhi1`, which keeps its digits where :math:`\Phi(u)` underflows.
 
 :math:`\mathcal T_n(u) = \mathbb E_{\xi\sim\mathcal N(0,1)}(\xi-u)_+^n` are the moments of a
 Gaussian ramp (the conditional coefficients of relu, abs and leaky relu are made of them). For
