@@ -30,6 +30,7 @@ def test_perceptron_gaussian_alpha1_float64():
         assert abs(r.observables[k] - float(PG["alpha=1"][k])) <= 1e-12
 
 
+@pytest.mark.slow
 def test_perceptron_gaussian_alpha1_dps40():
     r = solve("perceptron", alpha=1, dps=40)
     assert r.converged
@@ -149,6 +150,7 @@ def test_gardner_finite_q_saddle_point_reaches_q1_at_the_capacity():
     assert min(above) > 1.0
 
 
+@pytest.mark.slow
 def test_own_model_notebook_executes_fast(tmp_path):
     """notebooks/own_model.ipynb: the perceptron in one cell of <= 15 lines with the public API,
     solved, printed, in LaTeX and polished at 40 digits, in < 30 s."""

@@ -39,16 +39,12 @@ as :math:`\alpha\to\alpha_c` from below and that it has no fixed point above.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
-
 import sympy as sp
 
-from ..errors import InputError
 from ..symbolic.atoms import logPhi1
 from ..symbolic.expectation import E, gaussians
 from ..symbolic.system import Constraint, SaddlePointSystem
-from .base import Model, param, register, validate
+from .base import Model, register
 
 REFERENCE = ("Gardner, The space of interactions in neural network models, J. Phys. A 21, 257 "
              "(1988); the q -> 1 limit of the replica-symmetric saddle point (module docstring)")
@@ -100,41 +96,8 @@ def gardner_volume_system() -> SaddlePointSystem:
         updates={qh: a / V * E(logPhi1(u) ** 2)}, observables={"q": q}, reference=REFERENCE)
 
 
-_SYSTEM: list = []
-
-
-def _real(name, v):
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        x = math.nan
-    if not math.isfinite(x):
-        raise InputError(name, v, "a finite real number")
-    return x
-
-
-@dataclass(frozen=True, kw_only=True)
-class GardnerParams:
-    kappa: float = param(0.0, "margin kappa (any real number)", _real)
-
-    def __post_init__(self):
-        validate(self)
-
-
-@register
-class Gardner(Model):
-    name = "gardner"
-    title = "Gardner capacity alpha_c(kappa) of the spherical perceptron with margin kappa"
-    reference = REFERENCE
-    Params = GardnerParams
-
-    def system(self, p):
-        if not _SYSTEM:
-            _SYSTEM.append(gardner_system())
-        return _SYSTEM[0]
-
-    def values(self, p):
-        return {"kappa": p.kappa}
-
-    def starts(self, p):
-        return [{"alpha_c": 1.0}]
+#: the registered model (``theory solve gardner kappa=1``): the limit system, validated
+#: parameters (kappa any finite real, from its SymPy assumptions) and its start
+Gardner = register(Model.from_system(
+    gardner_system(), defaults={"kappa": 0.0}, starts={"alpha_c": 1.0},
+    title="Gardner capacity alpha_c(kappa) of the spherical perceptron with margin kappa"))
