@@ -81,8 +81,9 @@ def test_channels_print_like_a_paper():
 
 def test_inverse_mills_rewrite():
     u = sp.Symbol("u", real=True)
-    assert A.stabilize(A.phi(u) ** 2 / A.Phi(u)) == A.phi(u) * A.logPhi1(u)
-    assert A.stabilize(A.phi(u) / A.H(u)) == A.logPhi1(-u)
+    assert A.stabilize(A.phi(u) ** 2 / A.Phi(u), quotients=True) == A.phi(u) * A.logPhi1(u)
+    assert A.stabilize(A.phi(u) / A.H(u), quotients=True) == A.logPhi1(-u)
+    assert A.stabilize(A.phi(u) ** 2 / A.Phi(u)) == A.phi(u) ** 2 / A.Phi(u)  # paper's form kept
     f = numpy_function(A.phi(u) ** 2 / A.Phi(u), (u,))
     with mpmath.workdps(30):
         ref = mpmath.npdf(-45) ** 2 / mpmath.ncdf(-45)

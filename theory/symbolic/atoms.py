@@ -618,10 +618,11 @@ def _rewrite_inverse_mills(e: sp.Mul) -> sp.Expr:
     return e
 
 
-def _rewrite_mul(e: sp.Mul) -> sp.Expr:
-    new = _rewrite_inverse_mills(e)
-    if new != e:
-        return new
+def _rewrite_mul(e: sp.Mul, quotients: bool = False) -> sp.Expr:
+    if quotients:
+        new = _rewrite_inverse_mills(e)
+        if new != e:
+            return new
     factors = list(e.args)
     for i, f in enumerate(factors):
         u = _exp_arg(f)
@@ -634,7 +635,7 @@ def _rewrite_mul(e: sp.Mul) -> sp.Expr:
     return e
 
 
-def stabilize(expr) -> sp.Expr:
+def stabilize(expr, *, quotients: bool = False) -> sp.Expr:
     """Rewrite unstable closed forms into the stable atoms, by exact identities only.
 
     ``(1 + erf(v))/2 -> Phi(sqrt2 v)``, ``1 - erf(v) -> 2 H(sqrt2 v)``, ``erfc(v) -> 2 H(sqrt2 v)``,
@@ -642,6 +643,23 @@ def stabilize(expr) -> sp.Expr:
     sigmoid(-u)^n``, ``exp(u) sigmoid(-u) -> sigmoid(u)``, ``log Phi(u) -> logPhi(u)``,
     ``log H(u) -> logPhi(-u)``. The value is unchanged; only the float64 evaluation gains its
     relative accuracy in the tails (``../shared/NUMERICS.md``, traps).
+
+    With ``quotients=True`` (the compile step, :mod:`theory.numeric.bridge`, which prints for
+    numbers and not for a reader) also ``phi(u)^p / Phi(u)^k -> phi(u)^(p-k) logPhi1(u)^k``
+    and ``phi(u)^p / H(u)^k -> phi(u)^(p-k) logPhi1(-u)^k`` (k <= p): the quotient a paper
+    writes is 0/0 in float64 below u = -37.5. Without it the system keeps the paper's form.
+
+    Parameters
+    ----------
+    expr : sympy.Expr, matrix or Tuple
+        The expression to rewrite.
+    quotients : bool, default False
+        Also rewrite the Gaussian quotients above.
+
+    Returns
+    -------
+    sympy.Expr
+        The same value in stable atoms.
 
     Examples
     --------
@@ -655,24 +673,24 @@ def stabilize(expr) -> sp.Expr:
     if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args:
         return expr
     if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(stabilize)
+        return expr.applyfunc(lambda a: stabilize(a, quotients=quotients))
     if isinstance(expr, sp.Tuple):  # the integrands of one quadrature group
-        return sp.Tuple(*[stabilize(a) for a in expr.args])
+        return sp.Tuple(*[stabilize(a, quotients=quotients) for a in expr.args])
     if not isinstance(expr, sp.Expr):
         return expr
-    args = tuple(stabilize(a) for a in expr.args)
+    args = tuple(stabilize(a, quotients=quotients) for a in expr.args)
     e = expr.func(*args) if args != expr.args else expr
     if isinstance(e, sp.erfc):
         return 2 * H(sp.sqrt(2) * e.args[0])
     if isinstance(e, sp.Add):
         new = _rewrite_add(e)
-        return stabilize(new) if new != e else e
+        return stabilize(new, quotients=quotients) if new != e else e
     if isinstance(e, sp.log):
         return _rewrite_log(e)
     if isinstance(e, sp.Pow):
         return _rewrite_pow(e)
     if isinstance(e, sp.Mul):
-        return _rewrite_mul(e)
+        return _rewrite_mul(e, quotients)
     return e
 
 
