@@ -501,7 +501,14 @@ def _refine(model, p, system, cs, pv, lev, fp):
                 h = 1e-7 * max(1.0, abs(x[j]))
                 xh = x.copy()
                 xh[j] += h
-                J[:, j] = (cs.map(xh, pv, lev) - xh - g) / h
+                try:
+                    fh = cs.map(xh, pv, lev)
+                except (IntegrationError, InputError):
+                    # the forward step left the domain (q + h > 1 at 1 - q ~ 1e-8): backward
+                    h = -h
+                    xh[j] = x[j] + h
+                    fh = cs.map(xh, pv, lev)
+                J[:, j] = (fh - xh - g) / h
             if not np.all(np.isfinite(J)):
                 return fp, {}, {}
             delta = -np.linalg.solve(J, g)

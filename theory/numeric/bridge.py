@@ -41,7 +41,7 @@ def _namespace(expr: sp.Expr, backend: str) -> dict:
 
 @lru_cache(maxsize=4096)
 def _compile(expr: sp.Expr, args: tuple, backend: str):
-    expr = stabilize(expr)
+    expr = stabilize(expr, quotients=True)  # also phi^2/Phi -> phi * logPhi1 (no 0/0)
     ns = _namespace(expr, backend)
     modules = [ns, "scipy", "numpy"] if backend == "numpy" else [ns, "mpmath"]
     f = sp.lambdify(args, expr, modules=modules, cse=True)

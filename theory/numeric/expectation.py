@@ -198,7 +198,8 @@ def tensor_nodes(L, bvals, nt, nm):
 _TRANSITIONS: dict = {sp.erf: 1.0, sp.erfc: 1.0, sp.tanh: 1.0}
 #: the same, by class name (the stable atoms of theory.symbolic.atoms, user functions)
 _TRANSITION_NAMES: dict = {"Phi": 1.0, "H": 1.0, "logPhi": 1.0, "phi": 1.0, "Mills": 1.0,
-                           "softplus": 1.0, "sigmoid": 1.0, "Ramp1": 1.0, "Ramp2": 1.0}
+                           "softplus": 1.0, "sigmoid": 1.0, "Ramp1": 1.0, "Ramp2": 1.0,
+                           "logPhi1": 1.0, "logPhi2": 1.0, "sech2": 1.0}
 #: a smooth feature narrower than this (in standard deviations of the coordinate it is
 #: integrated in) gets graded panels around it
 NARROW = 0.5

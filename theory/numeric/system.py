@@ -28,7 +28,8 @@ from ..symbolic.expectation import Expectation
 from ..symbolic.system import SaddlePointSystem
 from .bridge import mpmath_function, numpy_function
 from ..conventions import BREAK_CLIP
-from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky, tensor_nodes
+from .expectation import (_LEVELS_BY_DIM, NARROW, _features, _kinks, _Plan, psd_cholesky,
+                          tensor_nodes)
 from .quadrature import PANEL, halfrange_rule, legendre_rule
 
 __all__ = ["CompiledSystem", "compile_system", "levels_for", "graded_rule"]
@@ -133,19 +134,42 @@ class _Group:
         self.breaks = [[numpy_function(b, self.args) for b in kinks.get(i, [])]
                        for i in self.order]
         self.soft = []
+        self.auto_soft = []
         if self.dim == 1:
             for c, w in self.features.get(self.variables[0], []):
                 self.soft.append((numpy_function(c, self.args), numpy_function(w, self.args)))
+            # transitions the integrands declare themselves (Phi(a x + b), phi, tanh, ... of a
+            # scaled argument: theory.numeric.expectation._features): centre -b/a, width w/|a|
+            seen = set()
+            for nd in self.nodes:
+                for coefs, off, width in _features(nd.integrand, self.variables)[0]:
+                    a = coefs[0]
+                    if width == 0 or a == 0:
+                        continue
+                    key = (-off / a, width / sp.Abs(a))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    self.auto_soft.append(tuple(numpy_function(k, self.args) for k in key))
 
     def evaluate(self, vals, level: int) -> list:
         c = np.asarray(self.cov_np(*vals), dtype=float).reshape(self.dim, self.dim)
         L = psd_cholesky(c)
         nt, nm = _LEVELS_BY_DIM[self.dim][level]
         bvals = [np.array([float(b(*vals)) for b in br]) for br in self.breaks]
-        if self.soft and L[0, 0] > 0:
+        soft = []
+        if self.dim == 1 and L[0, 0] > 0:
             s0 = L[0, 0]
             with np.errstate(all="ignore"):
                 soft = [(float(c(*vals)) / s0, float(w(*vals)) / s0) for c, w in self.soft]
+                # a self-declared transition narrower than NARROW standard deviations (the
+                # integrand of a perceptron at alpha = 1e4 lives on |xi| < sqrt(V/q) ~ 1e-4):
+                # graded panels follow it, however narrow
+                for c, w in self.auto_soft:
+                    cw = (float(c(*vals)) / s0, abs(float(w(*vals))) / s0)
+                    if np.isfinite(cw[0]) and 0 < cw[1] < NARROW:
+                        soft.append(cw)
+        if soft:
             z, W = graded_rule(bvals[0] / s0, soft, nt, nm)
             X = (s0 * z)[:, None]
         else:

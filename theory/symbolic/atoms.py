@@ -29,7 +29,19 @@ class                     definition                                            
 :class:`sigmoid`          :math:`1/(1+e^{-u})`                                   ``\operatorname{sigmoid}(u)``
 :class:`Ramp1`            :math:`\mathbb E(\xi-u)_+=\varphi(u)-uH(u)`            ``\mathcal{T}_1(u)``
 :class:`Ramp2`            :math:`\mathbb E(\xi-u)_+^2=(1+u^2)H(u)-u\varphi(u)`   ``\mathcal{T}_2(u)``
+:class:`logPhi1`          :math:`(\log\Phi)'(u)=\varphi(u)/\Phi(u)`              ``\frac{\varphi(u)}{\Phi(u)}``
+:class:`logPhi2`          :math:`(\log\Phi)''(u)=-\Lambda(u)(u+\Lambda(u))`      ``(\log\Phi)''(u)``
+:class:`sech2`            :math:`\operatorname{sech}^2 u`                        ``\operatorname{sech}^2(u)``
 ========================  =====================================================  ==============
+
+Output channels of generalised linear models (:class:`OutputChannel`, :data:`CHANNELS`:
+:func:`sign_channel`, :func:`gaussian_channel`, :func:`abs_channel`, :func:`relu_channel`,
+each noiseless or with Gaussian noise of variance Delta) give the partition function
+:math:`Z_{\rm out}(y,\omega,V)` and its log-derivatives :math:`g_{\rm out}`,
+:math:`\partial_\omega g_{\rm out}` as closed SymPy forms in these atoms (no ``erf``, no
+``exp`` that could cancel or overflow). The quotient :math:`\varphi(u)^p/\Phi(u)^k` of a
+paper (the perceptron's :math:`\varphi(u)^2/\Phi(u)`) is rewritten by :func:`stabilize` into
+:class:`logPhi1`, which keeps its digits where :math:`\Phi(u)` underflows.
 
 :math:`\mathcal T_n(u) = \mathbb E_{\xi\sim\mathcal N(0,1)}(\xi-u)_+^n` are the moments of a
 Gaussian ramp (the conditional coefficients of relu, abs and leaky relu are made of them). For
@@ -47,6 +59,7 @@ symbolic integration or simplification; the value is the same, only the numerics
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -54,7 +67,9 @@ import sympy as sp
 from scipy import special as sc
 
 __all__ = ["Phi", "H", "logPhi", "phi", "Mills", "softplus", "sigmoid", "Ramp1", "Ramp2",
-           "RampStar", "esinhmx", "expm1mx", "ATOMS", "rewrite_erf", "stabilize"]
+           "RampStar", "esinhmx", "expm1mx", "logPhi1", "logPhi2", "sech2", "ATOMS",
+           "rewrite_erf", "stabilize", "OutputChannel", "CHANNELS", "sign_channel",
+           "gaussian_channel", "abs_channel", "relu_channel"]
 
 _SQRT2 = math.sqrt(2.0)
 _LOG_SQRT2PI = 0.5 * math.log(2.0 * math.pi)
@@ -206,7 +221,9 @@ def _mp_logPhi(u):
 
 
 def _mp_phi(u):
-    return mpmath.npdf(u)
+    # exp(-u^2/2)/sqrt(2 pi) directly: mpmath.npdf (general mean and sigma) is ~4x slower, and
+    # the mpmath polish evaluates this at thousands of quadrature nodes per map evaluation
+    return mpmath.exp(-u * u / 2) / mpmath.sqrt(2 * mpmath.pi)
 
 
 def _mp_mills(u):
@@ -242,8 +259,8 @@ class _Atom(sp.Function):
 
     nargs = 1
     _tex = ""
-    _numpy_impl = None
-    _mpmath_impl = None
+    _numpy_impl: Any = None
+    _mpmath_impl: Any = None
 
     def _eval_is_real(self):
         return self.args[0].is_real
@@ -336,7 +353,7 @@ class logPhi(_Atom):
 
     def fdiff(self, argindex=1):
         # d log Phi(u) / du = phi(u)/Phi(u) = 1/R(-u)
-        return 1 / Mills(-self.args[0])
+        return logPhi1(self.args[0])
 
     def _eval_rewrite_as_erf(self, u, **kw):
         return sp.log((1 + sp.erf(u / sp.sqrt(2))) / 2)
@@ -574,7 +591,38 @@ def _rewrite_pow(e: sp.Pow) -> sp.Expr:
     return e
 
 
-def _rewrite_mul(e: sp.Mul) -> sp.Expr:
+def _power_of(f, cls):
+    """(argument, exponent) if ``f`` is cls(u)**n (n = 1 for a bare cls(u)), else None."""
+    base, ex = f.as_base_exp()
+    return (base.args[0], ex) if isinstance(base, cls) else None
+
+
+def _rewrite_inverse_mills(e: sp.Mul) -> sp.Expr:
+    """phi(u)^p Phi(u)^-k -> phi(u)^(p-k) logPhi1(u)^k and phi(u)^p H(u)^-k -> ... logPhi1(-u)^k
+    (0 < k <= p): the quotient is 0/0 in float64 far in the tail of Phi."""
+    factors = list(e.args)
+    for j, g in enumerate(factors):
+        for cls, sgn in ((Phi, 1), (H, -1)):
+            den = _power_of(g, cls)
+            if den is None or not (den[1].is_number and den[1].is_negative):
+                continue
+            u, k = den[0], -den[1]
+            for i, f in enumerate(factors):
+                num = _power_of(f, phi)
+                if num is None or i == j or not (num[1].is_number and num[1] >= k):
+                    continue
+                if sp.simplify(num[0] - u) != 0 and sp.simplify(num[0] + u) != 0:
+                    continue
+                rest = [h for m, h in enumerate(factors) if m not in (i, j)]
+                return sp.Mul(phi(u) ** (num[1] - k), logPhi1(sgn * u) ** k, *rest)
+    return e
+
+
+def _rewrite_mul(e: sp.Mul, quotients: bool = False) -> sp.Expr:
+    if quotients:
+        new = _rewrite_inverse_mills(e)
+        if new != e:
+            return new
     factors = list(e.args)
     for i, f in enumerate(factors):
         u = _exp_arg(f)
@@ -587,7 +635,7 @@ def _rewrite_mul(e: sp.Mul) -> sp.Expr:
     return e
 
 
-def stabilize(expr) -> sp.Expr:
+def stabilize(expr, *, quotients: bool = False) -> sp.Expr:
     """Rewrite unstable closed forms into the stable atoms, by exact identities only.
 
     ``(1 + erf(v))/2 -> Phi(sqrt2 v)``, ``1 - erf(v) -> 2 H(sqrt2 v)``, ``erfc(v) -> 2 H(sqrt2 v)``,
@@ -595,6 +643,23 @@ def stabilize(expr) -> sp.Expr:
     sigmoid(-u)^n``, ``exp(u) sigmoid(-u) -> sigmoid(u)``, ``log Phi(u) -> logPhi(u)``,
     ``log H(u) -> logPhi(-u)``. The value is unchanged; only the float64 evaluation gains its
     relative accuracy in the tails (``../shared/NUMERICS.md``, traps).
+
+    With ``quotients=True`` (the compile step, :mod:`theory.numeric.bridge`, which prints for
+    numbers and not for a reader) also ``phi(u)^p / Phi(u)^k -> phi(u)^(p-k) logPhi1(u)^k``
+    and ``phi(u)^p / H(u)^k -> phi(u)^(p-k) logPhi1(-u)^k`` (k <= p): the quotient a paper
+    writes is 0/0 in float64 below u = -37.5. Without it the system keeps the paper's form.
+
+    Parameters
+    ----------
+    expr : sympy.Expr, matrix or Tuple
+        The expression to rewrite.
+    quotients : bool, default False
+        Also rewrite the Gaussian quotients above.
+
+    Returns
+    -------
+    sympy.Expr
+        The same value in stable atoms.
 
     Examples
     --------
@@ -608,22 +673,24 @@ def stabilize(expr) -> sp.Expr:
     if not isinstance(expr, sp.Basic) or expr.is_Atom or not expr.args:
         return expr
     if isinstance(expr, sp.MatrixBase):
-        return expr.applyfunc(stabilize)
+        return expr.applyfunc(lambda a: stabilize(a, quotients=quotients))
+    if isinstance(expr, sp.Tuple):  # the integrands of one quadrature group
+        return sp.Tuple(*[stabilize(a, quotients=quotients) for a in expr.args])
     if not isinstance(expr, sp.Expr):
         return expr
-    args = tuple(stabilize(a) for a in expr.args)
+    args = tuple(stabilize(a, quotients=quotients) for a in expr.args)
     e = expr.func(*args) if args != expr.args else expr
     if isinstance(e, sp.erfc):
         return 2 * H(sp.sqrt(2) * e.args[0])
     if isinstance(e, sp.Add):
         new = _rewrite_add(e)
-        return stabilize(new) if new != e else e
+        return stabilize(new, quotients=quotients) if new != e else e
     if isinstance(e, sp.log):
         return _rewrite_log(e)
     if isinstance(e, sp.Pow):
         return _rewrite_pow(e)
     if isinstance(e, sp.Mul):
-        return _rewrite_mul(e)
+        return _rewrite_mul(e, quotients)
     return e
 
 
@@ -775,3 +842,436 @@ class RampStar(_Atom):
 
 
 ATOMS.update({cls.__name__: cls for cls in (esinhmx, expm1mx, RampStar)})
+
+
+# ---------------------------------------------------------------------------------------------
+# log-derivatives of Phi: the inverse Mills ratio and its derivative (channel log-derivatives)
+
+
+def _np_logphi1(u):
+    """phi(u)/Phi(u) = 1/R(-u) (R by erfcx: relative accuracy for every u)."""
+    u = _arr(u)
+    with np.errstate(divide="ignore", over="ignore"):
+        return 1.0 / _np_mills(-u)
+
+
+def _np_logphi2(u):
+    """-L(u)(u + L(u)), L = phi/Phi. For u < -3, with t = -u: L = t + r_1(t) and u + L = r_1(t)
+    (Laplace's continued fraction, see the module docstring), no cancellation."""
+    u = _arr(u)
+    out = np.empty(np.broadcast(u).shape)
+    uu = np.broadcast_to(u, out.shape)
+    far = uu < -_CF_FROM
+    with np.errstate(all="ignore"):
+        if np.any(~far):
+            v = uu[~far]
+            lam = _np_logphi1(v)
+            out[~far] = -lam * (v + lam)
+        if np.any(far):
+            t = -uu[far]
+            r1, _ = _cf_ratios(t)
+            out[far] = -(t + r1) * r1
+    return out if out.ndim else out[()]
+
+
+def _np_sech2(u):
+    u = np.abs(_arr(u))
+    with np.errstate(over="ignore"):
+        e = np.exp(-2.0 * u)
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _mp_logphi1(u):
+    return _mp_phi(u) / mpmath.ncdf(u)
+
+
+def _mp_logphi2(u):
+    with mpmath.extradps(_guard(u, 2)):
+        lam = _mp_phi(u) / mpmath.ncdf(u)
+        v = -lam * (u + lam)
+    return +v
+
+
+def _mp_sech2(u):
+    return mpmath.sech(u) ** 2
+
+
+class logPhi1(_Atom):
+    r""":math:`(\log\Phi)'(u) = \varphi(u)/\Phi(u)` (the inverse Mills ratio of :math:`-u`);
+    float64 as :math:`1/\mathcal R(-u)` with ``erfcx`` (relative accuracy for every u: the
+    quotient ``phi(u)**2/Phi(u)`` of a paper is 0/0 below u = -37.5)."""
+
+    _numpy_impl = staticmethod(_np_logphi1)
+    _mpmath_impl = staticmethod(_mp_logphi1)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.sqrt(2 / sp.pi)
+        if u is sp.oo:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        return logPhi2(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return (sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)) / ((1 + sp.erf(u / sp.sqrt(2))) / 2)
+
+    def _latex(self, printer, exp=None):
+        a = printer._print(self.args[0])
+        body = rf"\frac{{\varphi\left({a}\right)}}{{\Phi\left({a}\right)}}"
+        return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+
+class logPhi2(_Atom):
+    r""":math:`(\log\Phi)''(u) = -\Lambda(u)(u + \Lambda(u))`, :math:`\Lambda = \varphi/\Phi`,
+    in :math:`(-1, 0)`; the two factors cancel for :math:`u\to-\infty`, where float64 uses
+    :math:`u + \Lambda(u) = r_1(-u)` of Laplace's continued fraction (module docstring)."""
+
+    _tex = r"(\log\Phi)''"
+    _numpy_impl = staticmethod(_np_logphi2)
+    _mpmath_impl = staticmethod(_mp_logphi2)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return -2 / sp.pi
+        if u is sp.oo:
+            return sp.Integer(0)
+        return None
+
+    def fdiff(self, argindex=1):
+        u = self.args[0]
+        lam = logPhi1(u)
+        return -logPhi2(u) * (u + lam) - lam * (1 + logPhi2(u))
+
+    def _eval_is_negative(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        lam = logPhi1(u)._eval_rewrite_as_erf(u)
+        return -lam * (u + lam)
+
+
+class sech2(_Atom):
+    r""":math:`\operatorname{sech}^2 u = 1 - \tanh^2 u` as :math:`4e^{-2|u|}/(1 + e^{-2|u|})^2`
+    (no cancellation, no overflow)."""
+
+    _tex = r"\operatorname{sech}^2"
+    _numpy_impl = staticmethod(_np_sech2)
+    _mpmath_impl = staticmethod(_mp_sech2)
+
+    @classmethod
+    def eval(cls, u):
+        if u.is_zero:
+            return sp.Integer(1)
+        if u.could_extract_minus_sign():
+            return cls(-u)
+        return None
+
+    def fdiff(self, argindex=1):
+        return -2 * sp.tanh(self.args[0]) * sech2(self.args[0])
+
+    def _eval_is_positive(self):
+        return True if self.args[0].is_real else None
+
+    def _eval_rewrite_as_erf(self, u, **kw):
+        return 1 / sp.cosh(u) ** 2
+
+    def _latex(self, printer, exp=None):
+        body = rf"\operatorname{{sech}}^{{2}}\left({printer._print(self.args[0])}\right)"
+        return body if exp is None else rf"\left({body}\right)^{{{exp}}}"
+
+
+ATOMS.update({cls.__name__: cls for cls in (logPhi1, logPhi2, sech2)})
+
+
+# ---------------------------------------------------------------------------------------------
+# output channels of generalised linear models: Z_out and its log-derivatives
+
+
+class OutputChannel:
+    r"""An output channel :math:`P_{\rm out}(y|z)` of a generalised linear model, through its
+    partition function and log-derivatives (closed SymPy forms built from the stable atoms):
+
+    .. math:: Z_{\rm out}(y,\omega,V) = \int dz\,\mathcal N(z;\omega,V)\,P_{\rm out}(y|z),\quad
+       g_{\rm out} = \partial_\omega\log Z_{\rm out},\quad \partial_\omega g_{\rm out}
+
+    (Zdeborová & Krzakala, "Statistical physics of inference: thresholds and algorithms",
+    arXiv:1511.02476v5, Sec. 6.4, eqs. (155)-(157); Barbier, Krzakala, Macris, Miolane &
+    Zdeborová, arXiv:1708.03395v3, Sec. 2). ``Z`` is the form a paper writes; ``logZ``, ``g``
+    and ``dg`` are written as ``log-sum-exp`` of at most two terms
+    :math:`L_i(\omega)` (each a sum of a quadratic and a :class:`logPhi`): with
+    :math:`w_1 = \operatorname{sigmoid}(L_1 - L_2)`, :math:`w_2 = 1 - w_1`,
+
+    .. math:: \log Z = L_1 + \operatorname{softplus}(L_2 - L_1),\quad
+       g = \textstyle\sum_i w_i L_i',\quad
+       \partial_\omega g = \sum_i w_i L_i'' + w_1 w_2 (L_1' - L_2')^2,
+
+    with :math:`L_i''` through :class:`logPhi2` (no cancellation in the tails: the float64
+    forms keep relative accuracy for :math:`|\omega|/\sqrt V` up to 40 and V down to 1e-8, see
+    ``tests/test_glm_channels.py``). ``label(z, xi)`` is the label as a function of the field
+    and a standard Gaussian noise ``xi`` (the teacher of a state evolution).
+    """
+
+    def __init__(self, name, doc, Z, terms, label, Delta, closed=None):
+        self.name, self.doc, self.Delta = name, doc, Delta
+        self._Z, self._terms, self._label = Z, terms, label
+        #: {"logZ" | "g" | "dg": f(y, omega, V)}: closed forms used instead of the terms
+        self._closed = dict(closed or {})
+
+    def __repr__(self):
+        return f"OutputChannel({self.name!r}, Delta={self.Delta})"
+
+    def Z(self, y, omega, V) -> sp.Expr:
+        """:math:`Z_{\\rm out}(y, \\omega, V)` as a paper writes it.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        return self._Z(y, omega, V)
+
+    def _parts(self, y, omega, V):
+        return [(L, sp.diff(L, omega), sp.diff(L, omega, 2)) for L in self._terms(y, omega, V)]
+
+    def logZ(self, y, omega, V) -> sp.Expr:
+        """:math:`\\log Z_{\\rm out}` (log-sum-exp of the terms).
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        if "logZ" in self._closed:
+            return self._closed["logZ"](y, omega, V)
+        p = self._parts(y, omega, V)
+        return p[0][0] if len(p) == 1 else p[0][0] + softplus(p[1][0] - p[0][0])
+
+    def g(self, y, omega, V) -> sp.Expr:
+        """:math:`g_{\\rm out} = \\partial_\\omega\\log Z_{\\rm out}`.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        if "g" in self._closed:
+            return self._closed["g"](y, omega, V)
+        p = self._parts(y, omega, V)
+        if len(p) == 1:
+            return p[0][1]
+        (L1, d1, _), (L2, d2, _) = p
+        return sigmoid(L1 - L2) * d1 + sigmoid(L2 - L1) * d2
+
+    def dg(self, y, omega, V) -> sp.Expr:
+        """:math:`\\partial_\\omega g_{\\rm out}`.
+
+        Parameters
+        ----------
+        y, omega, V : SymPy expressions
+            Label, mean and variance of the Gaussian field.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        if "dg" in self._closed:
+            return self._closed["dg"](y, omega, V)
+        p = self._parts(y, omega, V)
+        if len(p) == 1:
+            return p[0][2]
+        (L1, d1, e1), (L2, d2, e2) = p
+        w1, w2 = sigmoid(L1 - L2), sigmoid(L2 - L1)
+        return w1 * e1 + w2 * e2 + w1 * w2 * (d1 - d2) ** 2
+
+    def label(self, z, xi) -> sp.Expr:
+        """The label y given the teacher field z and a standard Gaussian noise xi.
+
+        Parameters
+        ----------
+        z, xi : SymPy expressions
+            Teacher field and standard Gaussian noise.
+
+        Returns
+        -------
+        sympy.Expr
+        """
+        return self._label(z, xi)
+
+
+def _gauss_log(r, s2):
+    """log N(r; 0, s2)."""
+    return -r**2 / (2 * s2) - sp.log(2 * sp.pi * s2) / 2
+
+
+def sign_channel(Delta=0) -> OutputChannel:
+    r"""Sign / probit channel :math:`y = \operatorname{sign}(z + \sqrt\Delta\,\xi)`, y = +-1:
+    :math:`Z = \Phi(y\omega/\sqrt{V+\Delta})`, :math:`g = y\Lambda(u)/\sqrt{V+\Delta}`,
+    :math:`\partial_\omega g = (\log\Phi)''(u)/(V+\Delta)`, :math:`u = y\omega/\sqrt{V+\Delta}`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
+    D = sp.sympify(Delta)
+
+    def Z(y, w, V):
+        return Phi(y * w / sp.sqrt(V + D))
+
+    def terms(y, w, V):
+        return [logPhi(y * w / sp.sqrt(V + D))]
+
+    return OutputChannel("sign", "y = sign(z + sqrt(Delta) xi)", Z, terms,
+                         lambda z, xi: sp.sign(z + sp.sqrt(D) * xi), D)
+
+
+def gaussian_channel(Delta) -> OutputChannel:
+    r"""Additive Gaussian noise :math:`y = z + \sqrt\Delta\,\xi` (Delta > 0):
+    :math:`Z = \mathcal N(y;\omega,V+\Delta)`, :math:`g = (y-\omega)/(V+\Delta)`,
+    :math:`\partial_\omega g = -1/(V+\Delta)`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
+    D = sp.sympify(Delta)
+
+    def Z(y, w, V):
+        return phi((y - w) / sp.sqrt(V + D)) / sp.sqrt(V + D)
+
+    return OutputChannel("gaussian", "y = z + sqrt(Delta) xi", Z,
+                         lambda y, w, V: [_gauss_log(y - w, V + D)],
+                         lambda z, xi: z + sp.sqrt(D) * xi, D)
+
+
+def _noisy_branch(y, w, V, D, sgn):
+    """log of int_{sgn z > 0} N(z; w, V) N(y - sgn z; 0, D) dz (y observed, D > 0)."""
+    s2 = V + D
+    a = (y * V + sgn * w * D) / sp.sqrt(s2 * V * D)
+    return _gauss_log(y - sgn * w, s2) + logPhi(a)
+
+
+def abs_channel(Delta=0) -> OutputChannel:
+    r"""Phase retrieval :math:`y = |z| + \sqrt\Delta\,\xi` (real, y >= 0 when Delta = 0).
+
+    Noiseless: :math:`Z = [\varphi(\frac{y-\omega}{\sqrt V}) + \varphi(\frac{y+\omega}{\sqrt V})]
+    /\sqrt V`, :math:`g = (y\tanh(y\omega/V) - \omega)/V`,
+    :math:`\partial_\omega g = -1/V + (y/V)^2\operatorname{sech}^2(y\omega/V)`.
+    Noisy (Delta > 0): :math:`Z = \sum_\pm\mathcal N(y\mp\omega;0,V+\Delta)\,\Phi(a_\pm)`,
+    :math:`a_\pm = (yV \pm \omega\Delta)/\sqrt{(V+\Delta)V\Delta}` (the two signs of z).
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
+    D = sp.sympify(Delta)
+    if D == 0:
+        def Z(y, w, V):
+            return (phi((y - w) / sp.sqrt(V)) + phi((y + w) / sp.sqrt(V))) / sp.sqrt(V)
+
+        def terms(y, w, V):
+            x = y * w / V
+            return [_gauss_log(sp.Abs(y) - sp.Abs(w), V) + softplus(-2 * sp.Abs(x))]
+
+        # closed forms of g and dg (tanh, sech^2) instead of differentiating |w|
+        return OutputChannel(
+            "abs", "y = |z|", Z, terms, lambda z, xi: sp.Abs(z), D,
+            closed={"g": lambda y, w, V: (y * sp.tanh(y * w / V) - w) / V,
+                    "dg": lambda y, w, V: -1 / V + (y / V) ** 2 * sech2(y * w / V)})
+
+    def Zn(y, w, V):
+        s = sp.sqrt(V + D)
+        return sum(phi((y - g * w) / s) / s * Phi((y * V + g * w * D) / sp.sqrt((V + D) * V * D))
+                   for g in (1, -1))
+
+    return OutputChannel("abs", "y = |z| + sqrt(Delta) xi", Zn,
+                         lambda y, w, V: [_noisy_branch(y, w, V, D, 1),
+                                          _noisy_branch(y, w, V, D, -1)],
+                         lambda z, xi: sp.Abs(z) + sp.sqrt(D) * xi, D)
+
+
+def relu_channel(Delta=0) -> OutputChannel:
+    r"""ReLU :math:`y = \max(0, z) + \sqrt\Delta\,\xi`.
+
+    Noiseless: y = 0 has probability :math:`Z = H(\omega/\sqrt V)` (g, dg from
+    :class:`logPhi`); y > 0 has density :math:`Z = \mathcal N(y;\omega,V)`. The functions are
+    ``Piecewise`` in y. Noisy (Delta > 0): :math:`Z = \mathcal N(y;0,\Delta)H(\omega/\sqrt V)
+    + \mathcal N(y-\omega;0,V+\Delta)\Phi(a_+)`, :math:`a_+ = (yV + \omega\Delta)/
+    \sqrt{(V+\Delta)V\Delta}`.
+
+    Parameters
+    ----------
+    Delta : SymPy expression or number
+        Noise variance (a symbol or a number >= 0).
+
+    Returns
+    -------
+    OutputChannel
+        Its ``Z``, ``logZ``, ``g``, ``dg`` take SymPy ``(y, omega, V)``.
+    """
+    D = sp.sympify(Delta)
+    if D == 0:
+        def Z(y, w, V):
+            return sp.Piecewise((H(w / sp.sqrt(V)), sp.Le(y, 0)),
+                                (phi((y - w) / sp.sqrt(V)) / sp.sqrt(V), True))
+
+        def pw(k):
+            def f(y, w, V):
+                zero = logPhi(-w / sp.sqrt(V))
+                pos = _gauss_log(y - w, V)
+                return sp.Piecewise((sp.diff(zero, w, k), sp.Le(y, 0)), (sp.diff(pos, w, k), True))
+            return f
+
+        return OutputChannel("relu", "y = max(0, z)", Z, None, lambda z, xi: sp.Max(0, z), D,
+                             closed={"logZ": pw(0), "g": pw(1), "dg": pw(2)})
+
+    def Zn(y, w, V):
+        return (phi(y / sp.sqrt(D)) / sp.sqrt(D) * H(w / sp.sqrt(V))
+                + phi((y - w) / sp.sqrt(V + D)) / sp.sqrt(V + D)
+                * Phi((y * V + w * D) / sp.sqrt((V + D) * V * D)))
+
+    return OutputChannel("relu", "y = max(0, z) + sqrt(Delta) xi", Zn,
+                         lambda y, w, V: [_gauss_log(y, D) + logPhi(-w / sp.sqrt(V)),
+                                          _noisy_branch(y, w, V, D, 1)],
+                         lambda z, xi: sp.Max(0, z) + sp.sqrt(D) * xi, D)
+
+
+#: the standard channels by name: factory(Delta) -> OutputChannel
+CHANNELS = {"sign": sign_channel, "gaussian": gaussian_channel, "abs": abs_channel,
+            "relu": relu_channel}
