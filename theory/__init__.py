@@ -49,6 +49,16 @@ _LAZY = {
     "phi": ".symbolic.atoms",
     "sigmoid": ".symbolic.atoms",
     "softplus": ".symbolic.atoms",
+    "logPhi1": ".symbolic.atoms",
+    "logPhi2": ".symbolic.atoms",
+    "sech2": ".symbolic.atoms",
+    # output channels of GLMs: partition function Z_out and its log-derivatives
+    "OutputChannel": ".symbolic.atoms",
+    "CHANNELS": ".symbolic.atoms",
+    "sign_channel": ".symbolic.atoms",
+    "gaussian_channel": ".symbolic.atoms",
+    "abs_channel": ".symbolic.atoms",
+    "relu_channel": ".symbolic.atoms",
     # saddle-point systems, models and the solver
     "Constraint": ".symbolic.system",
     "SaddlePointSystem": ".symbolic.system",
@@ -76,6 +86,8 @@ __all__ = [
     "gaussians", "get_activation", "get_model", "hermite_coefficients", "hermite_expansion",
     "known_activations", "logPhi", "mu_star", "numeric_function", "phi", "register",
     "register_activation", "register_model", "sigmoid", "softplus", "solve",
+    "logPhi1", "logPhi2", "sech2", "OutputChannel", "CHANNELS", "sign_channel",
+    "gaussian_channel", "abs_channel", "relu_channel",
 ]
 
 
