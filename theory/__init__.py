@@ -91,27 +91,27 @@ __all__ = [
 ]
 
 
-def register_model(cls):
+def register_model(model):
     """Add a model class to the model registry (``theory models``, ``theory solve NAME``).
 
     Parameters
     ----------
-    cls : type
+    model : type
         A :class:`~theory.models.base.Model` subclass, e.g. ``Model.from_system(system)``.
 
     Returns
     -------
     type
-        ``cls``.
+        ``model`` itself.
 
     Raises
     ------
     InputError
-        ``cls`` is not a Model subclass or has no usable ``name``.
+        ``model`` is not a Model subclass or has no usable ``name``.
     """
     from .models.base import register as _register
 
-    return _register(cls)
+    return _register(model)
 
 
 def register_activation(name, expr, **kwargs):

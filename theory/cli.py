@@ -278,7 +278,29 @@ def _options_as_params(extra: list) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit code (0, 1 not converged, 2 bad input)."""
+    """Run the command line; return the exit code (0, 1 not converged, 2 bad input).
+
+    Errors never escape as a traceback: bad input (:class:`~theory.errors.TheoryError`) prints
+    one line on stderr naming the parameter, the value and the allowed range; a strict solve
+    that does not converge prints the failed check.
+
+    Parameters
+    ----------
+    argv : list of str or None, optional
+        The arguments after the program name (``["solve", "rf_ridge", "psi1=2"]``); None reads
+        ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        Exit code: 0 success, 1 not converged (a failed check), 2 bad input, 3 internal
+        error (a bug), 130 interrupted by Ctrl-C.
+
+    Examples
+    --------
+    >>> main(["models"]) == 0  # doctest: +SKIP
+    True
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build()
     args, extra = parser.parse_known_args(argv)

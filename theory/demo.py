@@ -39,7 +39,31 @@ __all__ = ["run_demo"]
 
 
 def run_demo(out: str | Path = "theory-demo", kmax: int = 10) -> Path:
-    """Write the demo files into ``out``; nothing lands there unless the whole run succeeds."""
+    """Write the demo files into ``out``; nothing lands there unless the whole run succeeds.
+
+    The files are listed in the module docstring: Hermite tables, conditional coefficients,
+    leap indices, and random-features learning curves from the closed form of Mei & Montanari
+    (arXiv:1908.05355v5, Definition 1) and the replica equations of Gerace et al.
+    (arXiv:2002.09339v2), with their saddle-point systems as LaTeX. They are written to a
+    staging folder inside ``out`` and moved in only when every file has been written.
+
+    Parameters
+    ----------
+    out : str or pathlib.Path, default "theory-demo"
+        Output folder (created if needed).
+    kmax : int, default 10
+        Highest Hermite order of the tables.
+
+    Returns
+    -------
+    pathlib.Path
+        The output folder.
+
+    Raises
+    ------
+    InputError
+        ``out`` cannot be created or written.
+    """
     final = Path(out)
     try:
         final.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,14 @@ _LOADED = False
 
 
 def load_all() -> dict:
-    """Import every model module of this package; return the registry."""
+    """Import every model module of this package; return the registry.
+
+    Returns
+    -------
+    dict {str: type}
+        :data:`MODELS`: model name -> :class:`~theory.models.base.Model` subclass (the built-in
+        models and every model registered since).
+    """
     global _LOADED
     if not _LOADED:
         for info in pkgutil.iter_modules(__path__):

@@ -51,34 +51,34 @@ __all__ = ["MODELS", "register", "get_model", "SolveResult", "Curve", "solve", "
 MODELS: dict = {}
 
 
-def register(cls):
-    """Add a model class to the registry under ``cls.name`` (a class decorator).
+def register(model):
+    """Add a model class to the registry under ``model.name`` (a class decorator).
 
     Parameters
     ----------
-    cls : type
+    model : type
         A :class:`Model` subclass (a model file's class, or :meth:`Model.from_system`'s).
 
     Returns
     -------
     type
-        ``cls`` itself; ``theory models``, ``theory solve NAME`` and :func:`get_model` then
+        ``model`` itself; ``theory models``, ``theory solve NAME`` and :func:`get_model` then
         know it.
 
     Raises
     ------
     InputError
-        ``cls`` is not a Model subclass, or its ``name`` is not an identifier-like string.
+        ``model`` is not a Model subclass, or its ``name`` is not an identifier-like string.
     """
-    if not (isinstance(cls, type) and issubclass(cls, Model)):
-        raise InputError("model", cls, "a Model subclass (Model.from_system(system) builds "
+    if not (isinstance(model, type) and issubclass(model, Model)):
+        raise InputError("model", model, "a Model subclass (Model.from_system(system) builds "
                          "one from a SaddlePointSystem)")
-    name = cls.name
+    name = model.name
     if not isinstance(name, str) or not name or not all(
             c.isalnum() or c in "_-.[],=" for c in name):
         raise InputError("name", name, "a non-empty name of letters, digits and _ - . [ ] , =")
-    MODELS[name] = cls
-    return cls
+    MODELS[name] = model
+    return model
 
 
 def get_model(name):
@@ -126,6 +126,25 @@ def get_model(name):
 
 # ---------------------------------------------------------------- parameter validators
 def positive(name, v):
+    """Parameter check: a finite real number > 0 (use as ``param(..., check=positive)``).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (quoted by the error).
+    v : float, str, fractions.Fraction, decimal.Decimal or mpmath.mpf
+        The value given.
+
+    Returns
+    -------
+    float
+        ``float(v)``.
+
+    Raises
+    ------
+    InputError
+        ``v`` is not a number, not finite, or not > 0.
+    """
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -136,6 +155,25 @@ def positive(name, v):
 
 
 def nonnegative(name, v):
+    """Parameter check: a finite real number >= 0 (use as ``param(..., check=nonnegative)``).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name (quoted by the error).
+    v : float, str, fractions.Fraction, decimal.Decimal or mpmath.mpf
+        The value given.
+
+    Returns
+    -------
+    float
+        ``float(v)``.
+
+    Raises
+    ------
+    InputError
+        ``v`` is not a number, not finite, or negative.
+    """
     try:
         x = float(v)
     except (TypeError, ValueError):
@@ -156,6 +194,25 @@ def real(name, v):
 
 
 def choice(*options):
+    """Parameter check factory: the value must be one of ``options`` (a discrete parameter).
+
+    Parameters
+    ----------
+    *options : object
+        The allowed values (``theory models`` lists them).
+
+    Returns
+    -------
+    callable
+        ``check(name, v) -> v``, raising :class:`~theory.errors.InputError` when ``v`` is not
+        one of ``options``; its ``options`` attribute holds them.
+
+    Examples
+    --------
+    >>> check = choice("square", "logistic")
+    >>> check("loss", "square")
+    'square'
+    """
     def check(name, v):
         if v not in options:
             raise InputError(name, v, f"one of {list(options)}")
@@ -177,6 +234,23 @@ def activation_check(name, v):
 
 
 def param(default, doc: str, check: Callable = positive):
+    """A field of a model's ``Params`` dataclass with its documentation and its check.
+
+    Parameters
+    ----------
+    default : object
+        Default value (``dataclasses.MISSING`` for a required parameter).
+    doc : str
+        Meaning of the parameter, with its symbol in the paper (``theory models`` shows it).
+    check : callable, default positive
+        ``check(name, value) -> value``: :func:`positive`, :func:`nonnegative`,
+        :func:`choice` (...) or any validator raising :class:`~theory.errors.InputError`.
+
+    Returns
+    -------
+    dataclasses.Field
+        ``field(default=default, metadata={"doc": doc, "check": check})``.
+    """
     return field(default=default, metadata={"doc": doc, "check": check})
 
 
@@ -209,19 +283,56 @@ def make_params(model, overrides: dict):
 # ---------------------------------------------------------------- results
 @dataclass
 class SolveResult:
-    """One solved saddle point.
+    """One solved saddle point (what :func:`solve` returns).
 
-    ``state`` (order parameters by name), ``observables`` (by name), ``converged``,
-    ``iterations``, ``residual`` (undamped, relative), ``tol``, ``history`` (residual per
-    iteration), ``message``, ``method``, ``quadrature_error`` (map at the node level used vs the
-    next level, at the answer), ``alternatives`` (other fixed points reached from other starts),
-    ``closed_form`` (observables from the model's closed form, when it has one),
-    ``observable_errors`` (absolute error of each observable: the model's bound when it
-    reports one, else the change over one Newton step at the answer), ``state_errors``
-    (estimated absolute error of each order parameter: the size of that Newton step).
-    ``failure`` (None when converged, else the check that failed: a key of
-    :data:`theory.errors.FAILURE_HINTS`; ``message`` gives its numbers), ``last_state`` (the
-    best iterate of a failed solve, for diagnosis only; ``state`` is NaN then).
+    Attributes
+    ----------
+    model : str
+        Name of the model.
+    params : dict {str: value}
+        The parameters of the solve, as validated.
+    state : dict {str: float or mpmath.mpf}
+        Order parameters by name (NaN when the solve failed).
+    observables : dict {str: float or mpmath.mpf}
+        Observables by name (NaN when the solve failed).
+    converged : bool
+        Whether every check passed.
+    iterations : int
+        Iterations of the fixed-point / Newton solver.
+    residual : float
+        Undamped relative residual of the map at the answer.
+    tol : float
+        The tolerance asked for.
+    message : str
+        What happened, with its numbers.
+    method : str
+        The solver method used.
+    history : list of float
+        Residual per iteration.
+    quadrature_error : float
+        Change of the map between the node level used and the next level, at the answer.
+    level : int
+        Quadrature node level used.
+    alternatives : list
+        Other fixed points reached from other starts.
+    closed_form : dict {str: float}
+        Observables from the model's closed form, when it has one.
+    violations : list of (str, value)
+        Constraints violated at the answer (what, value).
+    seconds : float
+        Wall time of the solve.
+    dps : int or None
+        Decimal digits of the mpmath polish (None: float64 only).
+    observable_errors : dict {str: float}
+        Absolute error of each observable: the model's bound when it reports one, else the
+        change over one Newton step at the answer.
+    state_errors : dict {str: float}
+        Estimated absolute error of each order parameter: the size of that Newton step.
+    failure : str or None
+        None when converged, else the check that failed: a key of
+        :data:`theory.errors.FAILURE_HINTS` (``message`` gives its numbers).
+    last_state : dict {str: float}
+        The best iterate of a failed solve, for diagnosis only (``state`` is NaN then).
     """
 
     model: str
@@ -253,7 +364,14 @@ class SolveResult:
         return FAILURE_HINTS.get(self.failure, "") if self.failure else ""
 
     def to_dict(self) -> dict:
-        """JSON-ready: mpf values as decimal strings, NaN and inf as None."""
+        """JSON-ready: mpf values as decimal strings, NaN and inf as None.
+
+        Returns
+        -------
+        dict
+            Every attribute except ``history``, numbers made JSON-safe (mpf as a decimal
+            string of ``dps`` digits, NaN and inf as None).
+        """
         def num(v):
             if isinstance(v, mpmath.mpf):
                 if not mpmath.isfinite(v):
@@ -318,6 +436,21 @@ class Curve:
     and ``failure`` naming the check that failed (see :class:`SolveResult`); ``rows()`` has a
     ``converged`` and a ``failure`` column. ``interrupted`` is True when Ctrl-C stopped the
     curve (the points not reached are flagged ``"interrupted"``).
+
+    Attributes
+    ----------
+    model : str
+        Name of the model.
+    vary : str
+        Name of the varied parameter.
+    values : numpy.ndarray of float, shape (n,)
+        Values of the varied parameter.
+    points : list of SolveResult, length n
+        The solve at each value.
+    seconds : float
+        Wall time of the whole curve.
+    interrupted : bool
+        True when Ctrl-C stopped the curve.
     """
 
     model: str
@@ -347,7 +480,24 @@ class Curve:
         return state, obs, cf
 
     def column(self, name: str) -> np.ndarray:
-        """One column (NaN at failed points)."""
+        """One column (NaN at failed points).
+
+        Parameters
+        ----------
+        name : str
+            An order parameter, an observable, or ``closed_form.<observable>`` (one of
+            :meth:`columns`).
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (n,)
+            Its value at each point of the curve, NaN where the point failed.
+
+        Raises
+        ------
+        InputError
+            ``name`` is not a column.
+        """
         state, obs, cf = self._names()
         key = name[len("closed_form."):] if name.startswith("closed_form.") else name
         for names, attr in ((state, "state"), (obs, "observables"), (cf, "closed_form")):
@@ -357,12 +507,26 @@ class Curve:
         raise InputError("column", name, f"one of {self.columns()}")
 
     def columns(self) -> list:
+        """Names :meth:`column` accepts: order parameters, observables, closed forms.
+
+        Returns
+        -------
+        list of str
+            State names, observable names, then ``closed_form.<name>`` of the closed forms.
+        """
         state, obs, cf = self._names()
         return [*state, *obs, *[f"closed_form.{k}" for k in cf]]
 
     def rows(self) -> list:
         """One dict per point: the varied value, state, observables, closed forms, residual,
-        iterations, ``converged`` and ``failure`` ("" when converged); NaN where it failed."""
+        iterations, ``converged`` and ``failure`` ("" when converged); NaN where it failed.
+
+        Returns
+        -------
+        list of dict
+            One ``{column: value}`` per point, in the order of :attr:`values` (the error of
+            each observable as ``<name>.error``).
+        """
         state, obs, cf = self._names()
         out = []
         for v, p in zip(self.values, self.points):
@@ -378,7 +542,18 @@ class Curve:
 
     def to_frame(self):
         """:meth:`rows` as a pandas DataFrame (with the ``converged`` and ``failure`` columns);
-        pandas is optional and not a dependency of theory."""
+        pandas is optional and not a dependency of theory.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point, the columns of :meth:`rows`.
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed.
+        """
         try:
             import pandas as pd
         except ImportError:
@@ -387,7 +562,15 @@ class Curve:
         return pd.DataFrame(self.rows())
 
     def to_dict(self) -> dict:
-        """JSON-ready (NaN as None): the points, plus which failed and why."""
+        """JSON-ready (NaN as None): the points, plus which failed and why.
+
+        Returns
+        -------
+        dict
+            ``model``, ``vary``, ``seconds``, ``interrupted``, ``converged`` (one bool a
+            point), ``failed`` (value, failure, message) and ``points`` (each
+            :meth:`SolveResult.to_dict`).
+        """
         return {"model": self.model, "vary": self.vary, "seconds": self.seconds,
                 "interrupted": self.interrupted,
                 "converged": [bool(p.converged) for p in self.points],
@@ -1219,7 +1402,12 @@ def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
 
 
 class Model:
-    """Base class with defaults for the optional parts of a model."""
+    """Base class with defaults for the optional parts of a model.
+
+    A model file subclasses it, sets ``name``, ``title``, ``reference`` and ``Params``, and
+    defines :meth:`system`, ``values(p)`` and ``starts(p)`` (see the module docstring);
+    :meth:`from_system` builds one from a bare saddle-point system.
+    """
 
     name = ""
     title = ""
@@ -1231,7 +1419,18 @@ class Model:
     Params: type
 
     def system(self, p):
-        """The :class:`~theory.symbolic.system.SaddlePointSystem` at parameters ``p``."""
+        """The :class:`~theory.symbolic.system.SaddlePointSystem` at parameters ``p``.
+
+        Parameters
+        ----------
+        p : Params
+            Validated parameters (an instance of the model's ``Params``).
+
+        Returns
+        -------
+        SaddlePointSystem
+            The fixed-point map (it may depend on discrete parameters of ``p``).
+        """
         raise NotImplementedError
 
     #: names of the observables :meth:`derived` adds (declare them so that the CLI can check
@@ -1239,11 +1438,38 @@ class Model:
     derived_names: tuple = ()
 
     def derived(self, p, state, observables) -> dict:
+        """More observables computed from a solved fixed point (none by default).
+
+        Parameters
+        ----------
+        p : Params
+            Validated parameters.
+        state : dict {str: float or mpmath.mpf}
+            The solved order parameters.
+        observables : dict {str: float or mpmath.mpf}
+            The system's observables at the fixed point.
+
+        Returns
+        -------
+        dict {str: float or mpmath.mpf}
+            Extra observables by name (declare their names in :attr:`derived_names`).
+        """
         return {}
 
     def observable_names(self, p) -> list | None:
         """Every column a solve or curve at ``p`` can report, known before solving (None when
-        :meth:`derived` is overridden without :attr:`derived_names`)."""
+        :meth:`derived` is overridden without :attr:`derived_names`).
+
+        Parameters
+        ----------
+        p : Params
+            Validated parameters.
+
+        Returns
+        -------
+        list of str or None
+            State names, observables, derived observables, ``residual`` and ``iterations``.
+        """
         if type(self).derived is not Model.derived and not self.derived_names:
             return None
         system = self.system(p)
@@ -1252,7 +1478,15 @@ class Model:
         return names
 
     def parameters(self) -> list:
-        """[(name, default, doc, allowed)] for listing."""
+        """[(name, default, doc, allowed)] for listing.
+
+        Returns
+        -------
+        list of tuple
+            One ``(name, default, doc, allowed)`` per field of ``Params``: default
+            ``"(required)"`` when there is none, ``allowed`` a phrase from its check
+            (``"> 0"``, ``"one of [...]"``, ...).
+        """
         out = []
         for f in dataclasses.fields(self.Params):
             chk = f.metadata.get("check")

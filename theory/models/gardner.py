@@ -101,3 +101,4 @@ def gardner_volume_system() -> SaddlePointSystem:
 Gardner = register(Model.from_system(
     gardner_system(), defaults={"kappa": 0.0}, starts={"alpha_c": 1.0},
     title="Gardner capacity alpha_c(kappa) of the spherical perceptron with margin kappa"))
+Gardner.__module__ = __name__  # its documentation page is this module's, not models.base's

@@ -84,6 +84,16 @@ _SYSTEMS: dict = {}
 
 @dataclass(frozen=True, kw_only=True)
 class PerceptronParams:
+    r"""Validated parameters of :class:`Perceptron` (keyword-only, frozen).
+
+    Attributes
+    ----------
+    alpha : float, default 1.0
+        Sample ratio :math:`\alpha = n/d` (> 0).
+    prior : {"gaussian", "rademacher"}, default "gaussian"
+        Prior :math:`P_0` of the teacher weights.
+    """
+
     alpha: float = param(1.0, "n/d: samples per dimension")
     prior: str = param("gaussian", "teacher prior", choice("gaussian", "rademacher"))
 
@@ -93,6 +103,19 @@ class PerceptronParams:
 
 @register
 class Perceptron(Model):
+    """The Bayes-optimal teacher-student perceptron (``theory solve perceptron``).
+
+    State evolution of Barbier, Krzakala, Macris, Miolane & Zdeborová (arXiv:1708.03395v3,
+    Sec. 2) for the sign channel; Bayes and Gibbs errors as in the module docstring.
+
+    Examples
+    --------
+    >>> from theory import solve
+    >>> r = solve("perceptron", alpha=1.0)
+    >>> print(f"{r.observables['q']:.12f}")
+    0.486263637016
+    """
+
     name = "perceptron"
     title = "Bayes-optimal teacher-student perceptron (Gaussian or Rademacher prior)"
     reference = REFERENCE
@@ -102,14 +125,50 @@ class Perceptron(Model):
             "fixed point to report")
 
     def system(self, p):
+        r"""The state evolution for the prior of ``p`` (:func:`perceptron_system`, cached).
+
+        Parameters
+        ----------
+        p : PerceptronParams
+            Validated parameters.
+
+        Returns
+        -------
+        SaddlePointSystem
+            State :math:`\hat q`, parameter alpha.
+        """
         if p.prior not in _SYSTEMS:
             _SYSTEMS[p.prior] = perceptron_system(p.prior)
         return _SYSTEMS[p.prior]
 
     def values(self, p):
+        """Numbers for the system's parameter symbols.
+
+        Parameters
+        ----------
+        p : PerceptronParams
+            Validated parameters.
+
+        Returns
+        -------
+        dict {str: float}
+            ``{"alpha": p.alpha}``.
+        """
         return {"alpha": p.alpha}
 
     def starts(self, p):
+        r"""Two starting states: the asymptotic :math:`\hat q` at small and large alpha.
+
+        Parameters
+        ----------
+        p : PerceptronParams
+            Validated parameters.
+
+        Returns
+        -------
+        list of dict {str: float}
+            Starting values of :math:`\hat q`.
+        """
         # small alpha: qh ~ 2 alpha/pi; large alpha: qh ~ 0.52 alpha^2 (V ~ pi/(2 C^2 alpha^2))
         a = float(p.alpha)
         return [{r"\hat{q}": 2 * a / 3.14159 + 0.5 * a * a}, {r"\hat{q}": 0.1 * a}]

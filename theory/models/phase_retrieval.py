@@ -79,6 +79,16 @@ _SYSTEMS: dict = {}
 
 @dataclass(frozen=True, kw_only=True)
 class PhaseRetrievalParams:
+    r"""Validated parameters of :class:`PhaseRetrieval` (keyword-only, frozen).
+
+    Attributes
+    ----------
+    alpha : float, default 1.0
+        Sample ratio :math:`\alpha = n/d` (> 0).
+    noise : float, default 0.0
+        Label noise variance :math:`\Delta \ge 0` (0: noiseless).
+    """
+
     alpha: float = param(1.0, "n/d: samples per dimension")
     noise: float = param(0.0, "label noise variance Delta (y = |z| + sqrt(Delta) xi)",
                          nonnegative)
@@ -89,21 +99,64 @@ class PhaseRetrievalParams:
 
 @register
 class PhaseRetrieval(Model):
+    """Bayes-optimal phase retrieval, noiseless or noisy (``theory solve phase_retrieval``).
+
+    State evolution of Barbier, Krzakala, Macris, Miolane & Zdeborová (arXiv:1708.03395v3,
+    Sec. 2) with the channel :func:`~theory.symbolic.atoms.abs_channel`; see the module
+    docstring.
+    """
+
     name = "phase_retrieval"
     title = "Bayes-optimal phase retrieval y = |z| (+ Gaussian noise), Gaussian prior"
     reference = REFERENCE
     Params = PhaseRetrievalParams
 
     def system(self, p):
+        """The state evolution, noisy when ``p.noise > 0`` (:func:`phase_retrieval_system`).
+
+        Parameters
+        ----------
+        p : PhaseRetrievalParams
+            Validated parameters.
+
+        Returns
+        -------
+        SaddlePointSystem
+            State q; parameters alpha (and Delta when noisy).
+        """
         key = p.noise > 0
         if key not in _SYSTEMS:
             _SYSTEMS[key] = phase_retrieval_system(key)
         return _SYSTEMS[key]
 
     def values(self, p):
+        """Numbers for the system's parameter symbols.
+
+        Parameters
+        ----------
+        p : PhaseRetrievalParams
+            Validated parameters.
+
+        Returns
+        -------
+        dict {str: float}
+            ``alpha``, and ``Delta`` (= ``p.noise``) when noisy.
+        """
         return {"alpha": p.alpha, "Delta": p.noise} if p.noise > 0 else {"alpha": p.alpha}
 
     def starts(self, p):
+        """Two starting states: an informative one and the uninformative q = 0.
+
+        Parameters
+        ----------
+        p : PhaseRetrievalParams
+            Validated parameters.
+
+        Returns
+        -------
+        list of dict {str: float}
+            ``[{"q": 0.5}, {"q": 0.0}]``.
+        """
         return [{"q": 0.5}, {"q": 0.0}]
 
 

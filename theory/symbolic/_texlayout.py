@@ -63,7 +63,19 @@ _NEST_EM = 1.0
 
 
 def tex_escape(s: str) -> str:
-    """Escape the characters of plain text that LaTeX treats specially."""
+    r"""Escape the characters of plain text that LaTeX treats specially.
+
+    Parameters
+    ----------
+    s : str
+        Plain text (a title, a model name, a comment).
+
+    Returns
+    -------
+    str
+        ``s`` with ``& % $ # _ { }`` backslash-escaped and ``~ ^ \`` spelled as
+        ``\textasciitilde{}``, ``\textasciicircum{}``, ``\textbackslash{}``.
+    """
     out = []
     for ch in s:
         if ch in "&%$#_{}":
@@ -80,7 +92,24 @@ def tex_escape(s: str) -> str:
 
 
 def document(body: str, *, title: str | None = None, comment: str | None = None) -> str:
-    """A complete, standalone document: :data:`PREAMBLE`, an optional unnumbered title, body."""
+    """A complete, standalone document: :data:`PREAMBLE`, an optional unnumbered title, body.
+
+    Parameters
+    ----------
+    body : str
+        LaTeX of the document body (what goes between ``\\begin{document}`` and
+        ``\\end{document}``).
+    title : str or None, optional
+        Title, set as an unnumbered ``\\section*``; none if None.
+    comment : str or None, optional
+        Text written as ``%`` comment lines at the top of the file (one per line).
+
+    Returns
+    -------
+    str
+        The whole ``.tex`` file, compilable on its own with amsmath, amssymb, geometry and
+        graphicx.
+    """
     head = "".join(f"% {line}\n" for line in (comment or "").splitlines())
     t = f"\\section*{{{title}}}\n" if title else ""
     return f"{head}{PREAMBLE}\\begin{{document}}\n{t}{body}\\end{{document}}\n"
@@ -325,7 +354,21 @@ def _measure(items: list, style: str = "D") -> tuple[float, int]:
 
 
 def width(tex: str, style: str = "D") -> float:
-    """Estimated rendered width (em of the 10 pt font) of LaTeX math ``tex`` in display style."""
+    """Estimated rendered width (em of the 10 pt font) of LaTeX math ``tex`` in display style.
+
+    Parameters
+    ----------
+    tex : str
+        LaTeX math (no surrounding ``$``).
+    style : {"D", "T", "S", "SS"}, optional
+        TeX math style the string starts in: display, text, script, scriptscript.
+
+    Returns
+    -------
+    float
+        Width in em of the 10 pt text font, from Computer Modern glyph widths, calibrated by
+        a constant against TeX's own widths; it errs on the wide side.
+    """
     return _SCALE * _measure(_parse(tex), style)[0]
 
 
@@ -613,7 +656,25 @@ def _binary_start(line: str) -> str:
 
 
 def break_expr(expr, first: float, cont: float, symbol_names: dict | None = None) -> list[str]:
-    """LaTeX lines of ``expr``: the first at most ``first`` em wide, the others ``cont`` em."""
+    """LaTeX lines of ``expr``: the first at most ``first`` em wide, the others ``cont`` em.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression to typeset (a right-hand side of a system).
+    first : float
+        Room (em) of the first line.
+    cont : float
+        Room (em) of each continuation line.
+    symbol_names : dict or None, optional
+        ``{sympy.Symbol: LaTeX name}`` passed to SymPy's printer.
+
+    Returns
+    -------
+    list of str
+        The lines, to be joined in an ``align*`` (a continuation starts with its operator).
+        A line may still be estimated too wide if it holds one unbreakable term.
+    """
     return Breaker(symbol_names).lines(expr, first, cont)
 
 
@@ -626,7 +687,24 @@ def align_block(rows: Sequence, *, room: float, symbol_names: dict | None = None
     LaTeX string (kept whole). ``room`` is the width (em) of the whole block. A row ``(None,
     text)`` is a LaTeX line kept as it is. With ``fit``, a line still estimated wider than its
     room is wrapped in ``\fitmath`` (needs :data:`PREAMBLE`).
-    Returns the lines, to be joined with ``\\``.
+
+    Parameters
+    ----------
+    rows : sequence of tuple
+        ``(lhs, rhs)`` pairs; ``lhs`` a LaTeX string, a SymPy expression or None.
+    room : float
+        Width (em) of the whole block.
+    symbol_names : dict or None, optional
+        ``{sympy.Symbol: LaTeX name}`` passed to SymPy's printer.
+    fit : bool, optional
+        Wrap a line still estimated too wide in ``\fitmath``.
+    rel : str, optional
+        The relation at the alignment point (``"="``, ``r"\leftarrow"``, ...).
+
+    Returns
+    -------
+    list of str
+        The lines, to be joined with ``\\``.
     """
     br = Breaker(symbol_names)
     lhs_tex = [(br.tex(lhs) if not isinstance(lhs, str) else lhs) if lhs is not None else None

@@ -283,7 +283,13 @@ class _Atom(sp.Function):
 
 
 class Phi(_Atom):
-    r"""Standard normal cdf :math:`\Phi(u)`; float64 ``scipy.special.ndtr``, mpmath ``ncdf``."""
+    r"""Standard normal cdf :math:`\Phi(u)`; float64 ``scipy.special.ndtr``, mpmath ``ncdf``.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\Phi"
     _numpy_impl = staticmethod(_np_Phi)
@@ -310,7 +316,13 @@ class Phi(_Atom):
 
 
 class H(_Atom):
-    r"""Gaussian tail :math:`H(u) = \Phi(-u)`; float64 ``ndtr(-u)``, mpmath ``ncdf(-u)``."""
+    r"""Gaussian tail :math:`H(u) = \Phi(-u)`; float64 ``ndtr(-u)``, mpmath ``ncdf(-u)``.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = "H"
     _numpy_impl = staticmethod(_np_H)
@@ -337,7 +349,13 @@ class H(_Atom):
 
 
 class logPhi(_Atom):
-    r""":math:`\log\Phi(u)`; float64 ``scipy.special.log_ndtr`` (relative accuracy to u = -1e300)."""
+    r""":math:`\log\Phi(u)`; float64 ``scipy.special.log_ndtr`` (relative accuracy to u = -1e300).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\log\Phi"
     _numpy_impl = staticmethod(_np_logPhi)
@@ -360,7 +378,13 @@ class logPhi(_Atom):
 
 
 class phi(_Atom):
-    r"""Standard normal density :math:`\varphi(u)`; float64 with the square formed exactly."""
+    r"""Standard normal density :math:`\varphi(u)`; float64 with the square formed exactly.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\varphi"
     _numpy_impl = staticmethod(_np_phi)
@@ -389,7 +413,13 @@ class phi(_Atom):
 
 
 class Mills(_Atom):
-    r"""Mills ratio :math:`\mathcal R(u) = H(u)/\varphi(u)`; float64 ``sqrt(pi/2) erfcx(u/sqrt 2)``."""
+    r"""Mills ratio :math:`\mathcal R(u) = H(u)/\varphi(u)`; float64 ``sqrt(pi/2) erfcx(u/sqrt 2)``.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\mathcal{R}"
     _numpy_impl = staticmethod(_np_mills)
@@ -413,7 +443,13 @@ class Mills(_Atom):
 
 
 class softplus(_Atom):
-    r""":math:`\log(1 + e^u)`; float64 ``numpy.logaddexp(0, u)``, mpmath ``log1p(exp(u))``."""
+    r""":math:`\log(1 + e^u)`; float64 ``numpy.logaddexp(0, u)``, mpmath ``log1p(exp(u))``.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\operatorname{softplus}"
     _numpy_impl = staticmethod(_np_softplus)
@@ -438,7 +474,13 @@ class softplus(_Atom):
 
 
 class sigmoid(_Atom):
-    r""":math:`1/(1 + e^{-u})`; float64 ``scipy.special.expit``."""
+    r""":math:`1/(1 + e^{-u})`; float64 ``scipy.special.expit``.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\operatorname{sigmoid}"
     _numpy_impl = staticmethod(_np_sigmoid)
@@ -464,7 +506,13 @@ class sigmoid(_Atom):
 
 
 class Ramp1(_Atom):
-    r""":math:`\mathcal T_1(u) = \mathbb E(\xi-u)_+ = \varphi(u) - uH(u)`, stable for u > 0."""
+    r""":math:`\mathcal T_1(u) = \mathbb E(\xi-u)_+ = \varphi(u) - uH(u)`, stable for u > 0.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\mathcal{T}_1"
     _numpy_impl = staticmethod(_np_ramp1)
@@ -487,7 +535,13 @@ class Ramp1(_Atom):
 
 
 class Ramp2(_Atom):
-    r""":math:`\mathcal T_2(u) = \mathbb E(\xi-u)_+^2 = (1+u^2)H(u) - u\varphi(u)`, stable for u > 0."""
+    r""":math:`\mathcal T_2(u) = \mathbb E(\xi-u)_+^2 = (1+u^2)H(u) - u\varphi(u)`, stable for u > 0.
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\mathcal{T}_2"
     _numpy_impl = staticmethod(_np_ramp2)
@@ -515,7 +569,27 @@ ATOMS = {cls.__name__: cls for cls in (Phi, H, logPhi, phi, Mills, softplus, sig
 
 
 def rewrite_erf(expr: sp.Expr) -> sp.Expr:
-    """``expr`` with every atom written back in ``erf``/``erfc``/``exp``/``log`` (same value)."""
+    """``expr`` with every atom written back in ``erf``/``erfc``/``exp``/``log`` (same value).
+
+    For symbolic integration or simplification; the numerics of the result are those of the
+    cancelling closed forms (use :func:`stabilize` to go back).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression holding atoms of this module.
+
+    Returns
+    -------
+    sympy.Expr
+        The same value without any atom.
+
+    Examples
+    --------
+    >>> u = sp.Symbol("u", real=True)
+    >>> rewrite_erf(Phi(u))
+    erf(sqrt(2)*u/2)/2 + 1/2
+    """
     return sp.sympify(expr).replace(
         lambda e: isinstance(e, _Atom), lambda e: e._eval_rewrite_as_erf(*e.args))
 
@@ -749,7 +823,13 @@ def _mp_expm1mx(u):
 
 class esinhmx(_Atom):
     r""":math:`e^{-u}(\sinh u - u)` without cancellation at small u (series for :math:`|u| < 1`)
-    and without overflow at large u (:math:`(1 - e^{-2u})/2 - u e^{-u}`)."""
+    and without overflow at large u (:math:`(1 - e^{-2u})/2 - u e^{-u}`).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\operatorname{esinhmx}"
     _numpy_impl = staticmethod(_np_esinhmx)
@@ -768,7 +848,13 @@ class esinhmx(_Atom):
 
 
 class expm1mx(_Atom):
-    r""":math:`e^u - 1 - u` without cancellation at small u (series for :math:`|u| < 1`)."""
+    r""":math:`e^u - 1 - u` without cancellation at small u (series for :math:`|u| < 1`).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\operatorname{expm1mx}"
     _numpy_impl = staticmethod(_np_expm1mx)
@@ -899,7 +985,13 @@ def _mp_sech2(u):
 class logPhi1(_Atom):
     r""":math:`(\log\Phi)'(u) = \varphi(u)/\Phi(u)` (the inverse Mills ratio of :math:`-u`);
     float64 as :math:`1/\mathcal R(-u)` with ``erfcx`` (relative accuracy for every u: the
-    quotient ``phi(u)**2/Phi(u)`` of a paper is 0/0 below u = -37.5)."""
+    quotient ``phi(u)**2/Phi(u)`` of a paper is 0/0 below u = -37.5).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _numpy_impl = staticmethod(_np_logphi1)
     _mpmath_impl = staticmethod(_mp_logphi1)
@@ -930,7 +1022,13 @@ class logPhi1(_Atom):
 class logPhi2(_Atom):
     r""":math:`(\log\Phi)''(u) = -\Lambda(u)(u + \Lambda(u))`, :math:`\Lambda = \varphi/\Phi`,
     in :math:`(-1, 0)`; the two factors cancel for :math:`u\to-\infty`, where float64 uses
-    :math:`u + \Lambda(u) = r_1(-u)` of Laplace's continued fraction (module docstring)."""
+    :math:`u + \Lambda(u) = r_1(-u)` of Laplace's continued fraction (module docstring).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"(\log\Phi)''"
     _numpy_impl = staticmethod(_np_logphi2)
@@ -959,7 +1057,13 @@ class logPhi2(_Atom):
 
 class sech2(_Atom):
     r""":math:`\operatorname{sech}^2 u = 1 - \tanh^2 u` as :math:`4e^{-2|u|}/(1 + e^{-2|u|})^2`
-    (no cancellation, no overflow)."""
+    (no cancellation, no overflow).
+
+    Parameters
+    ----------
+    u : sympy.Expr or number
+        The real argument: a SymPy expression, or a number (``.evalf(n)`` then gives n digits).
+    """
 
     _tex = r"\operatorname{sech}^2"
     _numpy_impl = staticmethod(_np_sech2)
@@ -1016,6 +1120,29 @@ class OutputChannel:
     forms keep relative accuracy for :math:`|\omega|/\sqrt V` up to 40 and V down to 1e-8, see
     ``tests/test_glm_channels.py``). ``label(z, xi)`` is the label as a function of the field
     and a standard Gaussian noise ``xi`` (the teacher of a state evolution).
+
+    The channels of :data:`CHANNELS` are built by their factories (:func:`sign_channel`, ...);
+    the constructor is for a new channel.
+
+    Parameters
+    ----------
+    name : str
+        Short name (``"sign"``, ``"gaussian"``, ...).
+    doc : str
+        One line saying what the channel is (shown by ``repr`` and in listings).
+    Z : callable
+        ``Z(y, omega, V) -> sympy.Expr``: the partition function as a paper writes it.
+    terms : callable
+        ``terms(y, omega, V) -> list of sympy.Expr``: the one or two log-terms
+        :math:`L_i` with :math:`Z = \sum_i e^{L_i}`.
+    label : callable
+        ``label(z, xi) -> sympy.Expr``: the label given the teacher field and a standard
+        Gaussian noise.
+    Delta : sympy.Expr or number
+        Variance of the Gaussian noise of the channel (0: noiseless).
+    closed : dict, optional
+        ``{"logZ" | "g" | "dg": callable(y, omega, V)}``: closed forms used instead of the
+        log-sum-exp of the terms.
     """
 
     def __init__(self, name, doc, Z, terms, label, Delta, closed=None):

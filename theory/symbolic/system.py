@@ -36,13 +36,39 @@ __all__ = ["Constraint", "SaddlePointSystem"]
 
 @dataclass(frozen=True)
 class Constraint:
-    """``expr > 0`` (strict) or ``expr >= 0`` at a physical fixed point; ``what`` says why."""
+    """``expr > 0`` (strict) or ``expr >= 0`` at a physical fixed point; ``what`` says why.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression of the parameters, the state and the steps of the system.
+    what : str
+        What the constraint means (a variance is positive, ``rho - M^2/Q >= 0``, ...); the
+        error message of a violated constraint quotes it.
+    strict : bool, default True
+        ``expr > 0`` if True, ``expr >= 0`` if False.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory import Constraint
+    >>> V = sp.Symbol("V")
+    >>> Constraint(1 - V, "the variance 1 - q is positive").latex()
+    '1 - V > 0'
+    """
 
     expr: sp.Expr
     what: str
     strict: bool = True
 
     def latex(self) -> str:
+        """The constraint as LaTeX math, ``expr > 0`` or ``expr \\geq 0``.
+
+        Returns
+        -------
+        str
+            LaTeX math without surrounding ``$``.
+        """
         rel = ">" if self.strict else r"\geq"
         return f"{sp.latex(self.expr)} {rel} 0"
 
@@ -237,19 +263,59 @@ class SaddlePointSystem:
     # ------------------------------------------------------------------ names
     @property
     def state_names(self) -> tuple:
+        """Names of the order parameters, in the solver's vector order.
+
+        Returns
+        -------
+        tuple of str
+            ``str`` of each symbol of :attr:`state`.
+        """
         return tuple(str(s) for s in self.state)
 
     @property
     def parameter_names(self) -> tuple:
+        """Names of the model parameters, in the order of :attr:`parameters`.
+
+        Returns
+        -------
+        tuple of str
+            ``str`` of each symbol of :attr:`parameters` (empty if there are none).
+        """
         return tuple(str(s) for s in self.parameters or ())
 
     def symbol(self, name: str) -> sp.Symbol:
+        """The symbol of the system named ``name`` (state, parameter or step).
+
+        Parameters
+        ----------
+        name : str
+            Name of an order parameter, a parameter or a symbol assigned by a step.
+
+        Returns
+        -------
+        sympy.Symbol
+            That symbol, with the assumptions the expressions use.
+
+        Raises
+        ------
+        InputError
+            No symbol of the system has that name.
+        """
         for s in (*self.state, *(self.parameters or ()), *(a for a, _ in self.steps)):
             if str(s) == name:
                 return s
         raise InputError("name", name, f"one of {self.state_names + self.parameter_names}")
 
     def expectations(self) -> list:
+        """Every Gaussian expectation of the steps, updates and observables.
+
+        Returns
+        -------
+        list of Expectation
+            The :class:`~theory.symbolic.expectation.Expectation` nodes, in the order of the
+            steps, then the updates, then the observables (sorted within one expression); an
+            expectation used twice is listed twice.
+        """
         out = []
         for _, e in [*self.steps, *self.updates.items(), *self.observables.items()]:
             out.extend(sorted(e.atoms(Expectation), key=sp.default_sort_key))
