@@ -81,9 +81,13 @@ def gaussians(names: str, cov=None) -> GaussianVector:
     --------
     >>> import sympy as sp
     >>> q = sp.Symbol("q", positive=True)
-    >>> u, v = gaussians("u v", cov=[[1, q], [q, 1]])
-    >>> E(u * v)
+    >>> uv = gaussians("u v", cov=[[1, q], [q, 1]])
+    >>> u, v = uv
+    >>> E(u * v, over=uv)
     E[u*v; u, v]
+
+    ``E(u * v)`` without ``over`` finds the declaration from the symbols, unless ``u`` or
+    ``v`` was declared again with other variables or another covariance (then it raises).
     """
     syms = sp.symbols(names, real=True)
     if isinstance(syms, sp.Symbol):
@@ -96,7 +100,12 @@ def gaussians(names: str, cov=None) -> GaussianVector:
         raise InputError("cov", cov.tolist(), "a symmetric matrix")
     vec = GaussianVector(tuple(syms), sp.ImmutableMatrix(cov))
     for s in syms:
-        _DECLARED[s] = vec
+        # every distinct declaration of a symbol is kept: E(f) without ``over`` refuses a
+        # symbol declared twice with different covariances instead of silently using the
+        # latest one (a notebook cell re-declaring z must not change an earlier model's E)
+        decls = _DECLARED.setdefault(s, [])
+        if not any(tuple(v) == tuple(vec) and v.cov == vec.cov for v in decls):
+            decls.append(vec)
     return vec
 
 
@@ -238,7 +247,15 @@ def E(integrand, over: GaussianVector | None = None) -> Expectation:
     """
     integrand = sp.sympify(integrand)
     if over is None:
-        vecs = {id(_DECLARED[s]): _DECLARED[s] for s in integrand.free_symbols if s in _DECLARED}
+        twice = sorted(str(s) for s in integrand.free_symbols if len(_DECLARED.get(s, ())) > 1)
+        if twice:
+            raise InputError(
+                "over", None, "the GaussianVector to integrate over",
+                hint=f"{twice} were declared by gaussians() more than once with different "
+                "variables or covariances; pass over=... to say which declaration is meant",
+            )
+        vecs = {id(_DECLARED[s][0]): _DECLARED[s][0] for s in integrand.free_symbols
+                if s in _DECLARED}
         if len(vecs) != 1:
             raise InputError(
                 "over", None, "the GaussianVector to integrate over",
