@@ -247,23 +247,42 @@ def E(integrand, over: GaussianVector | None = None) -> Expectation:
     """
     integrand = sp.sympify(integrand)
     if over is None:
-        twice = sorted(str(s) for s in integrand.free_symbols if len(_DECLARED.get(s, ())) > 1)
-        if twice:
-            raise InputError(
-                "over", None, "the GaussianVector to integrate over",
-                hint=f"{twice} were declared by gaussians() more than once with different "
-                "variables or covariances; pass over=... to say which declaration is meant",
-            )
-        vecs = {id(_DECLARED[s][0]): _DECLARED[s][0] for s in integrand.free_symbols
-                if s in _DECLARED}
-        if len(vecs) != 1:
-            raise InputError(
-                "over", None, "the GaussianVector to integrate over",
-                hint="the integrand holds variables of "
-                f"{len(vecs)} declarations; pass over=...",
-            )
-        over = next(iter(vecs.values()))
+        over = _declaration_of(integrand)
     return Expectation(integrand, tuple(over), over.cov)
+
+
+def _declaration_of(integrand) -> GaussianVector:
+    """The :func:`gaussians` declaration an integrand's Gaussian symbols come from.
+
+    A symbol may have been declared more than once (a notebook re-running a cell, two models
+    naming a variable alike). The expectation of ``f`` depends only on the joint law of the
+    variables it holds, so every declaration holding all of them is a candidate; they must
+    agree on the marginal covariance of those variables, else the call is ambiguous and
+    raises (before, the latest declaration was used silently).
+    """
+    used = sorted((s for s in integrand.free_symbols if s in _DECLARED), key=str)
+    if not used:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint="the integrand holds no variable declared by gaussians(); "
+                         "pass over=...")
+    cands: dict = {}
+    for s in used:
+        for v in _DECLARED[s]:
+            if all(u in v for u in used):
+                cands[id(v)] = v
+    if not cands:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint=f"the integrand's variables {[str(u) for u in used]} come from "
+                         "several gaussians() declarations; pass over=...")
+    vecs = list(cands.values())
+    marg = {sp.ImmutableMatrix([[v.cov[v.index(a), v.index(b)] for b in used] for a in used])
+            for v in vecs}
+    if len(marg) > 1:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint=f"{[str(u) for u in used]} were declared by gaussians() more "
+                         "than once with different covariances; pass over=... to say which "
+                         "declaration is meant")
+    return vecs[-1]
 
 
 def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: Callable | None = None,
