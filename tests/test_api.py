@@ -236,3 +236,25 @@ def test_docstring_examples_run(module):
 
     res = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert res.attempted > 0 and res.failed == 0, res
+
+
+def test_redeclared_gaussian_is_not_silently_reused():
+    """A variable declared twice with different covariances: E(f) without ``over`` refuses
+    (before, the latest declaration was used silently, and a model built later integrated over
+    another model's covariance)."""
+    import sympy as sp
+
+    from theory import E, InputError, gaussians
+
+    (z1,) = gaussians("zz_redecl")
+    assert E(z1 ** 2).cov == sp.ImmutableMatrix([[1]])
+    t = sp.Symbol("t", positive=True)
+    zz, w = vec = gaussians("zz_redecl w_redecl", cov=[[t, 0], [0, 1]])
+    assert zz == z1  # same SymPy symbol
+    with pytest.raises(InputError, match="declared by gaussians"):
+        E(z1 ** 2)
+    assert E(zz ** 2, over=vec).cov[0, 0] == t
+    # the library's own models are immune: they name their declaration
+    from theory import solve
+    res = solve("perceptron", alpha=1.0, prior="rademacher")
+    assert res.converged

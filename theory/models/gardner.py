@@ -52,7 +52,8 @@ REFERENCE = ("Gardner, The space of interactions in neural network models, J. Ph
 kappa = sp.Symbol("kappa", real=True)
 alpha_c = sp.Symbol("alpha_c", positive=True)
 r = sp.Symbol(r"\hat{q}V^{2}", positive=True)
-(xi,) = gaussians("xi")
+XI = gaussians("xi")
+(xi,) = XI
 
 
 def gardner_system() -> SaddlePointSystem:
@@ -65,7 +66,7 @@ def gardner_system() -> SaddlePointSystem:
     """
     return SaddlePointSystem(
         name="gardner", state=[alpha_c], parameters=[kappa],
-        steps=[(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2))],
+        steps=[(r, alpha_c * E(sp.Max(kappa - xi, 0) ** 2, over=XI))],
         updates={alpha_c: alpha_c / r},
         constraints=[Constraint(r, "hat q V^2 > 0")],
         sections={r: r"$q\to1$ limit of $q/(1-q)^2 = \alpha\,\mathbb E g_{\rm out}^2$:"},
@@ -93,7 +94,7 @@ def gardner_volume_system() -> SaddlePointSystem:
     return SaddlePointSystem(
         name="gardner_volume", state=[qh], parameters=[a, kappa],
         steps=[(q, 2 * qh / root), (V, (1 + sp.sqrt(4 * qh + 1)) / root)],
-        updates={qh: a / V * E(logPhi1(u) ** 2)}, observables={"q": q}, reference=REFERENCE)
+        updates={qh: a / V * E(logPhi1(u) ** 2, over=XI)}, observables={"q": q}, reference=REFERENCE)
 
 
 #: the registered model (``theory solve gardner kappa=1``): the limit system, validated

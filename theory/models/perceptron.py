@@ -47,8 +47,10 @@ REFERENCE = ("Barbier, Krzakala, Macris, Miolane, Zdeborová (2019), Optimal err
 alpha = sp.Symbol("alpha", positive=True)
 qh = sp.Symbol(r"\hat{q}", nonnegative=True)
 q, V = sp.symbols("q V", positive=True)
-(xi,) = gaussians("xi")
-(zr,) = gaussians("z")
+XI = gaussians("xi")
+ZR = gaussians("z")
+(xi,) = XI
+(zr,) = ZR
 
 
 def perceptron_system(prior: str = "gaussian") -> SaddlePointSystem:
@@ -68,11 +70,11 @@ def perceptron_system(prior: str = "gaussian") -> SaddlePointSystem:
         steps = [(q, qh / (1 + qh)), (V, 1 / (1 + qh))]
     else:  # q = E tanh(h), V = 1 - q = E[2 sigmoid(-2h)], h = qh + sqrt(qh) z
         h = qh + sp.sqrt(qh) * zr
-        steps = [(V, E(2 * sigmoid(-2 * h))), (q, 1 - V)]
+        steps = [(V, E(2 * sigmoid(-2 * h), over=ZR)), (q, 1 - V)]
     u = sp.sqrt(q / V) * xi
     return SaddlePointSystem(
         name=f"perceptron[{prior}]", state=[qh], parameters=[alpha], steps=steps,
-        updates={qh: 2 * alpha / V * E(phi(u) ** 2 / Phi(u))},
+        updates={qh: 2 * alpha / V * E(phi(u) ** 2 / Phi(u), over=XI)},
         observables={"q": q, "bayes_error": sp.atan(sp.sqrt(V / q)) / sp.pi,
                      "gibbs_error": sp.atan(sp.sqrt(V * (1 + q)) / q) / sp.pi},
         constraints=[Constraint(qh, "hat q >= 0", strict=False), Constraint(V, "V = 1 - q > 0")],

@@ -81,9 +81,13 @@ def gaussians(names: str, cov=None) -> GaussianVector:
     --------
     >>> import sympy as sp
     >>> q = sp.Symbol("q", positive=True)
-    >>> u, v = gaussians("u v", cov=[[1, q], [q, 1]])
-    >>> E(u * v)
+    >>> uv = gaussians("u v", cov=[[1, q], [q, 1]])
+    >>> u, v = uv
+    >>> E(u * v, over=uv)
     E[u*v; u, v]
+
+    ``E(u * v)`` without ``over`` finds the declaration from the symbols, unless ``u`` or
+    ``v`` was declared again with other variables or another covariance (then it raises).
     """
     syms = sp.symbols(names, real=True)
     if isinstance(syms, sp.Symbol):
@@ -96,7 +100,12 @@ def gaussians(names: str, cov=None) -> GaussianVector:
         raise InputError("cov", cov.tolist(), "a symmetric matrix")
     vec = GaussianVector(tuple(syms), sp.ImmutableMatrix(cov))
     for s in syms:
-        _DECLARED[s] = vec
+        # every distinct declaration of a symbol is kept: E(f) without ``over`` refuses a
+        # symbol declared twice with different covariances instead of silently using the
+        # latest one (a notebook cell re-declaring z must not change an earlier model's E)
+        decls = _DECLARED.setdefault(s, [])
+        if not any(tuple(v) == tuple(vec) and v.cov == vec.cov for v in decls):
+            decls.append(vec)
     return vec
 
 
@@ -238,15 +247,42 @@ def E(integrand, over: GaussianVector | None = None) -> Expectation:
     """
     integrand = sp.sympify(integrand)
     if over is None:
-        vecs = {id(_DECLARED[s]): _DECLARED[s] for s in integrand.free_symbols if s in _DECLARED}
-        if len(vecs) != 1:
-            raise InputError(
-                "over", None, "the GaussianVector to integrate over",
-                hint="the integrand holds variables of "
-                f"{len(vecs)} declarations; pass over=...",
-            )
-        over = next(iter(vecs.values()))
+        over = _declaration_of(integrand)
     return Expectation(integrand, tuple(over), over.cov)
+
+
+def _declaration_of(integrand) -> GaussianVector:
+    """The :func:`gaussians` declaration an integrand's Gaussian symbols come from.
+
+    A symbol may have been declared more than once (a notebook re-running a cell, two models
+    naming a variable alike). The expectation of ``f`` depends only on the joint law of the
+    variables it holds, so every declaration holding all of them is a candidate; they must
+    agree on the marginal covariance of those variables, else the call is ambiguous and
+    raises (before, the latest declaration was used silently).
+    """
+    used = sorted((s for s in integrand.free_symbols if s in _DECLARED), key=str)
+    if not used:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint="the integrand holds no variable declared by gaussians(); "
+                         "pass over=...")
+    cands: dict = {}
+    for s in used:
+        for v in _DECLARED[s]:
+            if all(u in v for u in used):
+                cands[id(v)] = v
+    if not cands:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint=f"the integrand's variables {[str(u) for u in used]} come from "
+                         "several gaussians() declarations; pass over=...")
+    vecs = list(cands.values())
+    marg = {sp.ImmutableMatrix([[v.cov[v.index(a), v.index(b)] for b in used] for a in used])
+            for v in vecs}
+    if len(marg) > 1:
+        raise InputError("over", None, "the GaussianVector to integrate over",
+                         hint=f"{[str(u) for u in used]} were declared by gaussians() more "
+                         "than once with different covariances; pass over=... to say which "
+                         "declaration is meant")
+    return vecs[-1]
 
 
 def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: Callable | None = None,
