@@ -140,7 +140,7 @@ def test_sign_teacher_test_error_is_the_clean_error():
     o = r.observables
     assert o["test_error"] == o["test_error_clean"]
     assert o["test_error_noisy"] > o["test_error_clean"]
-    sim = simulate_random_features(d=20, p=20, n=30, loss="logistic", teacher="sign",
+    sim = simulate_random_features(d=20, p=20, n=30, loss="square", teacher="sign",
                                    Delta=0.3, seeds=2, n_test=500)
     assert sim.per_seed["test_error"] == sim.per_seed["test_error_clean"]
 
