@@ -52,7 +52,23 @@ identities :math:`\int x^2/(x+z)^2 d\mu = 1 - 2zg + z^2g'` and
 (as extracted) has :math:`\hat V_s` instead of :math:`\hat V_s^2` in the first and the opposite
 sign in the cross terms; with those the iteration leaves the admissible region. The equations
 here reproduce the independent closed form of Mei & Montanari (model ``rf_ridge``) to 1e-10
-for the square loss (tests/test_models.py).
+for the square loss (tests/test_models.py, tests/test_conventions.py).
+
+Observables (the names of :mod:`theory.conventions`, the same in
+:func:`theory.simulate.simulate_random_features`): ``test_error`` is, for the linear and tanh
+teachers, :math:`\mathbb E(f_0(\omega_0) - \omega_1)^2` against the noiseless target; for the
+sign teacher it is ``test_error_clean`` :math:`= \arccos(M/\sqrt{\rho Q})/\pi`, the 0-1 error
+against the clean label :math:`\operatorname{sign}\omega_0`, next to ``test_error_noisy``
+:math:`= \arccos(M/\sqrt{(\rho + \Delta)Q})/\pi`, the 0-1 error against a fresh noisy label
+(:func:`theory.conventions.noisy_error_probit` maps one to the other), and ``test_mse``
+:math:`= \mathbb E(\operatorname{sign}\omega_0 - \omega_1)^2`.
+
+Correspondence with ``rf_ridge`` (square loss, linear teacher;
+:data:`theory.conventions.RF_CORRESPONDENCE`, shown by ``theory models``): Mei & Montanari's
+:math:`\psi_1 = N/d = 1/\gamma`, :math:`\psi_2 = n/d = \alpha/\gamma`, their ridge
+:math:`\lambda_{MM} = \lambda\gamma/\alpha` (:math:`\lambda = \psi_2\lambda_{MM}`),
+:math:`F_1^2 = \rho`, their :math:`\tau^2 + F_\star^2 = \Delta`, :math:`\mu_1 = \kappa_1`,
+:math:`\mu_\star = \kappa_\star`; their risk is ``test_error`` :math:`+ F_\star^2`.
 """
 
 from __future__ import annotations
@@ -63,6 +79,7 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..conventions import RF_CORRESPONDENCE
 from ..errors import InputError
 from ..numeric import prox as P
 from ..numeric.bridge import mpmath_function, numpy_function
@@ -224,12 +241,17 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
     }
     obs = {}
     if teacher == "sign":
-        obs["test_error"] = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
+        # 0-1 errors (theory.conventions, Sheppard's formula): against the clean label
+        # sign(omega_0), and against a fresh noisy label sign(omega_0 + sqrt(Delta) zeta), whose
+        # field is Gaussian with variance rho + Delta and covariance M with omega_1
+        clean = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
+        obs["test_error"] = clean
+        obs["test_error_clean"] = clean
+        obs["test_error_noisy"] = sp.acos(M / sp.sqrt((rho + Delta) * Q)) / sp.pi
         # E(sign(omega_0) - omega_1)^2 = 1 - 2 E[sign(omega_0) omega_1] + Q
-        obs["mse"] = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
-    else:
-        obs["mse"] = E((f0 - w1) ** 2, over=vec)
-        obs["test_error"] = obs["mse"]
+        obs["test_mse"] = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
+    else:  # against the noiseless target f0(omega_0)
+        obs["test_error"] = E((f0 - w1) ** 2, over=vec)
     obs["train_loss"] = e_l + extra_l
     obs["train_objective"] = e_l + extra_l + lam * qw / (2 * alpha)
     obs["q_w"] = qw
@@ -252,16 +274,17 @@ _SYSTEMS: dict = {}
 
 @dataclass(frozen=True, kw_only=True)
 class RFConvexParams:
-    alpha: float = param(2.0, "n/p: samples per feature")
-    gamma: float = param(0.5, "d/p: input dimension per feature")
-    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2 (0 allowed for logistic and hinge "
+    alpha: float = param(2.0, "α = n/p: samples per feature")
+    gamma: float = param(0.5, "γ = d/p: input dimension per feature")
+    lam: float = param(1e-2, "λ: l2 penalty (λ/2)‖w‖² (0 allowed for logistic and hinge "
                        "above the separability threshold)", nonnegative)
-    activation: str = param("erf", "activation (registry name or expression in x)",
+    activation: str = param("erf", "σ: activation (registry name or expression in x)",
                             activation_check)
     loss: str = param("logistic", "training loss", choice(*LOSSES))
     teacher: str = param("sign", "teacher f0", choice(*TEACHERS))
-    rho: float = param(1.0, "teacher norm ||theta||^2/d")
-    noise: float = param(0.0, "label noise variance Delta", nonnegative)
+    rho: float = param(1.0, "ρ: teacher norm ‖θ‖²/d")
+    Delta: float = param(0.0, "Δ: label-noise variance (sign teacher: on the pre-activation)",
+                         nonnegative)
 
     def __post_init__(self):
         validate(self)
@@ -283,9 +306,26 @@ class RFConvex(Model):
     Params = RFConvexParams
     hint = ("small lam near the interpolation threshold needs more iterations: "
             "max_iter, or method='damped' with damping=0.5")
+    #: what each observable is (shown by ``theory models``; :mod:`theory.conventions`)
+    observable_docs = {
+        "test_error": "teacher linear/tanh: E(f0(omega_0) - yhat)^2 against the noiseless "
+                      "target; teacher sign: test_error_clean",
+        "test_error_clean": "teacher sign: P(sign yhat != sign omega_0) = arccos(M/sqrt(rho Q))/pi,"
+                            " the 0-1 error against the clean teacher label",
+        "test_error_noisy": "teacher sign: P(sign yhat != y), y = sign(omega_0 + sqrt(Delta) "
+                            "zeta) a fresh noisy label: arccos(M/sqrt((rho + Delta) Q))/pi",
+        "test_mse": "teacher sign: E(sign omega_0 - yhat)^2",
+        "train_loss": "(1/n) sum_mu loss(y_mu, yhat_mu) at the minimiser",
+        "train_objective": "train_loss + lam q_w/(2 alpha)",
+        "q_w": "||w||^2/p",
+    }
+    #: the exact map to ``rf_ridge`` for the square loss (shown by ``theory models``)
+    correspondence = RF_CORRESPONDENCE
+    #: old parameter names (removed; the CLI names the new one)
+    renamed_parameters = {"noise": "Delta (the same label-noise variance)"}
 
     def system(self, p):
-        key = (p.loss, p.teacher, p.noise > 0)
+        key = (p.loss, p.teacher, p.Delta > 0)
         if key not in _SYSTEMS:
             _SYSTEMS[key] = build_system(*key)
         return _SYSTEMS[key]
@@ -297,7 +337,7 @@ class RFConvex(Model):
                              hint="with mu_1 = 0 the features carry no linear signal and "
                              "these equations degenerate (m_s = 0)")
         return {"alpha": p.alpha, "gamma": p.gamma, "lambda": p.lam, "kappa_1": m1,
-                "kappa_star": mstar, "rho": p.rho, "Delta": p.noise}
+                "kappa_star": mstar, "rho": p.rho, "Delta": p.Delta}
 
     def values_mp(self, p, dps):
         """:meth:`values` with kappa_1, kappa_star at ``dps`` digits (for the mpmath polish)."""
@@ -309,7 +349,7 @@ class RFConvex(Model):
         nfeat = max(1, round(d / p.gamma))
         return {"d": int(d), "p": nfeat, "n": max(1, round(p.alpha * nfeat)),
                 "activation": p.activation, "loss": p.loss, "lam": p.lam,
-                "teacher": p.teacher, "rho": p.rho, "noise": p.noise}
+                "teacher": p.teacher, "rho": p.rho, "Delta": p.Delta}
 
     #: generic starting states (order parameters by name)
     GENERIC_STARTS = ({"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
@@ -431,7 +471,7 @@ def signal_fraction(gamma: float, kappa_1: float, kappa_star: float) -> float:
 
 
 def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1.0,
-                           noise: float = 0.0) -> float:
+                           Delta: float = 0.0) -> float:
     r"""The sample ratio :math:`\alpha_{sep} = n/p` below which the random-features data of
     :class:`RFConvex` (sign teacher) are linearly separable with probability -> 1.
 
@@ -462,7 +502,7 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
     _, k1, kst = activation_constants(activation)
     frac = signal_fraction(gamma, k1, kst)
     s2 = rho * frac
-    resid = rho - s2 + noise
+    resid = rho - s2 + Delta
     if resid <= 0:
         return float("inf")
     c = np.sqrt(s2 / resid)
@@ -485,7 +525,7 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
 
 def _check_not_separable(p) -> None:
     """At lam = 0 refuse a separable point, with the numbers that show the divergence."""
-    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.noise)
+    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.Delta)
     if p.alpha >= a_sep:
         return
     model = RFConvex()

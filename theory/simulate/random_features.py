@@ -24,10 +24,15 @@ L-BFGS on the primal with its gradient; hinge loss by L-BFGS-B on the box-constr
 :math:`\max_{0\le a\le 1} \sum_\mu a_\mu - \|\sum_\mu a_\mu y^\mu x^\mu\|^2/(2\lambda p)`.
 Each run reports the optimiser's gradient norm; a run that did not reach it raises.
 
-Observables per seed, then mean and standard error over seeds:
-``mse`` (:math:`\mathbb E(f_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2` on a fresh test set,
-without label noise), ``classification_error`` (sign teacher: :math:`P(\operatorname{sign}\hat y
-\ne \operatorname{sign}\omega_0)`), ``train_loss`` (:math:`\frac1n\sum\ell`),
+Observables per seed, then mean and standard error over seeds, named as in the models
+(:mod:`theory.conventions`): ``test_error`` (linear and tanh teachers:
+:math:`\mathbb E(f_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2` on a fresh test set against the
+noiseless target; sign teacher: ``test_error_clean``), for the sign teacher
+``test_error_clean`` (:math:`P(\operatorname{sign}\hat y \ne \operatorname{sign}\omega_0)`, against
+the clean label), ``test_error_noisy`` (:math:`P(\operatorname{sign}\hat y \ne y)` against fresh
+noisy labels :math:`y = \operatorname{sign}(\omega_0 + \sqrt\Delta\zeta)`) and ``test_mse``
+(:math:`\mathbb E(\operatorname{sign}\omega_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2`),
+``train_loss`` (:math:`\frac1n\sum\ell`),
 ``train_objective`` (``train_loss`` + :math:`\lambda\|w\|^2/(2n)`), ``q_w`` = :math:`\|w\|^2/p`,
 ``q_s`` = :math:`\|Fw\|^2/(pd)`, ``m_s`` = :math:`\theta\cdot Fw/(d\sqrt p)`.
 """
@@ -130,11 +135,11 @@ class _Problem:
             clean = clean + s["Fstar"] * (w0**2 / s["rho"] - 1.0) / math.sqrt(2.0)
         y = clean
         zeta = rng.standard_normal(n)  # drawn always: real and Gaussian twins stay paired
-        if noise and s["noise"] > 0:
+        if noise and s["Delta"] > 0:
             if s["teacher"] == "sign":  # noise on the pre-activation, labels stay +-1
-                y = np.where(w0 + math.sqrt(s["noise"]) * zeta >= 0, 1.0, -1.0)
+                y = np.where(w0 + math.sqrt(s["Delta"]) * zeta >= 0, 1.0, -1.0)
             else:
-                y = clean + math.sqrt(s["noise"]) * zeta
+                y = clean + math.sqrt(s["Delta"]) * zeta
         return X, y, clean, w0
 
     def fit(self, X, y):
@@ -202,18 +207,23 @@ class _Problem:
         out["q_w"] = float(w @ w) / p
         out["q_s"] = float(Fw @ Fw) / (p * d)
         out["m_s"] = float(self.theta @ Fw) / (d * math.sqrt(p))
-        se2 = ce = 0.0
+        se2 = ce = cn = 0.0
         left = s["n_test"]
-        while left > 0:  # test set in blocks (memory)
+        while left > 0:  # test set in blocks (memory); fresh noisy labels next to clean ones
             m = min(left, 4096)
-            Xt, _, clean, w0 = self.data(m, self.rng, noise=False)
+            Xt, yn, clean, w0 = self.data(m, self.rng)
             yt = Xt @ w / math.sqrt(p)
             se2 += float(((clean - yt) ** 2).sum())
             ce += float(((yt >= 0) != (w0 >= 0)).sum())
+            cn += float(((yt >= 0) != (yn >= 0)).sum())
             left -= m
-        out["mse"] = se2 / s["n_test"]
-        if s["teacher"] == "sign":
-            out["classification_error"] = ce / s["n_test"]
+        nt = s["n_test"]
+        if s["teacher"] == "sign":  # the names of theory.conventions (as rf_convex reports them)
+            out["test_error"] = out["test_error_clean"] = ce / nt
+            out["test_error_noisy"] = cn / nt
+            out["test_mse"] = se2 / nt
+        else:
+            out["test_error"] = se2 / nt
         out["gradient_norm"] = gnorm
         return out
 
@@ -224,7 +234,7 @@ def _key(settings: dict) -> str:
 
 def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                              loss: str = "square", lam: float = 1e-2, teacher: str = "linear",
-                             rho: float = 1.0, noise: float = 0.0, Fstar: float = 0.0,
+                             rho: float = 1.0, Delta: float = 0.0, Fstar: float = 0.0,
                              seeds: int = 10, first_seed: int = 0,
                              gaussian_equivalent: bool = False, sphere: bool = False,
                              n_test: int = 4000, cache: str | None = None,
@@ -237,7 +247,8 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
     activation : registry name or expression (see ``theory activations``)
     loss : "square" (0.5 (y - yhat)^2), "logistic" or "hinge" (labels +-1: teacher "sign")
     lam : l2 penalty lambda/2 ||w||^2 (> 0)
-    teacher, rho, noise, Fstar : f0, ||theta||^2/d, label-noise variance, nonlinear part
+    teacher, rho, Delta, Fstar : f0, ||theta||^2/d, label-noise variance Delta (sign teacher:
+        on the pre-activation), norm of the nonlinear part
     gaussian_equivalent : features mu0 + mu1 F^T c/sqrt(d) + mu_star xi (paired seeds)
     sphere : inputs and projections on the sphere of radius sqrt(d) (Mei-Montanari)
     n_test : test points per seed
@@ -249,7 +260,7 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                "an integer >= 1")
     _check("lam", lam, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
     _check("rho", rho, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
-    _check("noise", noise, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
+    _check("Delta", Delta, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
     _check("Fstar", Fstar, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
     _check("loss", loss, lambda t: t in LOSSES, f"one of {list(LOSSES)}")
     _check("teacher", teacher, lambda t: t in TEACHERS, f"one of {list(TEACHERS)}")
@@ -263,7 +274,7 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
     h = hermite_expansion(activation, 2, exact=False)
     settings = {"d": int(d), "p": int(p), "n": int(n), "activation": activation, "loss": loss,
                 "lam": float(lam), "teacher": teacher, "rho": float(rho),
-                "noise": float(noise), "Fstar": float(Fstar),
+                "Delta": float(Delta), "Fstar": float(Fstar),
                 "gaussian_equivalent": bool(gaussian_equivalent), "sphere": bool(sphere),
                 "n_test": int(n_test),
                 "mu": [float(h.mu[0]), float(h.mu[1]), float(h.mu_star)]}
