@@ -315,7 +315,8 @@ def newton_prox(loss: Loss, yy, om, VV) -> np.ndarray:
     (reversed when :math:`\ell'(y, \omega) < 0`) holds the root because :math:`\ell'` is
     nondecreasing; when that end overflows it is found by doubling. Each step is Newton's if it
     stays inside the bracket and shrank the step by half, else bisection (in asinh units); a node stops when
-    its bracket or its step is at round-off (4 ulps of :math:`\max(|x|, |\omega|)`).
+    its bracket or its step is at round-off (4 ulps of x), then two Newton steps kept inside the
+    bracket polish it.
 
     Parameters
     ----------
@@ -373,6 +374,13 @@ def newton_prox(loss: Loss, yy, om, VV) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             g = (xi - oi) / Vi + loss.grad(yi, xi)
             gp = 1.0 / Vi + loss.hess(yi, xi)
+        if np.any(np.isnan(g)):  # the derivative failed at this node: no bracket update
+            k = int(np.flatnonzero(np.isnan(g))[0])
+            raise ConvergenceError(
+                f"prox of the {loss} loss: the derivative is NaN at x = {float(xi[k])!r} for the node "
+                f"y = {float(yi[k])!r}, omega = {float(oi[k])!r}, V = {float(Vi[k])!r} (safeguarded Newton, bracket "
+                f"[{float(lo[idx][k])!r}, {float(hi[idx][k])!r}])", float("nan"), 0.0,
+                hint="check Loss.grad / Loss.expr on this range")
         li, hi_ = lo[idx], hi[idx]
         li = np.where(g < 0, xi, li)
         hi_ = np.where(g > 0, xi, hi_)
@@ -385,14 +393,24 @@ def newton_prox(loss: Loss, yy, om, VV) -> np.ndarray:
         xnew = np.where(newton_ok, xn, xb)
         dx_old[idx] = np.abs(xnew - xi)
         x[idx] = xnew
-        tol = 4 * eps * np.maximum(np.abs(xnew), np.abs(oi))
+        # round-off of x itself (a root at a kink of l' is reached by bisection alone); the
+        # floor eps^2 max(1, |omega|) stops a root at 0 after ~110 halvings at most
+        tol = 4 * eps * np.maximum(np.abs(xnew), eps * np.maximum(1.0, np.abs(oi)))
         conv = (g == 0) | (np.abs(xnew - xi) <= tol) | (hi_ - li <= tol)
         idx = idx[~conv]
+    if idx.size == 0:
+        # polish: two Newton steps kept inside the bracket (a smooth root stopped by its
+        # bracket is then at round-off)
+        for _ in range(2):
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                g = (x - of) / Vf + loss.grad(yf, x)
+                xn = x - g / (1.0 / Vf + loss.hess(yf, x))
+            x = np.where(np.isfinite(xn) & (xn >= lo) & (xn <= hi), xn, x)
     if idx.size:
         k = idx[0]
         raise ConvergenceError(
-            f"prox of the {loss} loss did not converge at node y = {yf[k]!r}, omega = "
-            f"{of[k]!r}, V = {Vf[k]!r} (bracket [{lo[k]!r}, {hi[k]!r}] after "
+            f"prox of the {loss} loss did not converge at node y = {float(yf[k])!r}, omega = "
+            f"{float(of[k])!r}, V = {float(Vf[k])!r} (bracket [{float(lo[k])!r}, {float(hi[k])!r}] after "
             f"{_NEWTON_MAX} safeguarded Newton steps; {idx.size} node(s) failed)",
             float(hi[k] - lo[k]), float(4 * eps * max(abs(x[k]), abs(of[k]))),
             hint="give the loss a closed-form prox (override Loss.prox)")
@@ -419,8 +437,15 @@ def newton_prox_mp(loss: Loss, yy, om, VV):
             step *= 2
             end = om + sgn * step
         lo, hi = (end, om) if sgn < 0 else (om, end)
-        x = (lo + hi) / 2
+
+        def mid(a, b):
+            if b - a > 1:
+                return mpmath.sinh((mpmath.asinh(a) + mpmath.asinh(b)) / 2)
+            return (a + b) / 2
+
+        x = mid(lo, hi)
         eps = mpmath.mpf(2) ** (-mpmath.mp.prec + 4)
+        dx_old = hi - lo
         for _ in range(20 * mpmath.mp.prec):
             g = (x - om) / VV + loss.grad_mp(yy, x)
             if g < 0:
@@ -430,18 +455,24 @@ def newton_prox_mp(loss: Loss, yy, om, VV):
             else:
                 break
             gp = 1 / VV + loss.hess_mp(yy, x)
-            xn = x - g / gp if gp > 0 else (lo + hi) / 2
-            if not (lo < xn < hi):
-                xn = (lo + hi) / 2
-            if abs(xn - x) <= eps * max(abs(x), abs(om), 1) or hi - lo <= eps * max(
-                    abs(x), abs(om), 1):
-                x = xn
-                break
+            xn = x - g / gp if gp > 0 else mid(lo, hi)
+            if not (lo < xn < hi) or abs(xn - x) >= dx_old / 2:  # rtsafe: bisect
+                xn = mid(lo, hi)
+            dx_old = abs(xn - x)
+            floor = eps * max(abs(xn), eps * max(1, abs(om)))
+            done = abs(xn - x) <= floor or hi - lo <= floor
             x = xn
+            if done:
+                break
         else:
             raise ConvergenceError(f"mpmath prox of the {loss} loss did not converge at "
                                    f"y = {yy}, omega = {om}, V = {VV}", float(hi - lo),
                                    float(eps))
+        for _ in range(2):  # polish inside the bracket (see newton_prox)
+            gp = 1 / VV + loss.hess_mp(yy, x)
+            xn = x - ((x - om) / VV + loss.grad_mp(yy, x)) / gp
+            if lo <= xn <= hi:
+                x = xn
     return +x
 
 

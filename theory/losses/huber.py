@@ -43,12 +43,14 @@ class Huber(Loss):
         yy, om, VV = (np.asarray(a, float) for a in np.broadcast_arrays(yy, om, VV))
         r = yy - om
         inner = np.abs(r) <= self.delta * (1.0 + VV)
-        return om + np.where(inner, VV * r / (1.0 + VV), VV * self.delta * np.sign(r))
+        from ..numeric.prox import square_prox  # the inner branch without cancellation
+
+        return np.where(inner, square_prox(yy, om, VV), om + VV * self.delta * np.sign(r))
 
     def prox_mp(self, yy, om, VV):
         r = yy - om
         if abs(r) <= self.delta * (1 + VV):
-            return om + VV * r / (1 + VV)
+            return (om + VV * yy) / (1 + VV)
         return om + VV * self.delta * mpmath.sign(r)
 
     def prox_symbolic(self, yy, om, VV):

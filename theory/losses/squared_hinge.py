@@ -24,12 +24,14 @@ class SquaredHinge(Loss):
 
     def prox(self, yy, om, VV):
         yy, om, VV = (np.asarray(a, float) for a in np.broadcast_arrays(yy, om, VV))
+        from ..numeric.prox import square_prox  # (u + V)/(1 + V) without cancellation
+
         u = yy * om
-        return yy * np.where(u >= 1.0, u, u + VV * (1.0 - u) / (1.0 + VV))
+        return yy * np.where(u >= 1.0, u, square_prox(1.0, u, VV))
 
     def prox_mp(self, yy, om, VV):
         u = yy * om
-        return yy * (u if u >= 1 else u + VV * (1 - u) / (1 + VV))
+        return yy * (u if u >= 1 else (u + VV) / (1 + VV))
 
     def prox_symbolic(self, yy, om, VV):
         u = yy * om
