@@ -157,13 +157,13 @@ def channel_mean(expr, vec, noise=None):
             return E(expr.xreplace({v: k for k, v in sub.items()}), over=vec3)
     vars_ = tuple(vec)
     if not expr.has(*vars_):
-        return expr
+        return sp.factor(sp.cancel(expr))
     try:
         poly = sp.Poly(sp.expand(expr), *vars_)
     except sp.PolynomialError:
         return E(expr, over=vec)
     C = sp.Matrix(vec.cov)
-    return sp.together(sum(c * _moment_of(C, k) for k, c in poly.terms()))
+    return sp.factor(sp.cancel(sum(c * _moment_of(C, k) for k, c in poly.terms())))
 
 
 def build_system(loss, teacher, noisy: bool) -> SaddlePointSystem:
@@ -561,7 +561,7 @@ def _check_not_separable(p) -> None:
     where = (f"alpha = {p.alpha:g} < alpha_sep = {a_sep:.6g}, the separability threshold of "
              f"these random features at gamma = {p.gamma:g} "
              "(theory.models.rf_convex.separability_threshold)")
-    if get_loss(p.loss).value(1.0, 1e3) > 0:  # positive everywhere (logistic, exponential)
+    if get_loss(p.loss).value(1.0, 2.0) > 0:  # positive beyond the margin (logistic, ...)
         msg = (f"data separable at alpha = {p.alpha:g}: ||w|| -> inf as lam -> 0 ({where}; "
                f"{nums}: q_w and V keep growing as lam decreases, ||w|| ~ log(1/lam) "
                "asymptotically)")
