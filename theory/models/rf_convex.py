@@ -8,8 +8,11 @@ equations of their main result (Sec. 2; the system on the slides in
 
 Setting (their notation): :math:`c \sim \mathcal N(0, I_d)`, :math:`F \in \mathbb R^{d\times p}`
 i.i.d. :math:`\mathcal N(0,1)`, features :math:`x = \sigma(F^\top c/\sqrt d)`, teacher
-:math:`y = f_0(\theta\cdot c/\sqrt d) + \sqrt\Delta\,\zeta` with
-:math:`\|\theta\|^2 = \rho d`; estimator
+:math:`y = f_0(\theta\cdot c/\sqrt d) + F_\star\xi + \sqrt\Delta\,\zeta` with
+:math:`\|\theta\|^2 = \rho d` (:math:`F_\star`: the norm of a nonlinear part of the target,
+effective noise of variance :math:`F_\star^2` in training and :math:`+F_\star^2` in the test
+error, the symbol and convention of :mod:`theory.models.rf_ridge`; see
+:class:`theory.losses.Channel`); estimator
 :math:`\hat w = \operatorname{argmin}_w \sum_\mu \ell(y^\mu, x^\mu\cdot w/\sqrt p)
 + \frac\lambda2\|w\|^2`; :math:`\alpha = n/p`, :math:`\gamma = d/p`. The activation enters
 through :math:`\kappa_1 = \mu_1`, :math:`\kappa_\star = \mu_\star` (Gaussian equivalence;
@@ -36,8 +39,24 @@ narrow is declared to the quadrature as features of :math:`\omega_1` (graded pan
 :math:`y\omega_1 \approx \log V` and :math:`\approx -V - \log V` (branch points a distance
 :math:`\pi` from the real axis, whatever :math:`\sqrt Q`: at small lam the split rule in units
 of :math:`\sqrt Q` could not resolve them and every node level "topped out"), and
-:math:`\Phi(y\mu/s)` of width :math:`sQ/M`. The hinge kinks are found by SymPy. The linear and
-tanh teachers (square loss) keep the 2-D expectation.
+:math:`\Phi(y\mu/s)` of width :math:`sQ/M`. The hinge kinks are found by SymPy.
+
+The loss and the teacher are objects of :mod:`theory.losses` (``loss="huber(delta=0.5)"`` or
+a :class:`~theory.losses.Loss` instance): the channel integrands are built from the loss's
+proximal operator (:meth:`~theory.losses.Loss.prox_symbolic`: closed form, or a named
+:math:`\eta` computed by the generic safeguarded Newton) and the teacher's label law. For a
+Gaussian channel (linear teacher) and a loss of the residual :math:`y - z` (square, Huber)
+everything depends on :math:`r = y - \omega_1 \sim \mathcal N(0, \sigma_r^2)`,
+:math:`\sigma_r^2 = \rho + \Delta + F_\star^2 - 2M + Q`, and
+:math:`\operatorname{Cov}(\omega_0 - M\omega_1/Q, r) = V^0` gives
+:math:`\hat m`'s average as :math:`\mathbb E[r(\eta - \omega)]/(\sigma_r^2 V)`: 1-D
+expectations with the loss's kinks aligned. Averages of polynomials in Gaussian variables
+are done in closed form (:func:`channel_mean`): the square loss with the linear teacher has no
+quadrature at all (its Moreau envelope is quadratic), and label noise that enters
+polynomially integrates out exactly. Other regression teachers (tanh) keep the 2-D expectation
+over :math:`(\omega_0, \omega_1)` (3-D with the noise when it does not integrate out; a
+kinked loss there, Huber with the tanh teacher, has unaligned kinks and is flagged
+"quadrature not resolved" rather than answered).
 The teacher norm :math:`\rho` multiplies :math:`\hat m_s^2` and :math:`\hat m_s` in the prior
 equations (the slides take :math:`\rho = 1`).
 
