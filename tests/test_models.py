@@ -145,7 +145,7 @@ def test_tanh_teacher_square_loss():
 @pytest.mark.parametrize("model,kw,name", [
     ("rf_ridge", {"psi1": -1}, "psi1"), ("rf_ridge", {"psi2": 0}, "psi2"),
     ("rf_ridge", {"lam": -0.1}, "lam"), ("rf_convex", {"alpha": -2}, "alpha"),
-    ("rf_convex", {"lam": -1e-3}, "lam"), ("rf_convex", {"loss": "huber"}, "loss"),
+    ("rf_convex", {"lam": -1e-3}, "lam"), ("rf_convex", {"loss": "cauchy"}, "loss"),
     ("rf_convex", {"teacher": "relu"}, "teacher"), ("rf_convex", {"Delta": -1}, "Delta"),
     ("rf_convex", {"loss": "logistic", "teacher": "linear"}, "teacher"),
     ("rf_convex", {"gama": 1}, "parameter"), ("rf_convex", {"activation": "__import__('os')"},

@@ -96,7 +96,7 @@ def test_progress_and_bad_input():
     simulate_random_features(d=20, p=20, n=20, seeds=2, n_test=50,
                              progress=lambda i, n: seen.append((i, n)))
     assert seen == [(1, 2), (2, 2)]
-    for kw, name in [({"d": 0}, "d"), ({"lam": -1.0}, "lam"), ({"loss": "huber"}, "loss"),
+    for kw, name in [({"d": 0}, "d"), ({"lam": -1.0}, "lam"), ({"loss": "cauchy"}, "loss"),
                      ({"loss": "logistic", "teacher": "linear"}, "teacher"),
                      ({"Delta": -0.1}, "Delta"), ({"activation": "foo("}, "")]:
         args = dict(d=20, p=20, n=20, seeds=2) | kw
