@@ -106,6 +106,6 @@ def test_simulate_json(capsys):
                          "--seeds", "3", "--json", "--quiet")
     d = json.loads(out)
     assert code == 0 and d["settings"]["p"] == 60 and d["settings"]["n"] == 60
-    mean, se = d["observables"]["classification_error"]
+    mean, se = d["observables"]["test_error"]
     assert 0 < mean < 0.5 and se > 0
-    assert len(d["per_seed"]["classification_error"]) == 3
+    assert len(d["per_seed"]["test_error"]) == 3

@@ -205,8 +205,8 @@ def test_issue_instance_observable_foo(no_solving):
     one_line_error(code, err, word="foo")
 
 
-_keys = {"rf_ridge": ["psi1", "psi2", "lam", "F1", "Fstar", "tau"],
-         "rf_convex": ["alpha", "gamma", "lam", "rho", "noise"]}
+_keys = {"rf_ridge": ["psi1", "psi2", "lam", "F1", "Fstar", "Delta"],
+         "rf_convex": ["alpha", "gamma", "lam", "rho", "Delta"]}
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
