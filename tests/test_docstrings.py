@@ -37,11 +37,6 @@ ALLOW = (
     "theory.models.rf_ridge",  # conventions
     "theory.numeric.system",  # arch, glm
     "theory.numeric.solvers",  # arch
-    "theory.numeric.prox",  # losses
-    "theory.losses",  # losses (new package)
-    "theory.simulate",  # losses, conventions
-    "theory.cli_models",  # conventions
-    "theory.conventions",  # conventions
 )
 
 

@@ -282,6 +282,21 @@ def _simulation_echo(model, items, p, kw):
 
 
 def add_model_commands(sub, int_type, dps_type) -> None:
+    r"""Add the model commands ``models``, ``solve``, ``curve`` and ``simulate`` to the parser.
+
+    Called by :func:`theory.cli.main`'s parser builder; the commands' handlers live in this
+    module.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The sub-command set of the ``theory`` parser.
+    int_type : callable
+        ``int_type(name, lo, hi, why="")``: a factory of argparse types for a bounded integer
+        option (the CLI's own, so that its error messages match).
+    dps_type : callable
+        The argparse type of ``--dps`` (an integer number of digits).
+    """
     def tol_type(text):
         import argparse
 

@@ -31,15 +31,34 @@ CHANNELS: dict = {}
 _KINDS = ((Loss, LOSSES), (Penalty, PENALTIES), (Channel, CHANNELS))
 
 
-def register(cls):
-    """Class decorator: add a Loss, Penalty or Channel subclass to its registry by ``name``."""
+def register(subclass):
+    r"""Class decorator: add a Loss, Penalty or Channel subclass to its registry by ``name``.
+
+    Parameters
+    ----------
+    subclass : type
+        A subclass of :class:`Loss`, :class:`Penalty` or :class:`Channel` with a non-empty
+        ``name``.
+
+    Returns
+    -------
+    type
+        ``subclass`` itself, now found by :func:`get_loss` / :func:`get_penalty` /
+        :func:`get_channel` under its name.
+
+    Raises
+    ------
+    InputError
+        Not such a subclass, or an empty ``name``.
+    """
     for base, reg in _KINDS:
-        if isinstance(cls, type) and issubclass(cls, base) and cls is not base:
-            if not cls.name:
-                raise InputError("name", cls.name, f"a non-empty name for {cls.__qualname__}")
-            reg[cls.name] = cls
-            return cls
-    raise InputError("cls", cls, "a subclass of Loss, Penalty or Channel")
+        if isinstance(subclass, type) and issubclass(subclass, base) and subclass is not base:
+            if not subclass.name:
+                raise InputError("name", subclass.name,
+                                 f"a non-empty name for {subclass.__qualname__}")
+            reg[subclass.name] = subclass
+            return subclass
+    raise InputError("subclass", subclass, "a subclass of Loss, Penalty or Channel")
 
 
 def _load():
@@ -82,22 +101,73 @@ def _get(spec, base, reg, what):
 
 
 def get_loss(spec) -> Loss:
-    """A :class:`Loss` from a registry name (``"huber"``, ``"huber(delta=0.5)"``), a subclass
+    r"""A :class:`Loss` from a registry name (``"huber"``, ``"huber(delta=0.5)"``), a subclass
     or an instance.
+
+    Parameters
+    ----------
+    spec : str, type or Loss
+        A registered name with optional numeric parameters ``name(k=v, ...)``, a Loss
+        subclass (instantiated with its defaults) or a Loss instance (returned as is).
+
+    Returns
+    -------
+    Loss
+        The loss.
 
     Raises
     ------
     InputError
         Unknown name or parameter (names the ``loss`` parameter and the registered names).
+
+    Examples
+    --------
+    >>> from theory.losses import get_loss
+    >>> get_loss("huber(delta=0.5)")
+    huber(delta=0.5)
     """
     return _get(spec, Loss, LOSSES, "loss")
 
 
 def get_penalty(spec) -> Penalty:
-    """A :class:`Penalty` from a registry name, subclass or instance (see :func:`get_loss`)."""
+    r"""A :class:`Penalty` from a registry name, subclass or instance (see :func:`get_loss`).
+
+    Parameters
+    ----------
+    spec : str, type or Penalty
+        A registered name (``"l2"``, ``"l1"``) with optional ``(k=v, ...)``, a Penalty
+        subclass or instance.
+
+    Returns
+    -------
+    Penalty
+        The penalty.
+
+    Raises
+    ------
+    InputError
+        Unknown name or parameter (names the ``penalty`` parameter).
+    """
     return _get(spec, Penalty, PENALTIES, "penalty")
 
 
 def get_channel(spec) -> Channel:
-    """A :class:`Channel` (teacher) from a registry name, subclass or instance."""
+    r"""A :class:`Channel` (teacher) from a registry name, subclass or instance.
+
+    Parameters
+    ----------
+    spec : str, type or Channel
+        A registered name (``"linear"``, ``"sign"``, ``"tanh"``) with optional ``(k=v, ...)``,
+        a Channel subclass or instance.
+
+    Returns
+    -------
+    Channel
+        The teacher channel.
+
+    Raises
+    ------
+    InputError
+        Unknown name or parameter (names the ``teacher`` parameter).
+    """
     return _get(spec, Channel, CHANNELS, "teacher")

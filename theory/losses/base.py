@@ -117,13 +117,47 @@ class Loss(_Spec):
     residual: ClassVar[bool] = False
 
     def expr(self, yy, zz) -> sp.Expr:
-        """:math:`\\ell(y, z)` as a SymPy expression of ``yy``, ``zz`` (subclasses implement)."""
+        r""":math:`\ell(y, z)` as a SymPy expression of ``yy``, ``zz`` (subclasses implement).
+
+        Parameters
+        ----------
+        yy : sympy.Expr
+            The label (the class symbol :data:`y`, or any expression).
+        zz : sympy.Expr
+            The prediction (the class symbol :data:`z`, or any expression).
+
+        Returns
+        -------
+        sympy.Expr
+            The loss, written with the stable atoms of :mod:`theory.symbolic.atoms` where it
+            matters (``softplus`` for the logistic loss).
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class.
+        """
         raise NotImplementedError
 
     # ------------------------------------------------------------ symbolic
     def derivative(self, order: int = 1, yy=y, zz=z) -> sp.Expr:
         r""":math:`\partial_z^k\ell(y, z)` (``order`` = k) as a SymPy expression: the
-        derivative almost everywhere (Dirac masses at kinks of :math:`\ell'` are dropped)."""
+        derivative almost everywhere (Dirac masses at kinks of :math:`\ell'` are dropped).
+
+        Parameters
+        ----------
+        order : int, default 1
+            k, the order of the derivative in z.
+        yy : sympy.Expr, default :data:`y`
+            The label substituted for y after differentiation.
+        zz : sympy.Expr, default :data:`z`
+            The point substituted for z after differentiation.
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`\partial_z^k\ell(y, z)` at (``yy``, ``zz``).
+        """
         d = sp.diff(self.expr(y, z), z, order).replace(sp.DiracDelta, lambda *a: sp.S.Zero)
         return d.subs({y: yy, z: zz}, simultaneous=True)
 
@@ -150,27 +184,105 @@ class Loss(_Spec):
         return cache[order]
 
     def value(self, yy, zz) -> np.ndarray:
-        r""":math:`\ell(y, z)`, float64, arrays broadcast together."""
+        r""":math:`\ell(y, z)`, float64, arrays broadcast together.
+
+            Parameters
+            ----------
+            yy : array_like
+                Labels y.
+            zz : array_like
+                Predictions (local fields) z, broadcast with ``yy``.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            The loss, shape of the broadcast of ``yy`` and ``zz``.
+        """
         return self._np(0)(yy, zz)
 
     def grad(self, yy, zz) -> np.ndarray:
-        r""":math:`\partial_z\ell(y, z)`, float64."""
+        r""":math:`\partial_z\ell(y, z)`, float64.
+
+            Parameters
+            ----------
+            yy : array_like
+                Labels y.
+            zz : array_like
+                Predictions (local fields) z, broadcast with ``yy``.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            The first derivative, shape of the broadcast of ``yy`` and ``zz``.
+        """
         return self._np(1)(yy, zz)
 
     def hess(self, yy, zz) -> np.ndarray:
-        r""":math:`\partial_z^2\ell(y, z)`, float64."""
+        r""":math:`\partial_z^2\ell(y, z)`, float64 (0 at a kink of :math:`\ell'`).
+
+            Parameters
+            ----------
+            yy : array_like
+                Labels y.
+            zz : array_like
+                Predictions (local fields) z, broadcast with ``yy``.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            The second derivative, shape of the broadcast of ``yy`` and ``zz``.
+        """
         return self._np(2)(yy, zz)
 
     def value_mp(self, yy, zz):
-        """mpmath twin of :meth:`value` (scalars, working precision)."""
+        r"""mpmath twin of :meth:`value` (scalars, working precision).
+
+            Parameters
+            ----------
+            yy : mpmath.mpf or float
+                Label y.
+            zz : mpmath.mpf or float
+                Prediction z.
+
+        Returns
+        -------
+        mpmath.mpf
+            :math:`\ell(y, z)`.
+        """
         return self._mp(0)(yy, zz)
 
     def grad_mp(self, yy, zz):
-        """mpmath twin of :meth:`grad`."""
+        r"""mpmath twin of :meth:`grad`.
+
+            Parameters
+            ----------
+            yy : mpmath.mpf or float
+                Label y.
+            zz : mpmath.mpf or float
+                Prediction z.
+
+        Returns
+        -------
+        mpmath.mpf
+            :math:`\partial_z\ell(y, z)`.
+        """
         return self._mp(1)(yy, zz)
 
     def hess_mp(self, yy, zz):
-        """mpmath twin of :meth:`hess`."""
+        r"""mpmath twin of :meth:`hess`.
+
+            Parameters
+            ----------
+            yy : mpmath.mpf or float
+                Label y.
+            zz : mpmath.mpf or float
+                Prediction z.
+
+        Returns
+        -------
+        mpmath.mpf
+            :math:`\partial_z^2\ell(y, z)`.
+        """
         return self._mp(2)(yy, zz)
 
     # ------------------------------------------------------------ proximal operator
@@ -200,16 +312,73 @@ class Loss(_Spec):
 
     def prox_derivative(self, yy, om, VV) -> np.ndarray:
         r""":math:`\partial_\omega\eta = 1/(1 + V\partial_z^2\ell(y, \eta))` (implicit function
-        theorem; a kink of :math:`\ell'` is a measure-zero set of nodes)."""
+        theorem; a kink of :math:`\ell'` is a measure-zero set of nodes).
+
+            Parameters
+            ----------
+            yy : array_like
+                Labels y.
+            om : array_like
+                :math:`\omega` (finite), broadcast with ``yy``.
+            VV : array_like
+                :math:`V > 0` (finite), broadcast with ``yy``.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            :math:`\partial_\omega\eta` in (0, 1], the broadcast shape.
+
+        Raises
+        ------
+        InputError, ConvergenceError
+            As :meth:`prox`.
+        """
         eta = self.prox(yy, om, VV)
         return 1.0 / (1.0 + np.asarray(VV, float) * self.hess(yy, eta))
 
     def prox_mp(self, yy, om, VV):
-        """mpmath twin of :meth:`prox` (scalars, working precision; Newton with bisection)."""
+        r"""mpmath twin of :meth:`prox` (scalars, working precision; Newton with bisection).
+
+            Parameters
+            ----------
+            yy : mpmath.mpf or float
+                Label y.
+            om : mpmath.mpf or float
+                :math:`\omega` (finite).
+            VV : mpmath.mpf or float
+                :math:`V > 0` (finite).
+
+        Returns
+        -------
+        mpmath.mpf
+            :math:`\eta(y, \omega, V)` at the working precision.
+
+        Raises
+        ------
+        InputError
+            ``V`` not finite and > 0.
+        ConvergenceError
+            The bracket did not shrink to the working precision.
+        """
         return newton_prox_mp(self, yy, om, VV)
 
     def prox_derivative_mp(self, yy, om, VV):
-        """mpmath twin of :meth:`prox_derivative`."""
+        r"""mpmath twin of :meth:`prox_derivative`.
+
+            Parameters
+            ----------
+            yy : mpmath.mpf or float
+                Label y.
+            om : mpmath.mpf or float
+                :math:`\omega` (finite).
+            VV : mpmath.mpf or float
+                :math:`V > 0` (finite).
+
+        Returns
+        -------
+        mpmath.mpf
+            :math:`\partial_\omega\eta = 1/(1 + V\partial_z^2\ell(y, \eta))`.
+        """
         eta = self.prox_mp(yy, om, VV)
         return 1 / (1 + VV * self.hess_mp(yy, eta))
 
@@ -219,14 +388,37 @@ class Loss(_Spec):
 
         Default: :math:`\eta` a named function (prints :math:`\eta(y, \omega, V)`) computed by
         :meth:`prox` / :meth:`prox_mp`; :math:`\partial_\omega\eta` and the loss at
-        :math:`\eta` from :meth:`expr` (so the loss itself prints in the equations).
+        :math:`\eta` from :meth:`expr` (so the loss itself prints in the equations). A loss with a
+        closed-form proximal operator overrides it.
+
+        Parameters
+        ----------
+        yy : sympy.Expr
+            The label.
+        om : sympy.Expr
+            :math:`\omega`.
+        VV : sympy.Expr
+            :math:`V`.
+
+        Returns
+        -------
+        tuple of sympy.Expr
+            ``(eta, d_omega_eta, loss_at_eta)``.
         """
         eta = self.eta_function()(yy, om, VV)
         d2 = self.derivative(2, yy, eta)
         return eta, 1 / (1 + VV * d2), self.expr(yy, eta)
 
     def eta_function(self):
-        """The SymPy function class of :math:`\\eta` (numeric implementations attached)."""
+        r"""The SymPy function class of :math:`\eta` (numeric implementations attached).
+
+        Returns
+        -------
+        type
+            A :func:`~theory.symbolic.expectation.numeric_function` of three arguments
+            ``(y, omega, V)``, printed :math:`\eta`, evaluated by :meth:`prox` (float64) and
+            :meth:`prox_mp` (mpmath); one class per loss instance (cached).
+        """
         cache = self.__dict__.setdefault("_eta_fn", [])
         if not cache:
             from ..symbolic.expectation import numeric_function
@@ -238,13 +430,40 @@ class Loss(_Spec):
 
     def features(self, VV) -> list:
         r"""[(center, width)] in :math:`\omega` (for label y = +1; mirrored for y = -1 by the
-        caller of a margin loss) where :math:`\eta` bends without a kink; default none."""
+        caller of a margin loss) where :math:`\eta` bends without a kink; default none.
+
+        They become the ``features`` of the saddle-point system (panels graded around each
+        center, :func:`theory.numeric.system.graded_rule`).
+
+        Parameters
+        ----------
+        VV : sympy.Expr
+            :math:`V`.
+
+        Returns
+        -------
+        list of (sympy.Expr, sympy.Expr)
+            Centers and widths (empty by default).
+        """
         return []
 
     def exact_step(self, r, VV):
-        """For a residual loss: :math:`\\eta - \\omega` as a function of :math:`r = y - \\omega`
+        r"""For a residual loss: :math:`\eta - \omega` as a function of :math:`r = y - \omega`
         when it is a polynomial in r (then every Gaussian channel average is closed form);
-        None otherwise."""
+        None otherwise.
+
+        Parameters
+        ----------
+        r : sympy.Expr
+            The residual :math:`y - \omega`.
+        VV : sympy.Expr
+            :math:`V`.
+
+        Returns
+        -------
+        sympy.Expr or None
+            :math:`\eta - \omega` (the square loss: :math:`Vr/(1 + V)`), or None (default).
+        """
         return None
 
     # ------------------------------------------------------------ empirical risk minimisation
@@ -314,18 +533,25 @@ def newton_prox(loss: Loss, yy, om, VV) -> np.ndarray:
     :math:`g' = 1/V + \ell'' > 0`; the bracket :math:`[\omega - V\ell'(y,\omega), \omega]`
     (reversed when :math:`\ell'(y, \omega) < 0`) holds the root because :math:`\ell'` is
     nondecreasing; when that end overflows it is found by doubling. Each step is Newton's if it
-    stays inside the bracket and shrank the step by half, else bisection (in asinh units); a node stops when
-    its bracket or its step is at round-off (4 ulps of x), then two Newton steps kept inside the
-    bracket polish it.
+    stays inside the bracket and shrank the step by half, else bisection (in asinh units); a node
+    stops when its bracket or its step is at round-off (4 ulps of x), then two Newton steps kept
+    inside the bracket polish it (rtsafe: Press et al., *Numerical Recipes*, 3rd ed., Sec. 9.4).
 
     Parameters
     ----------
     loss : Loss
-    yy, om, VV : array_like (broadcast together)
+        A convex loss (its :meth:`Loss.grad` and :meth:`Loss.hess` are used).
+    yy : array_like
+        Labels y.
+    om : array_like
+        :math:`\omega` (finite), broadcast with ``yy``.
+    VV : array_like
+        :math:`V > 0` (finite), broadcast with ``yy``.
 
     Returns
     -------
-    ndarray of :math:`\eta`.
+    numpy.ndarray of float
+        :math:`\eta(y, \omega, V)`, the broadcast shape.
 
     Raises
     ------
@@ -418,7 +644,31 @@ def newton_prox(loss: Loss, yy, om, VV) -> np.ndarray:
 
 
 def newton_prox_mp(loss: Loss, yy, om, VV):
-    """mpmath twin of :func:`newton_prox` on scalars at the working precision."""
+    r"""mpmath twin of :func:`newton_prox` on scalars at the working precision.
+
+    Parameters
+    ----------
+    loss : Loss
+        A convex loss (its :meth:`Loss.grad_mp` and :meth:`Loss.hess_mp` are used).
+    yy : mpmath.mpf or float
+        Label y.
+    om : mpmath.mpf or float
+        :math:`\omega` (finite).
+    VV : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\eta(y, \omega, V)` at the working precision.
+
+    Raises
+    ------
+    InputError
+        ``V`` not finite and > 0.
+    ConvergenceError
+        The bracket did not shrink to the working precision.
+    """
     yy, om, VV = mpmath.mpf(yy), mpmath.mpf(om), mpmath.mpf(VV)
     if not (VV > 0 and mpmath.isfinite(VV)):
         raise InputError("V", VV, "a finite number > 0")
@@ -487,12 +737,74 @@ class Penalty(_Spec):
     latex: ClassVar[str] = "r"
 
     def expr(self, w, lam) -> sp.Expr:
+        r""":math:`\lambda r(w)` as a SymPy expression (subclasses implement).
+
+        Parameters
+        ----------
+        w : sympy.Expr
+            One coordinate of the weights.
+        lam : sympy.Expr
+            :math:`\lambda`.
+
+        Returns
+        -------
+        sympy.Expr
+            The penalty of that coordinate.
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class.
+        """
         raise NotImplementedError
 
     def prox(self, om, VV, lam) -> np.ndarray:
+        r""":math:`\operatorname{argmin}_x [(x - \omega)^2/(2V) + \lambda r(x)]`, float64 (subclasses
+        implement).
+
+        Parameters
+        ----------
+        om : array_like
+            :math:`\omega`.
+        VV : array_like
+            :math:`V > 0`, broadcast with ``om``.
+        lam : float
+            :math:`\lambda \ge 0`.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            The proximal point, the broadcast shape.
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class.
+        """
         raise NotImplementedError
 
     def prox_mp(self, om, VV, lam):
+        r"""mpmath twin of :meth:`prox` (subclasses implement).
+
+        Parameters
+        ----------
+        om : mpmath.mpf
+            :math:`\omega`.
+        VV : mpmath.mpf
+            :math:`V > 0`.
+        lam : mpmath.mpf
+            :math:`\lambda \ge 0`.
+
+        Returns
+        -------
+        mpmath.mpf
+            The proximal point at the working precision.
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class.
+        """
         raise NotImplementedError
 
 
@@ -526,11 +838,38 @@ class Channel(_Spec):
 
     # regression channels
     def f0(self, w0) -> sp.Expr:
-        """The clean output :math:`f_0(\\omega_0)` (SymPy)."""
+        r"""The clean output :math:`f_0(\omega_0)` (SymPy) of a regression channel.
+
+        Parameters
+        ----------
+        w0 : sympy.Expr
+            The teacher field :math:`\omega_0`.
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`f_0(\omega_0)`.
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class (and for discrete channels).
+        """
         raise NotImplementedError
 
     def clean(self, w0: np.ndarray) -> np.ndarray:
-        """:math:`f_0(\\omega_0)` in float64 (the simulator's clean target)."""
+        r""":math:`f_0(\omega_0)` in float64 (the simulator's clean target).
+
+        Parameters
+        ----------
+        w0 : numpy.ndarray of float
+            Teacher fields :math:`\omega_0`, any shape.
+
+        Returns
+        -------
+        numpy.ndarray of float
+            :math:`f_0(\omega_0)`, the shape of ``w0`` (lambdified from :meth:`f0`).
+        """
         from ..numeric.bridge import numpy_function
 
         w = sp.Symbol("omega_0", real=True)
@@ -539,15 +878,70 @@ class Channel(_Spec):
 
     # discrete channels
     def likelihood(self, yy, w0, Delta) -> sp.Expr:
-        """:math:`P(y|\\omega_0)` at noise variance Delta (SymPy)."""
+        r""":math:`P(y|\omega_0)` at noise variance Delta (SymPy), for a discrete channel.
+
+        Parameters
+        ----------
+        yy : sympy.Expr or number
+            A label (one of :attr:`labels`).
+        w0 : sympy.Expr
+            The teacher field :math:`\omega_0`.
+        Delta : sympy.Expr or number
+            Variance :math:`\Delta` of the Gaussian noise added to the field (0: noiseless).
+
+        Returns
+        -------
+        sympy.Expr
+            The probability of ``yy``.
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class (and for regression channels).
+        """
         raise NotImplementedError
 
     def smoothed(self, yy, mu, var, Delta) -> sp.Expr:
-        """:math:`\\mathbb E P(y|\\omega_0)` over :math:`\\omega_0 \\sim \\mathcal N(\\mu, v)`."""
+        r""":math:`\mathbb E P(y|\omega_0)` over :math:`\omega_0 \sim \mathcal N(\mu, v)`.
+
+        Parameters
+        ----------
+        yy : sympy.Expr or number
+            A label (one of :attr:`labels`).
+        mu : sympy.Expr
+            Mean :math:`\mu` of :math:`\omega_0`.
+        var : sympy.Expr
+            Variance :math:`v` of :math:`\omega_0`.
+        Delta : sympy.Expr or number
+            Noise variance :math:`\Delta`.
+
+        Returns
+        -------
+        sympy.Expr
+            The smoothed likelihood (the sign channel: :math:`\Phi(y\mu/\sqrt{v + \Delta})`).
+
+        Raises
+        ------
+        NotImplementedError
+            On the base class (and for regression channels).
+        """
         raise NotImplementedError
 
     def smoothing_width(self, var, Delta) -> sp.Expr:
-        """Width in :math:`\\mu` over which :meth:`smoothed` switches (for the quadrature)."""
+        r"""Width in :math:`\mu` over which :meth:`smoothed` switches (for the quadrature).
+
+        Parameters
+        ----------
+        var : sympy.Expr
+            Variance :math:`v` of :math:`\omega_0`.
+        Delta : sympy.Expr or number
+            Noise variance :math:`\Delta`.
+
+        Returns
+        -------
+        sympy.Expr
+            :math:`\sqrt{v + \Delta}` by default.
+        """
         return sp.sqrt(var + Delta)
 
     # both

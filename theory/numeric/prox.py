@@ -154,27 +154,69 @@ def logistic_prox(y, omega, V):
 
     Parameters
     ----------
-    y : labels :math:`\pm 1` (arrays broadcast together)
-    omega : :math:`\omega`, finite
-    V : :math:`V > 0`, finite (any size: :math:`10^{-12} \dots 10^{60}` are tested)
+    y : array_like
+        Labels :math:`\pm 1` (arrays broadcast together).
+    omega : array_like
+        :math:`\omega`, finite.
+    V : array_like
+        :math:`V > 0`, finite (any size: :math:`10^{-12} \dots 10^{60}` are tested).
 
     Returns
     -------
-    ndarray : :math:`\eta = y\,t`, :math:`t - y\omega = V\sigma(-t)` (module docstring), to
+    numpy.ndarray of float
+        :math:`\eta = y\,t`, :math:`t - y\omega = V\sigma(-t)` (module docstring), to
         relative accuracy ~1e-15 (tests/test_edges_prox.py against 30-digit bisection).
+
+    Raises
+    ------
+    InputError
+        ``V`` not finite and > 0, or ``omega`` not finite.
     """
     y = np.asarray(y, float)
     return y * _solve_t(y * np.asarray(omega, float), V)
 
 
 def logistic_prox_derivative(y, omega, V):
-    r""":math:`\partial_\omega\eta = 1/(1 + V\sigma(t)\sigma(-t))` of the logistic loss."""
+    r""":math:`\partial_\omega\eta = 1/(1 + V\sigma(t)\sigma(-t))` of the logistic loss.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels :math:`\pm 1`.
+    omega : array_like
+        :math:`\omega` (finite), broadcast with ``y``.
+    V : array_like
+        :math:`V > 0` (finite), broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        :math:`\partial_\omega\eta \in (0, 1)`, the broadcast shape.
+
+    Raises
+    ------
+    InputError
+        As :func:`logistic_prox`.
+    """
     t = _solve_t(np.asarray(y, float) * np.asarray(omega, float), V)
     return 1.0 / (1.0 + np.asarray(V, float) * _ell2(t))
 
 
 def logistic_loss(y, x):
-    """log(1 + exp(-y x)) without overflow."""
+    r""":math:`\log(1 + e^{-yx})` without overflow (``numpy.logaddexp``).
+
+    Parameters
+    ----------
+    y : array_like
+        Labels :math:`\pm 1`.
+    x : array_like
+        Predictions, broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The loss, the broadcast shape.
+    """
     return np.logaddexp(0.0, -np.asarray(y, float) * np.asarray(x, float))
 
 
@@ -214,23 +256,88 @@ def _t_mp(u, V):
 
 
 def logistic_prox_mp(y, omega, V):
-    """mpmath twin of :func:`logistic_prox` (scalars, working precision)."""
+    r"""mpmath twin of :func:`logistic_prox` (scalars, working precision).
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\eta` at the working precision.
+
+    Raises
+    ------
+    InputError
+        ``V`` not > 0.
+    """
     return y * _t_mp(y * omega, V)
 
 
 def logistic_prox_derivative_mp(y, omega, V):
-    """mpmath twin of :func:`logistic_prox_derivative`."""
+    r"""mpmath twin of :func:`logistic_prox_derivative`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\partial_\omega\eta` at the working precision.
+    """
     t = _t_mp(y * omega, V)
     return 1 / (1 + V / ((1 + mpmath.exp(t)) * (1 + mpmath.exp(-t))))
 
 
 def logistic_loss_mp(y, x):
+    r"""mpmath twin of :func:`logistic_loss`: :math:`\log(1 + e^{-yx})` (``log1p``).
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    x : mpmath.mpf or float
+        Prediction.
+
+    Returns
+    -------
+    mpmath.mpf
+        The loss at the working precision.
+    """
     return mpmath.log1p(mpmath.exp(-y * x))
 
 
 # ------------------------------------------------------------------ hinge
 def hinge_prox(y, omega, V):
-    r"""Proximal operator of :math:`\max(0, 1 - yx)`, :math:`y = \pm 1` (module docstring)."""
+    r"""Proximal operator of :math:`\max(0, 1 - yx)`, :math:`y = \pm 1` (module docstring).
+
+    Parameters
+    ----------
+    y : array_like
+        Labels :math:`\pm 1`.
+    omega : array_like
+        :math:`\omega` (finite), broadcast with ``y``.
+    V : array_like
+        :math:`V > 0` (finite), broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        :math:`\eta = y\,t`: :math:`t = y\omega + V` below :math:`1 - V`, 1 on
+        :math:`[1 - V, 1]`, :math:`y\omega` above; the broadcast shape.
+    """
     y, omega, V = np.broadcast_arrays(np.asarray(y, float), np.asarray(omega, float),
                                       np.asarray(V, float))
     u = y * omega
@@ -239,7 +346,22 @@ def hinge_prox(y, omega, V):
 
 
 def hinge_prox_derivative(y, omega, V):
-    r""":math:`\partial_\omega\eta` of the hinge loss: 0 on :math:`1 - V < y\omega < 1`, else 1."""
+    r""":math:`\partial_\omega\eta` of the hinge loss: 0 on :math:`1 - V < y\omega < 1`, else 1.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels :math:`\pm 1`.
+    omega : array_like
+        :math:`\omega` (finite), broadcast with ``y``.
+    V : array_like
+        :math:`V > 0` (finite), broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        0 or 1, the broadcast shape.
+    """
     y, omega, V = np.broadcast_arrays(np.asarray(y, float), np.asarray(omega, float),
                                       np.asarray(V, float))
     u = y * omega
@@ -247,48 +369,199 @@ def hinge_prox_derivative(y, omega, V):
 
 
 def hinge_loss(y, x):
+    r"""The hinge loss :math:`\max(0, 1 - yx)`.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels :math:`\pm 1`.
+    x : array_like
+        Predictions, broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The loss, the broadcast shape.
+    """
     return np.maximum(0.0, 1.0 - np.asarray(y, float) * np.asarray(x, float))
 
 
 def hinge_prox_mp(y, omega, V):
+    r"""mpmath twin of :func:`hinge_prox`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\eta` at the working precision.
+    """
     u = y * omega
     return y * (u + V if u < 1 - V else (1 if u <= 1 else u))
 
 
 def hinge_prox_derivative_mp(y, omega, V):
+    r"""mpmath twin of :func:`hinge_prox_derivative`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\partial_\omega\eta` (0 or 1) at the working precision.
+    """
     u = y * omega
     return mpmath.mpf(0) if 1 - V < u < 1 else mpmath.mpf(1)
 
 
 def hinge_loss_mp(y, x):
+    r"""mpmath twin of :func:`hinge_loss`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label :math:`\pm 1`.
+    x : mpmath.mpf or float
+        Prediction.
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\max(0, 1 - yx)` at the working precision.
+    """
     return max(mpmath.mpf(0), 1 - y * x)
 
 
 # ------------------------------------------------------------------ square
 def square_prox(y, omega, V):
     r""":math:`(\omega + Vy)/(1 + V)`, written :math:`\omega + V(y - \omega)/(1 + V)` (exact at
-    both ends :math:`V \to 0` and :math:`V \to \infty`)."""
+    both ends :math:`V \to 0` and :math:`V \to \infty`).
+
+    Parameters
+    ----------
+    y : array_like
+        Labels (any real).
+    omega : array_like
+        :math:`\omega` (finite), broadcast with ``y``.
+    V : array_like
+        :math:`V > 0` (finite), broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        :math:`\eta`, the broadcast shape.
+    """
     y, omega, V = (np.asarray(a, float) for a in (y, omega, V))
     return np.where(V <= 1.0, omega + V * (y - omega) / (1.0 + V),
                     y + (omega - y) / (1.0 + V))
 
 
 def square_prox_derivative(y, omega, V):
+    r""":math:`\partial_\omega\eta = 1/(1 + V)` of the square loss.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels (any real).
+    omega : array_like
+        :math:`\omega` (finite), broadcast with ``y``.
+    V : array_like
+        :math:`V > 0` (finite), broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        :math:`1/(1 + V)`, the broadcast shape.
+    """
     return np.broadcast_to(1.0 / (1.0 + np.asarray(V, float)),
                            np.broadcast_shapes(np.shape(y), np.shape(omega), np.shape(V)))
 
 
 def square_loss(y, x):
+    r"""The square loss :math:`(y - x)^2/2`.
+
+    Parameters
+    ----------
+    y : array_like
+        Labels (any real).
+    x : array_like
+        Predictions, broadcast with ``y``.
+
+    Returns
+    -------
+    numpy.ndarray of float
+        The loss, the broadcast shape.
+    """
     return 0.5 * (np.asarray(y, float) - np.asarray(x, float)) ** 2
 
 
 def square_prox_mp(y, omega, V):
+    r"""mpmath twin of :func:`square_prox`: :math:`(\omega + Vy)/(1 + V)`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label (any real).
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\eta` at the working precision.
+    """
     return (omega + V * y) / (1 + V)
 
 
 def square_prox_derivative_mp(y, omega, V):
+    r"""mpmath twin of :func:`square_prox_derivative`: :math:`1/(1 + V)`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label (any real).
+    omega : mpmath.mpf or float
+        :math:`\omega` (finite).
+    V : mpmath.mpf or float
+        :math:`V > 0` (finite).
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`\partial_\omega\eta` at the working precision.
+    """
     return 1 / (1 + mpmath.mpf(V))
 
 
 def square_loss_mp(y, x):
+    r"""mpmath twin of :func:`square_loss`.
+
+    Parameters
+    ----------
+    y : mpmath.mpf or float
+        Label (any real).
+    x : mpmath.mpf or float
+        Prediction.
+
+    Returns
+    -------
+    mpmath.mpf
+        :math:`(y - x)^2/2` at the working precision.
+    """
     return (y - x) ** 2 / 2

@@ -63,10 +63,28 @@ TEACHERS = CHANNELS
 
 @dataclass
 class Simulation:
-    """Mean and standard error over seeds of every observable.
+    r"""Mean and standard error over seeds of every observable.
 
     ``observables[name] = (mean, standard error)``; ``per_seed[name]`` the raw values;
     ``settings`` what was simulated; ``seconds`` the wall time (cached seeds cost nothing).
+
+    Attributes
+    ----------
+    settings : dict
+        What was simulated: the arguments of :func:`simulate_random_features` as used (the loss
+        and teacher as their names, numbers as floats) and ``mu`` = [mu0, mu1, mu_star] of the
+        activation.
+    observables : dict {str: (float, float)}
+        Mean and standard error over the seeds of each observable (standard error NaN for one
+        seed).
+    per_seed : dict {str: list of float}
+        The value of each observable at each seed (and the optimiser's ``gradient_norm``).
+    seconds : float
+        Wall time.
+    cached : int
+        Number of seeds read from the cache instead of simulated.
+    machine : dict
+        Where it ran (``cpus``).
     """
 
     settings: dict
@@ -77,12 +95,43 @@ class Simulation:
     machine: dict = field(default_factory=dict)
 
     def mean(self, name: str) -> float:
+        r"""Mean over the seeds of one observable.
+
+        Parameters
+        ----------
+        name : str
+            An observable (a key of :attr:`observables`).
+
+        Returns
+        -------
+        float
+            Its mean.
+        """
         return self.observables[name][0]
 
     def se(self, name: str) -> float:
+        r"""Standard error of the mean over the seeds of one observable.
+
+        Parameters
+        ----------
+        name : str
+            An observable (a key of :attr:`observables`).
+
+        Returns
+        -------
+        float
+            std(ddof=1)/sqrt(seeds); NaN with one seed.
+        """
         return self.observables[name][1]
 
     def to_dict(self) -> dict:
+        r"""Every field as a plain dict (``dataclasses.asdict``), JSON-ready.
+
+        Returns
+        -------
+        dict
+            ``settings``, ``observables``, ``per_seed``, ``seconds``, ``cached``, ``machine``.
+        """
         return asdict(self)
 
 
@@ -183,24 +232,65 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                              gaussian_equivalent: bool = False, sphere: bool = False,
                              n_test: int = 4000, cache: str | None = None,
                              progress: Callable | None = None) -> Simulation:
-    """Train random features at size ``d`` over ``seeds`` seeds; mean +- standard error.
+    r"""Train random features at size ``d`` over ``seeds`` seeds; mean +- standard error.
+
+    The setting and the observables are those of the module docstring (Gerace et al.,
+    arXiv:2002.09339v2, Sec. 2; Mei & Montanari, arXiv:1908.05355v5, Sec. 2 with
+    ``sphere=True``).
 
     Parameters
     ----------
-    d, p, n : input dimension, number of features, number of samples
-    activation : registry name or expression (see ``theory activations``)
-    loss : a :mod:`theory.losses` name ("square", "logistic", "hinge", "huber",
-        "huber(delta=0.5)", ...; margin losses need labels +-1: teacher "sign") or a Loss
-    lam : l2 penalty lambda/2 ||w||^2 (> 0)
-    teacher : a :mod:`theory.losses` channel name ("linear", "sign", "tanh") or a Channel
-    rho, Delta, Fstar : ||theta||^2/d, label-noise variance Delta (sign teacher: on the
-        pre-activation), norm of the nonlinear part F_star He_2(omega_0/sqrt(rho))/sqrt(2)
-        of the target
-    gaussian_equivalent : features mu0 + mu1 F^T c/sqrt(d) + mu_star xi (paired seeds)
-    sphere : inputs and projections on the sphere of radius sqrt(d) (Mei-Montanari)
-    n_test : test points per seed
-    cache : a folder; each finished seed is stored there and reused (a sweep can resume)
-    progress : ``progress(done, total)`` after each seed
+    d : int
+        Input dimension (>= 1).
+    p : int
+        Number of features (>= 1).
+    n : int
+        Number of training samples (>= 1).
+    activation : str, default "erf"
+        Registry name or expression in x (see ``theory activations``).
+    loss : str or Loss, default "square"
+        A :mod:`theory.losses` name ("square", "logistic", "hinge", "huber",
+        "huber(delta=0.5)", ...; margin losses need labels +-1: teacher "sign") or a Loss.
+    lam : float, default 1e-2
+        Ridge penalty :math:`\lambda` of :math:`\frac\lambda2\|w\|^2` (> 0).
+    teacher : str or Channel, default "linear"
+        A :mod:`theory.losses` channel name ("linear", "sign", "tanh") or a Channel.
+    rho : float, default 1.0
+        :math:`\|\theta\|^2/d` (> 0).
+    Delta : float, default 0.0
+        Label-noise variance :math:`\Delta` (>= 0; sign teacher: on the pre-activation).
+    Fstar : float, default 0.0
+        Norm :math:`F_\star` of the nonlinear part
+        :math:`F_\star\mathrm{He}_2(\omega_0/\sqrt\rho)/\sqrt2` of the target (>= 0; square loss
+        only).
+    seeds : int, default 10
+        Number of independent runs (>= 1).
+    first_seed : int, default 0
+        Seed of the first run; runs use ``first_seed, ..., first_seed + seeds - 1``.
+    gaussian_equivalent : bool, default False
+        Features :math:`\mu_0 + \mu_1 F^\top c/\sqrt d + \mu_\star\xi` (paired seeds).
+    sphere : bool, default False
+        Inputs and projections on the sphere of radius :math:`\sqrt d` (Mei-Montanari).
+    n_test : int, default 4000
+        Test points per seed.
+    cache : str or None, optional
+        A folder; each finished seed is stored there and reused (a sweep can resume).
+    progress : callable or None, optional
+        ``progress(done, total)`` after each seed.
+
+    Returns
+    -------
+    Simulation
+        Mean and standard error of every observable, the raw values per seed and the settings.
+
+    Raises
+    ------
+    InputError
+        A size that is not an integer >= 1, ``lam``/``rho`` not > 0, ``Delta``/``Fstar``
+        negative, a margin loss with a regression teacher, ``Fstar`` > 0 with a loss other than
+        the square loss, an unknown loss, teacher or activation.
+    ConvergenceError
+        The fit of a seed did not reach its gradient tolerance.
     """
     for name, v in (("d", d), ("p", p), ("n", n), ("seeds", seeds), ("n_test", n_test)):
         _check(name, v, lambda t: isinstance(t, (int, np.integer)) and t >= 1,
