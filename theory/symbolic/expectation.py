@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 from ..errors import InputError
 
@@ -341,7 +342,7 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
     def fdiff(self, argindex=1):
         d = derivatives.get(argindex - 1)
         if d is None:
-            raise sp.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         return d(*self.args)
 
     def _latex(self, printer, exp=None):
