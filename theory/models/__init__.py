@@ -15,14 +15,19 @@ __all__ = ["MODELS", "Curve", "SolveResult", "curve", "get_model", "load_all", "
            "solve"]
 
 _LOADED = False
+_LOADING = False
 
 
 def load_all() -> dict:
     """Import every model module of this package; return the registry."""
-    global _LOADED
-    if not _LOADED:
-        for info in pkgutil.iter_modules(__path__):
-            if info.name not in ("base",) and not info.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{info.name}")
-        _LOADED = True
+    global _LOADED, _LOADING
+    if not _LOADED and not _LOADING:  # a model module's register() calls this while loading
+        _LOADING = True
+        try:
+            for info in pkgutil.iter_modules(__path__):
+                if info.name not in ("base",) and not info.name.startswith("_"):
+                    importlib.import_module(f"{__name__}.{info.name}")
+            _LOADED = True
+        finally:
+            _LOADING = False
     return MODELS
