@@ -316,7 +316,8 @@ class SolveResult:
             if dct:
                 lines.append(f"  {title}:")
                 for k, v in dct.items():
-                    err = self.observable_errors.get(k) if dct is self.observables else None
+                    err = (self.observable_errors if dct is self.observables else
+                           self.state_errors if dct is self.state else {}).get(k)
                     pm = f"  +- {err:.2g}" if err is not None else ""
                     lines.append(f"    {k:<22} {_fmt(v, self.dps)}{pm}")
         for alt in self.alternatives:
@@ -1186,7 +1187,8 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
             return cs.map_mp(list(x), pmp, dps)
 
         try:
-            x, fx = _newton_mp(F, x0, dps)
+            x, fx, JG, steps = _newton_mp(F, x0, dps)
+            errs, rho = _mp_errors(cs, pmp, dps, x, fx, JG, F, steps)
         except (ValueError, ZeroDivisionError) as exc:
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
@@ -1202,19 +1204,96 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
                 sys.stderr.write("\n")
         r = _rel_residual_mp(x, fx)
         obs = cs.observables_mp(x, pmp, dps)
+        obs_err = _mp_observable_errors(cs, pmp, dps, x, obs, errs, model, p, system)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
         res.observables = {k: +v for k, v in obs.items()}
         res.observables.update(model.derived(p, res.state, res.observables))
         res.residual = +r
+    # the float64 bounds no longer apply: the errors at dps digits (a plain float each; below
+    # 1e-308 they are reported as 1e-308, never as 0)
+    res.state_errors = {n: max(float(e), 1e-308) for n, e in zip(system.state_names, errs)}
+    res.observable_errors = {k: max(float(e), 1e-308) for k, e in obs_err.items()
+                             if k in res.observables}
     res.dps = dps
     need = mpmath.mpf(10) ** (-dps)
     res.converged = r <= need
     if res.converged:
         res.message = f"converged at {dps} digits: residual {mpmath.nstr(r, 3)}"
+        if rho > NONLINEAR_RATIO:
+            res.near_critical = True
+            res.message += (f"; NEAR-CRITICAL fixed point: Newton steps shrink only by ~{rho:.2g}"
+                            f" per step (a multiple root): the error bound is widened to "
+                            f"{max(res.state_errors.values()):.2g}")
     else:
         _polish_failed(res, system, f"mpmath polish reached residual {mpmath.nstr(r, 3)} > "
                        f"1e-{dps} (the {dps}-digit tolerance)")
+
+
+def _mp_errors(cs, pmp, dps, x, fx, JG, F, steps=()) -> tuple:
+    """Error bound of each order parameter after the polish at ``dps`` digits (working
+    precision ``dps + 10``): ``2 |(I - J)^{-1} (F(x) - x)|`` (the next Newton step, with the
+    last Jacobian) + ``2 |(I - J)^{-1} (F_{dps+10}(x) - F_dps(x))|`` (the map at ``dps`` digits
+    against the map at ``dps + 10``: its quadrature and rounding error carried to the state)
+    + ``10^-dps |x|`` (the answer rounded to ``dps`` digits). When the last two Newton steps
+    shrank by less than 10x (ratio rho > 0.1 above the precision floor: a multiple root, where
+    Newton converges linearly and a k-fold root leaves an error of (k-1) times the last step),
+    the step part is ``2 |last step| / (1 - rho)``. Returns (bounds, rho)."""
+    n = len(x)
+    if JG is None:  # no Newton step was needed: form the Jacobian once
+        h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+        g = [a - b for a, b in zip(fx, x)]
+        JG = mpmath.matrix(n, n)
+        for j in range(n):
+            hj = h0 * max(1, abs(x[j]))
+            xh = list(x)
+            xh[j] += hj
+            fh = F(xh)
+            for i in range(n):
+                JG[i, j] = ((fh[i] - xh[i]) - g[i]) / hj
+    with mpmath.workdps(dps + 20):
+        hi = cs.map_mp(list(x), [+v for v in pmp], dps + 10)
+    step = mpmath.lu_solve(JG, mpmath.matrix([b - a for a, b in zip(fx, x)]))
+    quad = mpmath.lu_solve(JG, mpmath.matrix([a - b for a, b in zip(hi, fx)]))
+    ulp = mpmath.mpf(10) ** (-dps)
+    steps = list(steps)
+    rho = float(steps[-1] / steps[-2]) if len(steps) > 1 and steps[-2] > 0 else 0.0
+    if len(steps) < 2 or steps[-1] <= ulp * max(1, max(abs(v) for v in x)):
+        rho = 0.0  # steps at the precision floor are noise, not a sign of a multiple root
+    part = [2 * abs(v) for v in step]
+    if rho > NONLINEAR_RATIO:
+        wide = 2 * steps[-1] / (1 - min(rho, 0.95))
+        part = [max(v, wide) for v in part]
+    return [part[i] + 2 * abs(quad[i]) + ulp * abs(x[i]) for i in range(n)], rho
+
+
+def _mp_observable_errors(cs, pmp, dps, x, obs, errs, model, p, system) -> dict:
+    """Error bound of each observable at ``dps`` digits: ``2 |O_{dps+10} - O_dps|`` + the
+    change of O along the state's error vector (a directional difference) + ``10^-dps |O|``."""
+    names = system.state_names
+
+    def with_derived(z, o):
+        o = dict(o)
+        o.update(model.derived(p, dict(zip(names, z)), o))
+        return o
+
+    obs = with_derived(x, obs)
+    with mpmath.workdps(dps + 20):
+        hi = with_derived(x, cs.observables_mp(list(x), [+v for v in pmp], dps + 10))
+    size = max(errs)
+    out = {k: 2 * abs(hi[k] - v) + mpmath.mpf(10) ** (-dps) * abs(v) for k, v in obs.items()
+           if k in hi}
+    if size > 0:
+        h = mpmath.mpf(10) ** (-((dps + 10) // 2))
+        xs = [a + h * e / size for a, e in zip(x, errs)]
+        try:
+            moved = with_derived(xs, cs.observables_mp(xs, pmp, dps))
+        except (ValueError, ZeroDivisionError, IntegrationError, InputError):
+            moved = None
+        for k in out:
+            if moved is not None and k in moved:
+                out[k] += 2 * abs(moved[k] - obs[k]) / h * size
+    return out
 
 
 def _rel_residual_mp(x, fx):
@@ -1233,7 +1312,8 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
     ``max_steps``. ``n + 1`` evaluations of ``F`` per step for ``n`` order parameters (mpmath's
     ``findroot`` with a tolerance below the working precision cannot stop early and spent
     ~30 evaluations on the 1-dimensional perceptron). Raises ZeroDivisionError when the
-    Jacobian is singular.
+    Jacobian is singular. Returns ``(x, F(x), J, steps)`` with ``J`` the last Jacobian of
+    ``F(x) - x`` (None when no step was needed) and the sizes of the steps taken.
     """
     n = len(x0)
     x = list(x0)
@@ -1242,6 +1322,7 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
     target = mpmath.mpf(10) ** (-(dps + 5))
     floor = mpmath.mpf(10) ** (-dps)
     h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+    J, steps = None, []
     for _ in range(max_steps):
         if not r > target:  # also stops on NaN (reported by the caller's check)
             break
@@ -1266,10 +1347,11 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
         else:
             break  # no step lowers the residual: the map's precision floor
         slow = r1 > r / 10
+        steps.append(max(abs(lam * v) for v in step))
         x, fx, r = x1, f1, r1
         if slow and r <= floor:
             break
-    return x, fx
+    return x, fx, J, steps
 
 
 def _polish_failed(res, system, message, failure="polish"):
