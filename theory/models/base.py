@@ -239,10 +239,15 @@ class SolveResult:
     iteration), ``message``, ``method``, ``quadrature_error`` (map at the node level used vs the
     next level, at the answer), ``alternatives`` (other fixed points reached from other starts),
     ``closed_form`` (observables from the model's closed form, when it has one),
-    ``observable_errors`` (absolute error of each observable: the model's bound when it
-    reports one, else the change over one Newton step at the answer), ``state_errors``
-    (estimated absolute error of each order parameter: the size of that Newton step).
-    ``failure`` (None when converged, else the check that failed: a key of
+    ``state_errors`` (error bound of each order parameter: ``(I - J)^{-1}`` times the
+    residual and the quadrature error of the map, with a safety factor 2, see ``_refine``;
+    after a ``dps`` polish the mpmath bound: the next Newton step and the map at ``dps``
+    against ``dps + 10`` digits), ``observable_errors`` (the model's bound when it reports
+    one, else the gradient times the state bound plus the observable's own quadrature error).
+    ``near_critical`` (True when ``I - J`` is nearly singular or Newton converges only
+    linearly, a multiple root at a phase transition: the bound is then widened from the
+    observed shrink factor of the Newton steps, and ``message`` says so with the smallest
+    singular value). ``failure`` (None when converged, else the check that failed: a key of
     :data:`theory.errors.FAILURE_HINTS`; ``message`` gives its numbers), ``last_state`` (the
     best iterate of a failed solve, for diagnosis only; ``state`` is NaN then).
     """
@@ -593,7 +598,8 @@ def _newton_critical(cs, pv, lev, x, fx, r, max_steps=60):
         J = _jacobian(cs, pv, lev, x, fx)
         A = np.eye(n) - J
         d = np.linalg.solve(A, fx - x)
-        sig = float(np.linalg.svd(A, compute_uv=False)[-1])
+        D = np.maximum(1.0, np.abs(x))
+        sig = float(np.linalg.svd(A * D[None, :] / D[:, None], compute_uv=False)[-1])
         nd = float(np.max(np.abs(d)))
         if prev is not None and prev > 0:
             ratios.append(nd / prev)
@@ -680,8 +686,12 @@ def _refine(model, p, system, cs, pv, lev, fp):
             else:
                 rho = 0.0
                 xr, fr, rr, err_n = x, fx, r0, NEWTON_SAFETY * np.abs(delta)
-            sig = float(np.linalg.svd(A, compute_uv=False)[-1])
-            scale = max(1.0, float(np.linalg.norm(J, 2)))
+            # singular values of I - J in the units of the residual (each order parameter
+            # scaled by max(1, |x_i|)): independent of the units the state is written in
+            D = np.maximum(1.0, np.abs(xr))
+            Js = J * D[None, :] / D[:, None]
+            sig = float(np.linalg.svd(np.eye(n) - Js, compute_uv=False)[-1])
+            scale = max(1.0, float(np.linalg.norm(Js, 2)))
             note = ""
             if rho > NONLINEAR_RATIO or sig < CRITICAL_SIGMA * scale:
                 fp.near_critical = True
@@ -696,8 +706,8 @@ def _refine(model, p, system, cs, pv, lev, fp):
                         f"{float(np.max(err_n)):.2g}")
             fp.sigma = sig
             Ainv = np.linalg.inv(A)
-            floor = 4 * eps * (np.abs(xr) + np.linalg.norm(Ainv, np.inf) *
-                               max(float(np.max(np.abs(xr))), float(np.max(np.abs(fr)))))
+            # rounding: each F_i carries ~eps max(|x_i|, |F_i|), carried by |(I - J)^{-1}|
+            floor = 4 * eps * (np.abs(xr) + np.abs(Ainv) @ np.maximum(np.abs(xr), np.abs(fr)))
             err_q = np.zeros(n)
             if quad:
                 sq = getattr(fp, "qstate", None)
