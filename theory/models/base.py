@@ -715,6 +715,9 @@ def _refine(model, p, system, cs, pv, lev, fp):
                     sq = Ainv @ (cs.map(xr, pv, lev + 1) - fr)
                 err_q = QUAD_SAFETY * np.abs(sq)
             err = err_n + err_q + floor
+            D = np.maximum(1.0, np.abs(xr))
+            fp.bound_parts = (float(np.max(err_n / D)), float(np.max(err_q / D)),
+                              float(np.max(floor / D)))
             if not np.all(np.isfinite(err)):
                 return fp, {}, {}
             # observables: gradient times the state error, plus their own quadrature error
@@ -745,6 +748,28 @@ def _refine(model, p, system, cs, pv, lev, fp):
     fp.message += note
     fp.observables_at_x = obs
     return fp, {k: float(e) for k, e in zip(names, err)}, obs_err
+
+
+def _check_bound(fp, tol) -> None:
+    """"converged" means the error bound is within ``tol`` (relative, as the residual): a
+    quadrature part above it fails the solve as "quadrature", a Newton part above it (not at
+    a near-critical point, which is flagged instead) as "residual"; a bound set by float64
+    rounding alone is stated in the message (only ``dps=`` can do better)."""
+    parts = getattr(fp, "bound_parts", None)
+    if parts is None or not fp.converged:
+        return
+    newton, quad, floor = parts
+    if quad > tol:
+        fp.converged, fp.failure = False, "quadrature"
+        fp.message += (f"; the quadrature error of the map, carried to the state, is "
+                       f"{quad:.2g} > tol {tol:.1g}")
+    elif newton > tol and not getattr(fp, "near_critical", False):
+        fp.converged, fp.failure = False, "residual"
+        fp.message += (f"; the error bound of the state (I - J)^-1 (F(x) - x) is {newton:.2g} "
+                       f"> tol {tol:.1g}")
+    elif floor > tol:
+        fp.message += (f"; float64 rounding carried by (I - J)^-1 limits the state to "
+                       f"{floor:.2g} > tol {tol:.1g} (solve with dps= for more digits)")
 
 
 def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_iter,
@@ -1012,6 +1037,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     obs_err: dict = {}
     if fp.converged:
         fp, state_err, obs_err = _refine(model, p, system, cs, pv, lev, fp)
+        _check_bound(fp, tol)
     state = dict(zip(system.state_names, fp.x.tolist()))
     obs: dict = {}
     last: dict = {}
