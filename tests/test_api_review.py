@@ -242,3 +242,11 @@ def test_cli_curve_defaults_to_the_first_observable(capsys):
     finally:
         MODELS.pop(name, None)
     assert "m_sq" in out.splitlines()[0]
+
+
+# ------------------------------------------------------------------ LaTeX: the Gaussians
+def test_latex_document_defines_each_gaussian():
+    """REPORT item 12: the covariance (here a function of the state) appeared nowhere."""
+    doc = relu_system().latex_document()
+    assert r"(z_{1}, z_{2}) \sim \mathcal{N}" in doc
+    assert r"\begin{matrix}1 & r\\r & 1\end{matrix}" in doc

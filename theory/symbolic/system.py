@@ -317,6 +317,22 @@ class SaddlePointSystem:
         rel = {True: ">", False: r"\geq"}
         return [f"{_tl.Breaker(names).tex(c.expr)} {rel[c.strict]} 0" for c in self.constraints]
 
+    def _gaussian_items(self, names) -> list:
+        r"""``$(z_1, z_2) \sim \mathcal{N}(0, \Sigma)$`` for each distinct Gaussian of the
+        expectations (its covariance may depend on the state): what ``\mathbb{E}_z`` means."""
+        out, seen = [], set()
+        for node in self.expectations():
+            key = (tuple(node.variables), node.cov)
+            if key in seen:
+                continue
+            seen.add(key)
+            vs = ", ".join(sp.latex(v, symbol_names=dict(names)) for v in node.variables)
+            vs = f"({vs})" if len(node.variables) > 1 else vs
+            cov = node.cov[0, 0] if node.cov.shape == (1, 1) else node.cov
+            out.append(rf"${vs} \sim \mathcal{{N}}\left(0, "
+                       rf"{sp.latex(cov, symbol_names=dict(names))}\right)$")
+        return out
+
     def latex(self, *, observables: bool = True, constraints: bool = True,
               symbol_names: Mapping | None = None, width: float | None = _tl.TEXTWIDTH_EM) -> str:
         r"""The whole system as one ``aligned`` environment (paste inside ``\[ ... \]``).
@@ -386,6 +402,10 @@ class SaddlePointSystem:
             if rows:
                 lines = _tl.align_block(rows, room=_tl.TEXTWIDTH_EM - 0.5, symbol_names=names)
                 body.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n")
+        gauss = self._gaussian_items(names)
+        if gauss:
+            body.append("\n\\noindent Gaussian variables (mean zero): " + "; ".join(gauss)
+                        + ".\n")
         if self.constraints:
             items = ", ".join(f"${c}$" for c in self._constraint_items(names))
             body.append(f"\n\\noindent Constraints at a physical fixed point: {items}.\n")
