@@ -911,9 +911,10 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
         A starting state, one value per order parameter (by name). Default: every start of the
         model; required for a bare system.
     level : int, optional
-        First quadrature node level (default: the model's).
+        First quadrature node level (default: the model's): an integer from 0 to one below
+        the finest level of the system's rules (the finest checks the level below it).
     max_iter : int, default 5000
-        Iterations per solver phase.
+        Iterations per solver phase (an integer >= 1).
     starts : bool, default True
         With ``init=None``, run every start of the model and report all distinct fixed points
         (True), or only the first (False).
@@ -931,8 +932,11 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     Returns
     -------
     SolveResult
-        ``state`` and ``observables`` by name, ``converged``, ``residual``, error estimates
-        (``state_errors``, ``observable_errors``). Never an unconverged state as an answer: a
+        ``state`` and ``observables`` by name, ``converged``, ``residual``, error bounds
+        (``state_errors``, ``observable_errors``: the residual and the quadrature error of the
+        map carried to the state by ``(I - J)^{-1}``; "converged" means they are within
+        ``tol``), ``near_critical`` (a nearly singular ``I - J``: the bound is widened and the
+        message says so). Never an unconverged state as an answer: a
         failed solve has NaN state and observables, ``converged=False`` and ``failure`` set
         (the best iterate is in ``last_state``; ``message`` names the check and its numbers).
 
@@ -941,7 +945,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     InputError
         A parameter that is unknown, missing (no default) or outside its range; an ``init``
         that misses an order parameter or names one the system does not have; a bad ``tol``,
-        ``method`` or ``dps``.
+        ``method``, ``dps``, ``level`` or ``max_iter``; a ``starts`` callable that raises.
     ConvergenceError
         With ``strict=True``, when the solve failed.
 
