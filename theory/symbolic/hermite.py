@@ -30,6 +30,8 @@ import sympy as sp
 from functools import lru_cache
 
 from .activations import Activation, get_activation, x
+from .atoms import Phi
+from .kinks import NONSMOOTH
 
 __all__ = [
     "He",
@@ -55,11 +57,8 @@ def _phi(z):
 
 
 def _Phi(z):
-    if z is sp.oo:
-        return sp.Integer(1)
-    if z is -sp.oo:
-        return sp.Integer(0)
-    return (1 + sp.erf(z / sp.sqrt(2))) / 2
+    """The normal cdf as the one Phi of the package (:class:`theory.symbolic.atoms.Phi`)."""
+    return Phi(z)
 
 
 def gaussian_interval_moment(n: int, a, b) -> sp.Expr:
@@ -88,7 +87,6 @@ def _poly_moment_he(poly: sp.Poly, k: int) -> sp.Expr:
     return total
 
 
-_NONSMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
 
 
 def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
@@ -122,7 +120,7 @@ def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
             return sp.nan
         return e
 
-    return expr.replace(lambda e: isinstance(e, _NONSMOOTH), pick)
+    return expr.replace(lambda e: isinstance(e, NONSMOOTH), pick)
 
 
 def _piecewise_polynomial_pieces(act: Activation):
@@ -152,8 +150,7 @@ def exponential_terms(expr: sp.Expr, var: sp.Symbol = x):
     sin, cos, sinh, cosh are rewritten as exponentials (complex alpha); anything else that is
     not a polynomial times exponentials of affine arguments gives None.
     """
-    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(
-            sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise):
+    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(*NONSMOOTH):
         return None
     try:
         e = sp.expand(expr.rewrite(sp.exp))

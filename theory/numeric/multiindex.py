@@ -104,7 +104,10 @@ from sympy.polys.matrices import DomainMatrix
 from sympy.polys.rings import ring
 
 from ..errors import InputError, IntegrationError
-from .parse import parse_expression
+from ..symbolic.parse import parse_expression
+from .bridge import numpy_function
+from .hermite import normalized_he_table
+from .quadrature import normal_rule
 
 __all__ = ["hermite_decomposition", "hermite_tensor", "information_exponent", "leap_index",
            "leap_staircase", "subspace_staircase", "SubspaceStaircase", "LeapStep",
@@ -174,10 +177,6 @@ def _poly_decomposition(expr, variables) -> dict:
 
 def _numeric_coefficients(expr, variables, max_degree: int, n_nodes: int) -> dict:
     """Normalised coefficients E[g He_alpha/sqrt(alpha!)] by a tensor split-Gauss rule."""
-    from ..numeric.bridge import numpy_function
-    from ..numeric.hermite import normalized_he_table
-    from ..numeric.quadrature import normal_rule
-
     r = len(variables)
     z, w = normal_rule(None, n_nodes, n_nodes)
     z, w = z[0], w[0]
