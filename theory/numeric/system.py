@@ -50,10 +50,9 @@ def graded_cuts(hard, soft) -> np.ndarray:
         while 0 < r < PANEL:
             cuts += [c - r, c + r]
             r *= GRADE
-    cuts = np.clip(np.array(cuts), -BREAK_CLIP, BREAK_CLIP)
-    cuts = np.unique(cuts)
-    keep = np.concatenate([[True], np.diff(cuts) > 1e-13 * (1 + np.abs(cuts[1:]))])
-    return cuts[keep]
+    out = np.unique(np.clip(np.array(cuts), -BREAK_CLIP, BREAK_CLIP))
+    keep = np.concatenate([[True], np.diff(out) > 1e-13 * (1 + np.abs(out[1:]))])
+    return out[keep]
 
 
 def graded_rule(hard, soft, n_tail: int, n_mid: int):
@@ -110,6 +109,7 @@ class _Group:
         self.cov_expr = cov
         self.args = args  # symbols available when the group is evaluated
         self.nodes: list = []
+        self.is_obs = False  # a group of observables (evaluated after the fixed point)
         self.dim = len(variables)
         if self.dim > 3:
             raise InputError("expectation", str(variables), "an expectation over at most 3 "
@@ -288,7 +288,7 @@ class CompiledSystem:
             for _sym, f, _refs, _run in self._steps:
                 vals.append(np.asarray(f(*vals), dtype=float))
             n = len(self.params) + len(self.state)
-            out = {str(s): v for (s, *_), v in zip(self._steps, vals[n:])}
+            out: dict = {str(s): v for (s, *_), v in zip(self._steps, vals[n:])}
             full = vals[: len(self.args_all)]
             out["__map__"] = [np.asarray(u(*full), dtype=float) for u in self.updates]
         for k, d in self._obs.items():
