@@ -110,8 +110,11 @@ class ConvergenceError(TheoryError, ArithmeticError):
     needed, ``hint``, ``result`` (the unconverged result object, for inspection only).
     """
 
+    #: the points finished before the failure (a Curve), set by :func:`theory.models.curve`
+    curve: object = None
+
     def __init__(self, message: str, residual: float, tol: float, hint: str = "",
-                 result=None, failure: str = "residual"):
+                 result=None, failure: str | None = "residual"):
         self.residual, self.tol, self.hint, self.result = residual, tol, hint, result
         self.failure = failure
         msg = message

@@ -291,7 +291,7 @@ class Curve:
         state, obs, cf = self._names()
         out = []
         for v, p in zip(self.values, self.points):
-            row = {self.vary: float(v)}
+            row: dict = {self.vary: float(v)}
             row.update({k: _as_float(p.state.get(k), p.converged) for k in state})
             row.update({k: _as_float(p.observables.get(k), p.converged) for k in obs})
             row.update({f"closed_form.{k}": _as_float(p.closed_form.get(k), True) for k in cf})
@@ -571,7 +571,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     inits = [init] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
-    found = []
+    found: list = []
     for st in inits:
         if budget.exhausted and found:
             break
@@ -593,12 +593,14 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     if fp.converged:
         fp, state_err, obs_err = _refine(model, p, system, cs, pv, lev, fp)
     state = dict(zip(system.state_names, fp.x.tolist()))
-    obs = {}
-    last = {}
+    obs: dict = {}
+    last: dict = {}
     if fp.converged:
         try:
-            obs = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
-            if obs is None:
+            got = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
+            if got is not None:
+                obs = got
+            else:
                 obs = cs.observables(fp.x, pv, lev)
                 obs.update(model.derived(p, state, obs))
         except (IntegrationError, InputError) as exc:
@@ -759,8 +761,8 @@ def parse_grid(text: str) -> np.ndarray:
     """``"a:b:n"`` (n points from a to b, inclusive) or a comma list -> array."""
     try:
         if ":" in text:
-            a, b, n = text.split(":")
-            n = int(n)
+            a, b, count = text.split(":")
+            n = int(count)
             if not 1 <= n <= MAX_POINTS:
                 raise ValueError
             out = np.linspace(float(a), float(b), n)
@@ -775,7 +777,7 @@ def parse_grid(text: str) -> np.ndarray:
     return out
 
 
-def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
+def curve(model, vary: str, values: Sequence[float] | np.ndarray, *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,
@@ -806,6 +808,7 @@ def curve(model, vary: str, values: Sequence[float], *, tol: float = 1e-10,
     t0 = time.perf_counter()
     model = get_model(model)
     values = np.asarray(values, dtype=float)
+    assert isinstance(values, np.ndarray)
     if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
         raise InputError("values", values.tolist() if values.size < 20 else "...",
                          "a non-empty list of finite numbers")
@@ -886,7 +889,7 @@ class Model:
         :meth:`derived` is overridden without :attr:`derived_names`)."""
         if type(self).derived is not Model.derived and not self.derived_names:
             return None
-        system = self.system(p)
+        system = self.system(p)  # type: ignore[attr-defined]
         names = [*system.state_names, *system.observables, *self.derived_names,
                  "residual", "iterations"]
         return names
@@ -894,10 +897,10 @@ class Model:
     def parameters(self) -> list:
         """[(name, default, doc, allowed)] for listing."""
         out = []
-        for f in dataclasses.fields(self.Params):
+        for f in dataclasses.fields(self.Params):  # type: ignore[attr-defined]
             chk = f.metadata.get("check")
             allowed = ("> 0" if chk is positive else ">= 0" if chk is nonnegative else
-                       f"one of {list(chk.options)}" if hasattr(chk, "options") else
+                       f"one of {list(chk.options)}" if hasattr(chk, "options") else  # type: ignore[union-attr]
                        "an activation name or expression" if chk is activation_check else "")
             out.append((f.name, f.default, f.metadata.get("doc", ""), allowed))
         return out
