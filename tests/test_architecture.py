@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import ast
 import json
+import math
 import os
 import pathlib
 import subprocess
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PKG = ROOT / "theory"
@@ -131,6 +134,155 @@ def test_activation_constants_keyed_by_expression():
     assert activation_key("relu")[0] == activation_key("max(x, 0)")[0]
     a, b = activation_constants("relu"), activation_constants("max(x, 0)")
     # closed form (Mei & Montanari 2019, Sec. 2): mu_1 = 1/2, mu_star^2 = 1/4 - 1/(2 pi)
-    import math
     assert abs(a[1] - 0.5) < 1e-15 and abs(b[1] - 0.5) < 1e-14
     assert abs(a[2] - math.sqrt(0.25 - 1 / (2 * math.pi))) < 1e-15
+
+
+# ------------------------------------------------------------------ compiled-system disk cache
+_COMPILE = """
+import json, warnings
+import sympy as sp
+from theory.numeric import bridge
+from theory.numeric.system import compile_system
+from theory.symbolic.expectation import E, gaussians
+from theory.symbolic.system import SaddlePointSystem
+m, beta, a = sp.symbols("m beta a", real=True)
+z = gaussians("z")
+s = SaddlePointSystem("cw", (m,), (beta, a), [],
+                      {m: E(sp.tanh(beta * m + sp.sqrt(a) * z[0]) + sp.Max(z[0], 0) / 10, over=z)},
+                      {"m": m, "energy": -m**2 / 2}, [])
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter("always")
+    cs = compile_system(s)
+print(json.dumps({**bridge.STATS, "map": float(cs.map([0.3], [1.7, 0.4], 3)[0]),
+                  "energy": float(cs.observables([0.3], [1.7, 0.4], 3)["energy"]),
+                  "warnings": [str(x.message) for x in w]}))
+"""
+
+
+def _fresh(cache):
+    env = {**os.environ, "THEORY_CACHE_DIR": str(cache),
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    out = subprocess.run([sys.executable, "-c", _COMPILE], capture_output=True, text=True,
+                         env=env, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow  # four fresh interpreters (~2 s each alone, more on a loaded machine)
+def test_disk_cache_second_process_skips_lambdify_and_corrupt_file_is_rebuilt(tmp_path):
+    """A fresh process compiles the same system from stored source: no lambdify at all, and
+    the same numbers as the process that lambdified. A corrupt file (a torn write) is ignored
+    with a warning and rebuilt, and the rebuilt file serves the next process."""
+    first = _fresh(tmp_path)
+    assert first["lambdify"] > 0 and first["disk_hits"] == 0
+    files = list((tmp_path / "compiled").glob("cw-*.json"))
+    assert len(files) == 1 and not list((tmp_path / "compiled").glob("*.tmp"))
+    second = _fresh(tmp_path)
+    assert second["lambdify"] == 0 and second["disk_hits"] == first["lambdify"]
+    assert second["map"] == first["map"] and second["energy"] == first["energy"]
+    assert not second["warnings"]
+
+    files[0].write_text('{"format": 1, "key": "trunc')
+    third = _fresh(tmp_path)
+    assert any("unreadable" in w for w in third["warnings"]), third["warnings"]
+    assert third["lambdify"] == first["lambdify"] and third["map"] == first["map"]
+    fourth = _fresh(tmp_path)
+    assert fourth["lambdify"] == 0 and not fourth["warnings"]
+
+
+def test_disk_cache_key_follows_the_expressions(tmp_path):
+    """Another system (one coefficient changed) is another file, never the old source."""
+    import sympy as sp
+
+    from theory.numeric import diskcache
+    from theory.symbolic.system import SaddlePointSystem
+
+    m, b = sp.symbols("m b", real=True)
+    s1 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(b * m)}, {}, [])
+    s2 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(2 * b * m)}, {}, [])
+    s3 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(b * m)}, {}, [])
+    assert diskcache.system_key(s1) != diskcache.system_key(s2)
+    assert diskcache.system_key(s1) == diskcache.system_key(s3)
+    d = sp.Dummy("E")  # dummies are renumbered: a fresh Dummy gives the same key
+    assert (diskcache.normalized_srepr(sp.tanh(d)) ==
+            diskcache.normalized_srepr(sp.tanh(sp.Dummy("E"))))
+
+
+# ------------------------------------------------------------------ batched engine solver
+def test_bracketed_newton_batch_of_cube_roots():
+    """x^3 = c for a batch of c spanning 40 decades: roots c^(1/3) to a few ulps."""
+    import numpy as np
+
+    from theory.numeric.solvers import bracketed_newton
+
+    c = np.logspace(-20, 20, 41)
+    x, it = bracketed_newton(lambda t: (t**3 - c, 3 * t**2), np.zeros_like(c),
+                             np.maximum(c, 1.0), np.maximum(c, 1.0), 2.2e-16)
+    assert np.all(np.abs(x / np.cbrt(c) - 1) < 1e-15) and it < 200
+
+
+def test_solve_batched_mei_montanari_grid_against_reference():
+    """Definition 1 of Mei & Montanari (rf_ridge's SaddlePointSystem, no expectation: its map
+    broadcasts) solved over a psi_2 grid in ONE batched Anderson iteration; bias and variance
+    against the independent 30-digit mpmath solution (tests/reference/mei_montanari.py)."""
+    import mpmath
+    import numpy as np
+
+    from theory.models.rf_ridge import mm_system
+    from theory.numeric.solvers import solve_batched
+    from theory.numeric.system import compile_system
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from reference import mei_montanari as mm
+
+    cs = compile_system(mm_system())
+    assert cs.broadcasts
+    psi1, lam = 2.0, 1e-2
+    psi2 = np.array([0.5, 1.25, 2.0, 3.0])
+    mu1, mus = 0.5, math.sqrt(0.25 - 1 / (2 * math.pi))  # relu, closed form
+    params = [psi1, psi2, lam, mu1, mus, 1.0, 0.0, 0.0]
+    sc = np.sqrt(psi1 * psi2 * lam) / mus
+    r = solve_batched(cs, params, np.array([psi1 / (sc + 1), psi2 / (sc + 1)]), tol=1e-13)
+    assert r.converged.all(), r.message
+    obs = cs.evaluate_arrays(r.x, params)
+    for j, p2 in enumerate(psi2):
+        ref = mm.observables(psi1, float(p2), lam, mpmath.mpf(mu1), mpmath.mpf(mus), dps=30)
+        assert abs(obs["bias"][j] - float(ref["bias"])) < 1e-11 * abs(float(ref["bias"]))
+        assert abs(obs["variance"][j] - float(ref["variance"])) < 1e-11 * float(ref["variance"])
+
+
+def test_solve_batched_flags_unphysical_fixed_points():
+    """From a poor start one column converges to a root with a_2 < 0 (Im nu_2 < 0): it is
+    reported as a constraint failure, not as an answer."""
+    import numpy as np
+
+    from theory.models.rf_ridge import mm_system
+    from theory.numeric.solvers import solve_batched
+    from theory.numeric.system import compile_system
+
+    cs = compile_system(mm_system())
+    mus = math.sqrt(0.25 - 1 / (2 * math.pi))
+    r = solve_batched(cs, [2.0, np.linspace(0.5, 3, 20), 1e-2, 0.5, mus, 1.0, 0.0, 0.0],
+                      [1.0, 1.0], tol=1e-12)
+    bad = [j for j in range(20) if r.failure[j] == "constraint"]
+    assert bad and not r.converged[bad].any() and "constraint" in r.message
+    assert (r.x[1, r.converged] > 0).all()
+
+
+def test_solve_batched_refuses_a_map_that_does_not_broadcast():
+    import sympy as sp
+
+    from theory.errors import InputError
+    from theory.numeric.solvers import solve_batched
+    from theory.numeric.system import compile_system
+    from theory.symbolic.expectation import E, gaussians
+    from theory.symbolic.system import SaddlePointSystem
+
+    m, b = sp.symbols("m b", real=True)
+    z = gaussians("z")
+    cs = compile_system(SaddlePointSystem("cwb", (m,), (b,), [],
+                                          {m: E(sp.tanh(b * m + z[0]), over=z)}, {}, []),
+                        disk_cache=False)
+    with pytest.raises(InputError, match="broadcast"):
+        solve_batched(cs, [[1.0, 2.0]], [0.5])

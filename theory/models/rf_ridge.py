@@ -60,6 +60,7 @@ import sympy as sp
 from ..errors import InputError
 from ..numeric.activation_constants import (activation_constant_errors, activation_constants,
                                             activation_constants_mp)
+from ..numeric.solvers import bracketed_newton
 from ..references import REFERENCES
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import (Model, SolveResult, activation_check, make_params, nonnegative, param,
@@ -199,29 +200,6 @@ def _risk(B, V, F1, Fs, tau):
         return np.where(wB == 0, 0, wB * B) + np.where(wV == 0, 0, wV * V) + Fs * Fs
 
 
-def _newton(fun, lo, hi, x, eps, max_iter=200):
-    """Vectorised safeguarded Newton for increasing ``fun`` with fun(lo) <= 0 <= fun(hi).
-
-    Returns (x, iterations). A Newton step leaving the bracket is replaced by bisection (in the
-    geometric mean when lo > 0, so tiny roots are reached in few steps)."""
-    active = np.ones(x.shape, dtype=bool)
-    it = 0
-    while it < max_iter and np.any(active):
-        it += 1
-        g, dg = fun(x)
-        lo = np.where(g <= 0, np.maximum(lo, x), lo)
-        hi = np.where(g >= 0, np.minimum(hi, x), hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xn = x - g / dg
-        bad = ~((xn >= lo) & (xn <= hi) & np.isfinite(xn))
-        mid = np.where(lo > 0, np.sqrt(lo * hi), (lo + hi) / 2)
-        xn = np.where(bad, mid, xn)
-        done = (g == 0) | (np.abs(xn - x) <= 4 * eps * np.abs(x)) | (hi - lo <= 4 * eps * hi)
-        x = np.where(active, xn, x)
-        active &= ~done
-    return x, it
-
-
 def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
     """Definition 1 at arrays of parameters, by the scalar reduction above.
 
@@ -254,7 +232,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(x, z)
             return ss * P - (q1 - x) * (q2 - x), ss * dP + (q1 - x) + (q2 - x)
 
-        tt, iters = _newton(g, np.zeros_like(q1), hi, t0, eps)
+        tt, iters = bracketed_newton(g, np.zeros_like(q1), hi, t0, eps)
         t[tb] = tt
         P = _p_of_t(tt, z)[0]
         lhs, rhs = (q1 - tt) * (q2 - tt), ss * P
@@ -270,7 +248,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(y - sw * x, z)
             return x * x + D * x - P, 2 * x + D + sw * dP
 
-        ww, it = _newton(h, w1, w0, w0, eps)
+        ww, it = bracketed_newton(h, w1, w0, w0, eps)
         iters = max(iters, it)
         w[wb] = ww
         t[wb] = y - sw * ww

@@ -26,7 +26,8 @@ import sympy as sp
 from ..errors import InputError, IntegrationError
 from ..symbolic.expectation import Expectation
 from ..symbolic.system import SaddlePointSystem
-from .bridge import mpmath_function, numpy_function
+from . import diskcache
+from .bridge import mpmath_function, numpy_function, source_store
 from ..conventions import BREAK_CLIP
 from .expectation import _LEVELS_BY_DIM, _kinks, _Plan, psd_cholesky, tensor_nodes
 from .quadrature import PANEL, halfrange_rule, legendre_rule
@@ -166,6 +167,8 @@ class CompiledSystem:
 
     def __init__(self, system: SaddlePointSystem):
         self.system = system
+        #: the disk-cache session used while compiling (None: not cached)
+        self.disk_cache: diskcache.Session | None = None
         self.params = system.parameters
         self.state = system.state
         obs_syms = [sp.Dummy(f"obs_{k}") for k in system.observables]
@@ -277,6 +280,53 @@ class CompiledSystem:
                 bad.append((f"{c.what}: {sp.sstr(c.expr)} {'>' if c.strict else '>='} 0", v))
         return bad
 
+    @property
+    def broadcasts(self) -> bool:
+        """True when the map broadcasts over arrays of states and parameters (no Gaussian
+        expectation: every step is a NumPy expression), so a whole parameter grid is solved in
+        one batched iteration (:func:`theory.numeric.solvers.solve_batched`)."""
+        return not self.groups
+
+    def map_arrays(self, state, params) -> np.ndarray:
+        """Next states for arrays: ``state`` of shape (n_state, n_points), ``params`` a sequence
+        of n_param arrays (or scalars) broadcasting to (n_points,). Returns (n_state, n_points).
+
+        Raises
+        ------
+        InputError
+            If the system has Gaussian expectations (:attr:`broadcasts` is False).
+        """
+        if self.groups:
+            raise InputError("system", self.system.name, "a system without expectations for "
+                             "array evaluation (its map broadcasts over parameter arrays)")
+        state = np.asarray(state, dtype=float)
+        vals: list = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        with np.errstate(all="ignore"):
+            for _sym, f, _refs, _run in self._steps[: self.n_steps]:
+                vals.append(np.asarray(f(*vals), dtype=float))
+            vals += [np.nan] * (len(self.args_all) - len(vals))
+            out = [np.broadcast_to(np.asarray(u(*vals), dtype=float), state.shape[1:])
+                   for u in self.updates]
+        return np.array(out)
+
+    def constraints_arrays(self, state, params) -> list:
+        """[(description, ok)] for every constraint at arrays of states (n_state, n_points) and
+        parameters: ``ok`` is a bool array of shape (n_points,) (False where violated or not
+        finite). Systems whose map broadcasts only."""
+        out = self.evaluate_arrays(state, params)
+        state = np.asarray(state, dtype=float)
+        vals = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        vals += [out[str(s)] for (s, *_r) in self._steps[: self.n_steps]]
+        vals += [np.nan] * (len(self.args_all) - len(vals))
+        res = []
+        for c, f in zip(self.system.constraints, self.cons):
+            with np.errstate(all="ignore"):
+                v = np.broadcast_to(np.asarray(f(*vals), dtype=float), state.shape[1:])
+                ok = (v > 0) if c.strict else (v >= -1e-14)
+            res.append((f"{c.what}: {sp.sstr(c.expr)} {'>' if c.strict else '>='} 0",
+                        ok & np.isfinite(v)))
+        return res
+
     def evaluate_arrays(self, state, params) -> dict:
         """Vectorised evaluation for systems without expectations: every step, update and
         observable at arrays of states and parameters (broadcast together)."""
@@ -334,11 +384,32 @@ class CompiledSystem:
 _CACHE: dict = {}
 
 
-def compile_system(system: SaddlePointSystem) -> CompiledSystem:
-    """Compile (and remember) the maps of ``system``."""
+def compile_system(system: SaddlePointSystem, *, disk_cache: bool = True) -> CompiledSystem:
+    """Compile (and remember) the maps of ``system``.
+
+    Parameters
+    ----------
+    system : SaddlePointSystem
+        The system to compile.
+    disk_cache : bool, optional
+        Read and write the generated NumPy source in the on-disk cache
+        (:mod:`theory.numeric.diskcache`; ``THEORY_CACHE_DIR=off`` disables it globally), so a
+        fresh process does not run ``stabilize`` + CSE + the printer again. Default True.
+
+    Returns
+    -------
+    CompiledSystem
+        Remembered for the lifetime of ``system`` (same object: same compiled maps).
+    """
     key = id(system)
     got = _CACHE.get(key)
     if got is None or got[0] is not system:
-        got = (system, CompiledSystem(system))
+        session = diskcache.open_session(system) if disk_cache else None
+        with source_store(session):
+            cs = CompiledSystem(system)
+        if session is not None:
+            session.save()
+        cs.disk_cache = session
+        got = (system, cs)
         _CACHE[key] = got
     return got[1]

@@ -57,8 +57,9 @@ def _phi(z):
 
 
 def _Phi(z):
-    """The normal cdf as the one Phi of the package (:class:`theory.symbolic.atoms.Phi`)."""
-    return Phi(z)
+    """The normal cdf of the package (:class:`theory.symbolic.atoms.Phi`) in its erf form,
+    which SymPy simplifies exactly (``Phi(1) - Phi(-1) = erf(1/sqrt 2)``)."""
+    return Phi(z).rewrite(sp.erf)
 
 
 def gaussian_interval_moment(n: int, a, b) -> sp.Expr:
