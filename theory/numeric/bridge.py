@@ -61,6 +61,38 @@ def _namespace(expr: sp.Expr, backend: str) -> dict:
 
 @lru_cache(maxsize=4096)
 def _compile(expr: sp.Expr, args: tuple, backend: str):
+    store = _global_store() if backend == "numpy" and _STORE is None else None
+    if store is None:
+        return _lambdify(expr, args, backend)
+    key = store.entry_key(expr, args)
+    rec = store.get(key)
+    if rec is not None:
+        f = _from_record(rec, expr)
+        if f is not None:
+            STATS["disk_hits"] += 1
+            f._theory_source = rec
+            return f
+    f = _lambdify(expr, args, backend)
+    got = getattr(f, "_theory_source", None)
+    if got is not None:
+        store.put(key, got)
+    return f
+
+
+_GLOBAL: list = []  # [Session or None] once opened
+
+
+def _global_store():
+    """The process-wide disk store for functions compiled outside :func:`compile_system`
+    (named numeric functions, Hermite integrands, ...): read once, merged back at exit."""
+    if not _GLOBAL:
+        from . import diskcache
+
+        _GLOBAL.append(diskcache.open_global())
+    return _GLOBAL[0]
+
+
+def _lambdify(expr: sp.Expr, args: tuple, backend: str):
     expr = stabilize(expr)
     ns = _namespace(expr, backend)
     modules = [ns, "scipy", "numpy"] if backend == "numpy" else [ns, "mpmath"]

@@ -11,6 +11,9 @@ the source instead of running ``stabilize`` + CSE + the printer again.
   renumbered in order of appearance), the package version, the NumPy, SciPy, SymPy and Python
   versions, and the text of the modules that generate the code (:mod:`theory.numeric.bridge`,
   :mod:`theory.symbolic.atoms`, this module): a change of any of them is a different file.
+* Functions compiled outside a system (named numeric functions of a model, Hermite
+  integrands, ...) go to one process-wide file ``functions-<key>.json``, read once and merged
+  back (entries other processes added meanwhile are kept) when the process exits.
 * **Key of an entry** (one function): SHA-256 of the normalised ``srepr`` of its expression and
   arguments.
 * **Location**: ``$THEORY_CACHE_DIR`` if set (``off`` or ``0`` disables the cache), else the
@@ -27,6 +30,7 @@ the source instead of running ``stabilize`` + CSE + the printer again.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
@@ -38,7 +42,7 @@ import warnings
 
 import sympy as sp
 
-__all__ = ["CacheWarning", "Session", "cache_dir", "open_session", "FORMAT"]
+__all__ = ["CacheWarning", "Session", "cache_dir", "open_session", "open_global", "FORMAT"]
 
 #: bump when the layout of a cache file changes
 FORMAT = 1
@@ -132,8 +136,8 @@ class Session:
         The system key (stored in the file and checked on reading).
     """
 
-    def __init__(self, path: pathlib.Path, key: str):
-        self.path, self.key = path, key
+    def __init__(self, path: pathlib.Path, key: str, merge: bool = False):
+        self.path, self.key, self.merge = path, key, merge
         self.entries: dict = {}
         self.dirty = False
         self.hits = 0
@@ -178,7 +182,15 @@ class Session:
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            text = json.dumps({"format": FORMAT, "key": self.key, "entries": self.entries})
+            entries = self.entries
+            if self.merge and self.path.exists():  # keep what other processes added meanwhile
+                try:
+                    data = json.loads(self.path.read_text(encoding="utf-8"))
+                    if data.get("format") == FORMAT and data.get("key") == self.key:
+                        entries = {**data.get("entries", {}), **entries}
+                except (OSError, ValueError, AttributeError):
+                    pass
+            text = json.dumps({"format": FORMAT, "key": self.key, "entries": entries})
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=self.path.stem + ".",
                                        suffix=".tmp")
             try:
@@ -195,6 +207,18 @@ class Session:
         except OSError as exc:
             warnings.warn(f"compiled-system cache not written to {self.path} ({exc})",
                           CacheWarning, stacklevel=3)
+
+
+def open_global() -> Session | None:
+    """The process-wide session for functions compiled outside a system (merged and written
+    back when the process exits); None when the cache is disabled."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    key = _environment_key()
+    session = Session(folder / f"functions-{key[:24]}.json", key, merge=True)
+    atexit.register(session.save)
+    return session
 
 
 def open_session(system) -> Session | None:

@@ -315,7 +315,7 @@ class CompiledSystem:
         finite). Systems whose map broadcasts only."""
         out = self.evaluate_arrays(state, params)
         state = np.asarray(state, dtype=float)
-        vals = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        vals: list = [np.asarray(v, dtype=float) for v in (*params, *state)]
         vals += [out[str(s)] for (s, *_r) in self._steps[: self.n_steps]]
         vals += [np.nan] * (len(self.args_all) - len(vals))
         res = []
