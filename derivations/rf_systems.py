@@ -4,7 +4,8 @@ Run: ``python derivations/rf_systems.py`` -> ``derivations/out/<system>.tex``, o
 document per system (Mei-Montanari Definition 1; Gerace et al. for each loss and teacher).
 The LaTeX comes from the same SymPy objects the solvers compile
 (:mod:`theory.models.rf_ridge`, :mod:`theory.models.rf_convex`). ``tests/test_derivations.py``
-regenerates the files and compares (golden) and compiles each one with ``pdflatex``.
+regenerates the files and compares (golden); ``tests/test_latex_layout.py`` compiles each one
+with ``pdflatex`` and checks that every page stays inside its text block.
 """
 
 from __future__ import annotations

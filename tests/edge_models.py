@@ -55,8 +55,9 @@ class ToyRoot(Model):
     Params = RootParams
 
     def system(self, p):
-        return SaddlePointSystem("toy_root", (m,), (b,), [], {m: sp.sqrt(m) - b},
-                                 {"m_obs": m, "s": sp.sqrt(m)}, [])
+        return SaddlePointSystem(name="toy_root", state=(m,), parameters=(b,),
+                                 updates={m: sp.sqrt(m) - b},
+                                 observables={"m_obs": m, "s": sp.sqrt(m)})
 
     def values(self, p):
         return {"b": p.b}
@@ -71,8 +72,8 @@ class ToyInterrupt(ToyRoot):
     name = "toy_interrupt_h7"
 
     def system(self, p):
-        return SaddlePointSystem("toy_interrupt", (m,), (b,), [], {m: sp.sqrt(m) - boom(b)},
-                                 {"m_obs": m}, [])
+        return SaddlePointSystem(name="toy_interrupt", state=(m,), parameters=(b,),
+                                 updates={m: sp.sqrt(m) - boom(b)}, observables={"m_obs": m})
 
 
 class ToyQuadrature(ToyRoot):
@@ -83,9 +84,10 @@ class ToyQuadrature(ToyRoot):
 
     def system(self, p):
         z = gaussians("z_h7")
-        return SaddlePointSystem("toy_quadrature", (m,), (b,), [],
-                                 {m: sp.Rational(1, 5) + E(saw(z[0]), over=z) / 10 + b / 10},
-                                 {"m_obs": m}, [])
+        return SaddlePointSystem(
+            name="toy_quadrature", state=(m,), parameters=(b,),
+            updates={m: sp.Rational(1, 5) + E(saw(z[0]), over=z) / 10 + b / 10},
+            observables={"m_obs": m})
 
 
 class ToyConstraint(ToyRoot):
@@ -94,8 +96,9 @@ class ToyConstraint(ToyRoot):
     name = "toy_constraint_h7"
 
     def system(self, p):
-        return SaddlePointSystem("toy_constraint", (m,), (b,), [(u, m + 0 * b)],
-                                 {m: (m**2 - 3) / 2}, {"m_obs": m}, [Constraint(u, "m > 0")])
+        return SaddlePointSystem(name="toy_constraint", state=(m,), parameters=(b,),
+                                 steps=[(u, m + 0 * b)], updates={m: (m**2 - 3) / 2},
+                                 observables={"m_obs": m}, constraints=[Constraint(u, "m > 0")])
 
     def starts(self, p):
         return [{"m": -0.5}]

@@ -152,9 +152,10 @@ from theory.symbolic.expectation import E, gaussians
 from theory.symbolic.system import SaddlePointSystem
 m, beta, a = sp.symbols("m beta a", real=True)
 z = gaussians("z")
-s = SaddlePointSystem("cw", (m,), (beta, a), [],
-                      {m: E(sp.tanh(beta * m + sp.sqrt(a) * z[0]) + sp.Max(z[0], 0) / 10, over=z)},
-                      {"m": m, "energy": -m**2 / 2}, [])
+s = SaddlePointSystem(
+    name="cw", state=(m,), parameters=(beta, a),
+    updates={m: E(sp.tanh(beta * m + sp.sqrt(a) * z[0]) + sp.Max(z[0], 0) / 10, over=z)},
+    observables={"m": m, "energy": -m**2 / 2})
 with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter("always")
     cs = compile_system(s)
@@ -203,9 +204,10 @@ def test_disk_cache_key_follows_the_expressions(tmp_path):
     from theory.symbolic.system import SaddlePointSystem
 
     m, b = sp.symbols("m b", real=True)
-    s1 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(b * m)}, {}, [])
-    s2 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(2 * b * m)}, {}, [])
-    s3 = SaddlePointSystem("k", (m,), (b,), [], {m: sp.tanh(b * m)}, {}, [])
+    s1 = SaddlePointSystem(name="k", state=(m,), parameters=(b,), updates={m: sp.tanh(b * m)})
+    s2 = SaddlePointSystem(name="k", state=(m,), parameters=(b,),
+                           updates={m: sp.tanh(2 * b * m)})
+    s3 = SaddlePointSystem(name="k", state=(m,), parameters=(b,), updates={m: sp.tanh(b * m)})
     assert diskcache.system_key(s1) != diskcache.system_key(s2)
     assert diskcache.system_key(s1) == diskcache.system_key(s3)
     d = sp.Dummy("E")  # dummies are renumbered: a fresh Dummy gives the same key
@@ -285,8 +287,8 @@ def test_solve_batched_refuses_a_map_that_does_not_broadcast():
 
     m, b = sp.symbols("m b", real=True)
     z = gaussians("z")
-    cs = compile_system(SaddlePointSystem("cwb", (m,), (b,), [],
-                                          {m: E(sp.tanh(b * m + z[0]), over=z)}, {}, []),
+    cs = compile_system(SaddlePointSystem(name="cwb", state=(m,), parameters=(b,),
+                                          updates={m: E(sp.tanh(b * m + z[0]), over=z)}),
                         disk_cache=False)
     with pytest.raises(InputError, match="broadcast"):
         solve_batched(cs, [[1.0, 2.0]], [0.5])

@@ -30,7 +30,7 @@ def test_demo_writes_everything(tmp_path, capsys):
                               math.sqrt(0.25 - 1 / (2 * math.pi)), dps=30))
     assert abs(float(r["test_error"]) - ref) < 1e-9 * ref
     assert (out / "rf_curves.png").read_bytes()[:4] == b"\x89PNG"
-    assert r"\begin{aligned}" in (out / "rf_systems.tex").read_text()
+    assert r"\begin{align*}" in (out / "rf_systems.tex").read_text()
 
 
 def test_demo_bad_folder(tmp_path, capsys):

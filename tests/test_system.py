@@ -22,9 +22,9 @@ q, a = sp.symbols("q a", real=True)
 def curie_weiss():
     """m = E_z tanh(beta m + sqrt(a) z): two symmetric fixed points for beta > 1 at a -> 0."""
     z = gaussians("z")
-    return SaddlePointSystem("cw", (m,), (beta, a), [],
-                             {m: E(sp.tanh(beta * m + sp.sqrt(a) * z[0]), over=z)},
-                             {"m": m, "energy": -m**2 / 2}, [])
+    return SaddlePointSystem(name="cw", state=(m,), parameters=(beta, a),
+                             updates={m: E(sp.tanh(beta * m + sp.sqrt(a) * z[0]), over=z)},
+                             observables={"m": m, "energy": -m**2 / 2})
 
 
 def test_map_numpy_vs_mpmath_vs_quad():
@@ -110,9 +110,9 @@ def test_methods_agree_on_a_contraction(method):
 
 def test_system_checks_its_symbols():
     with pytest.raises(InputError, match="unknown symbols"):
-        SaddlePointSystem("bad", (q,), (beta,), [], {q: beta * m})
+        SaddlePointSystem(name="bad", state=(q,), parameters=(beta,), updates={q: beta * m})
     with pytest.raises(InputError, match="one update per order parameter"):
-        SaddlePointSystem("bad", (q, m), (beta,), [], {q: beta})
+        SaddlePointSystem(name="bad", state=(q, m), parameters=(beta,), updates={q: beta})
 
 
 def test_constraint_latex():

@@ -258,12 +258,35 @@ def _repeated_option(argv: list[str]) -> str | None:
     return None
 
 
+def _options_as_params(extra: list) -> list:
+    """Model parameters may also be given as options: ``--alpha 2`` or ``--alpha=2`` is
+    ``alpha=2`` (only tokens argparse did not recognise, i.e. no option of theory's own)."""
+    out, i = [], 0
+    while i < len(extra):
+        tok = extra[i]
+        key = tok[2:].split("=", 1)[0] if tok.startswith("--") else ""
+        if key.isidentifier():
+            if "=" in tok:
+                out.append(tok[2:])
+            elif i + 1 < len(extra) and not extra[i + 1].startswith("--"):
+                out.append(f"{key}={extra[i + 1]}")
+                i += 1
+            else:
+                out.append(tok)  # refused below, as before
+        else:
+            out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code (0, 1 not converged, 2 bad input)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = _build()
     args, extra = parser.parse_known_args(argv)
     # KEY=VALUE parameters may come after options (theory curve M --vary a=1:2:3 gamma=0.5)
+    if extra and hasattr(args, "params"):
+        extra = _options_as_params(extra)
     if extra:
         if hasattr(args, "params") and all("=" in e and not e.startswith("-") for e in extra):
             args.params = list(args.params) + extra

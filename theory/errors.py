@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+__all__ = ["TheoryError", "InputError", "ParseError", "IntegrationError", "ConvergenceError",
+           "FAILURE_HINTS", "check_int", "check_positive"]
+
 
 class TheoryError(Exception):
     """Base class of all errors raised on purpose by ``theory``."""
@@ -10,12 +13,23 @@ class TheoryError(Exception):
 class InputError(TheoryError, ValueError):
     """A user-supplied value is outside its allowed range.
 
+    The command line turns it into exit code 2 and one line on stderr.
+
     Parameters
     ----------
-    param : name of the parameter as the user typed it (``kmax``, ``c``, ``activation``)
-    value : the offending value
-    allowed : the allowed range, in words (``"an integer >= 0"``)
-    hint : optional extra sentence
+    param : str
+        Name of the parameter as the user typed it (``kmax``, ``c``, ``activation``).
+    value : object
+        The offending value.
+    allowed : str
+        The allowed range, in words (``"an integer >= 0"``).
+    hint : str, optional
+        An extra sentence.
+
+    Examples
+    --------
+    >>> str(InputError("kmax", -1, "an integer >= 0"))
+    'kmax=-1 is not allowed: kmax must be an integer >= 0'
     """
 
     def __init__(self, param: str, value, allowed: str, hint: str | None = None):
@@ -27,7 +41,15 @@ class InputError(TheoryError, ValueError):
 
 
 class ParseError(InputError):
-    """A typed expression was refused by the safe parser (nothing was executed)."""
+    """A typed expression was refused by the safe parser (nothing was executed).
+
+    Parameters
+    ----------
+    text : str
+        The expression as typed.
+    reason : str
+        Why it was refused.
+    """
 
     def __init__(self, text: str, reason: str):
         self.text, self.reason = text, reason
@@ -43,7 +65,32 @@ class IntegrationError(TheoryError, ArithmeticError):
 
 
 def check_int(name: str, value, lo: int | None = None, hi: int | None = None) -> int:
-    """Return ``value`` as an int in ``[lo, hi]`` or raise :class:`InputError`."""
+    """Validate an integer parameter.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name for the error message.
+    value : int or float
+        The value (a float must be integral; bool is refused).
+    lo, hi : int, optional
+        Inclusive bounds.
+
+    Returns
+    -------
+    int
+        ``value`` as an int in ``[lo, hi]``.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is not an integer in range.
+
+    Examples
+    --------
+    >>> check_int("kmax", 4.0, lo=0)
+    4
+    """
     if isinstance(value, bool) or not isinstance(value, (int,)) and not (
         hasattr(value, "is_integer") and float(value).is_integer()
     ):
@@ -55,7 +102,27 @@ def check_int(name: str, value, lo: int | None = None, hi: int | None = None) ->
 
 
 def check_positive(name: str, value, *, strict: bool = True) -> float:
-    """Return ``float(value)`` if it is finite and > 0 (or >= 0), else raise."""
+    """Validate a positive real parameter.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name for the error message.
+    value : float
+        The value.
+    strict : bool, optional
+        Require ``> 0`` (default) or ``>= 0``.
+
+    Returns
+    -------
+    float
+        ``float(value)``.
+
+    Raises
+    ------
+    InputError
+        If ``value`` is not a finite real number > 0 (or >= 0).
+    """
     import math
 
     try:
@@ -106,15 +173,24 @@ class ConvergenceError(TheoryError, ArithmeticError):
     The message names the check that failed with its own numbers and a hint for that failure:
     only a failure of the residual test says ``residual ... > tol ...``.
 
-    Attributes: ``failure`` (a key of :data:`FAILURE_HINTS`), ``residual`` reached, ``tol``
-    needed, ``hint``, ``result`` (the unconverged result object, for inspection only).
+    Parameters
+    ----------
+    message : str
+        What failed, with its numbers.
+    residual : float
+        Residual reached.
+    tol : float
+        Tolerance needed.
+    hint : str, optional
+        What to try (see :data:`FAILURE_HINTS`).
+    result : object, optional
+        The unconverged result object, for inspection only.
+    failure : str, optional
+        The check that failed, a key of :data:`FAILURE_HINTS` (default ``"residual"``).
     """
 
-    #: the points finished before the failure (a Curve), set by :func:`theory.models.curve`
-    curve: object = None
-
     def __init__(self, message: str, residual: float, tol: float, hint: str = "",
-                 result=None, failure: str | None = "residual"):
+                 result=None, failure: str = "residual"):
         self.residual, self.tol, self.hint, self.result = residual, tol, hint, result
         self.failure = failure
         msg = message

@@ -8,9 +8,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+__all__ = ["Reference", "REFERENCES"]
+
 
 @dataclass(frozen=True)
 class Reference:
+    """A paper the code implements.
+
+    Parameters
+    ----------
+    key : str
+        Short key, e.g. ``"meimontanari2019"``.
+    authors : str
+        Authors' surnames.
+    title : str
+        Title.
+    year : int
+        Year.
+    arxiv : str
+        arXiv id with the version the code follows, e.g. ``"1908.05355v5"``.
+    """
+
     key: str
     authors: str
     title: str
@@ -18,6 +36,23 @@ class Reference:
     arxiv: str  # with version, e.g. "2402.04980v2"
 
     def cite(self, where: str = "") -> str:
+        """The citation as one line.
+
+        Parameters
+        ----------
+        where : str, optional
+            Equation, section or theorem cited, appended after a comma.
+
+        Returns
+        -------
+        str
+            ``"Authors (year), Title, arXiv:id[, where]"``.
+
+        Examples
+        --------
+        >>> REFERENCES["meimontanari2019"].cite("Definition 1")[:27]
+        'Mei, Montanari (2019), The '
+        """
         out = f"{self.authors} ({self.year}), {self.title}, arXiv:{self.arxiv}"
         return f"{out}, {where}" if where else out
 

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import mpmath
 import numpy as np
 
-from ..errors import FAILURE_HINTS, ConvergenceError, InputError, IntegrationError
+from ..errors import FAILURE_HINTS, ConvergenceError, InputError, IntegrationError, check_int
 from ..numeric.solvers import (DEFAULT_MAX_EVALUATIONS, DEFAULT_MAX_TIME, METHODS, Budget,
                                residual_of, solve_fixed_point)
 from ..numeric.system import compile_system
@@ -52,13 +52,69 @@ MODELS: dict = {}
 
 
 def register(cls):
-    """Class decorator: add a model to the registry under ``cls.name``."""
-    MODELS[cls.name] = cls
+    """Add a model class to the registry under ``cls.name`` (a class decorator).
+
+    Parameters
+    ----------
+    cls : type
+        A :class:`Model` subclass (a model file's class, or :meth:`Model.from_system`'s).
+
+    Returns
+    -------
+    type
+        ``cls`` itself; ``theory models``, ``theory solve NAME`` and :func:`get_model` then
+        know it.
+
+    Raises
+    ------
+    InputError
+        ``cls`` is not a Model subclass, or its ``name`` is not an identifier-like string.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Model)):
+        raise InputError("model", cls, "a Model subclass (Model.from_system(system) builds "
+                         "one from a SaddlePointSystem)")
+    name = cls.name
+    if not isinstance(name, str) or not name or not all(
+            c.isalnum() or c in "_-.[],=" for c in name):
+        raise InputError("name", name, "a non-empty name of letters, digits and _ - . [ ] , =")
+    MODELS[name] = cls
     return cls
 
 
 def get_model(name):
+    """A model instance.
+
+    Parameters
+    ----------
+    name : str, Model subclass, Model instance or SaddlePointSystem
+        A registered name (``theory models`` lists them), a model class (instantiated), an
+        instance (returned as is) or a bare system (wrapped by :meth:`Model.from_system`).
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    InputError
+        An unknown name, or an object that is none of these.
+
+    Examples
+    --------
+    >>> from theory import get_model
+    >>> get_model("rf_ridge").name
+    'rf_ridge'
+    """
+    from ..symbolic.system import SaddlePointSystem
+
+    if isinstance(name, SaddlePointSystem):
+        return Model.from_system(name)()
+    if isinstance(name, type) and issubclass(name, Model):
+        return name()
     if not isinstance(name, str):
+        if not isinstance(name, Model) and not hasattr(name, "system"):
+            raise InputError("model", name, "a model name (`theory models`), a Model, or a "
+                             "SaddlePointSystem")
         return name
     from . import load_all
 
@@ -86,6 +142,16 @@ def nonnegative(name, v):
         raise InputError(name, v, "a real number >= 0") from None
     if not (math.isfinite(x) and x >= 0):
         raise InputError(name, v, "a finite real number >= 0")
+    return x
+
+
+def real(name, v):
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise InputError(name, v, "a real number") from None
+    if not math.isfinite(x):
+        raise InputError(name, v, "a finite real number")
     return x
 
 
@@ -123,11 +189,20 @@ def validate(params) -> None:
 
 
 def make_params(model, overrides: dict):
-    names = {f.name for f in dataclasses.fields(model.Params)}
+    """``model.Params(**overrides)``; an unknown or a missing required parameter is an
+    :class:`InputError` naming it."""
+    fields = dataclasses.fields(model.Params)
+    names = {f.name for f in fields}
     unknown = set(overrides) - names
     if unknown:
         raise InputError("parameter", sorted(unknown)[0],
                          f"a parameter of {model.name}: one of {sorted(names)}")
+    for f in fields:
+        if f.name not in overrides and f.default is dataclasses.MISSING and \
+                f.default_factory is dataclasses.MISSING:
+            raise InputError(f.name, None, f"given: {model.name} has no default for "
+                             f"{f.name} ({f.metadata.get('doc') or 'a system parameter'})",
+                             hint=f"pass {f.name}=... (theory models lists the parameters)")
     return model.Params(**overrides)
 
 
@@ -334,12 +409,56 @@ def _vec(system, state: dict) -> np.ndarray:
     return np.array([float(state[n]) for n in system.state_names])
 
 
+def check_init(system, init, what: str = "init") -> dict:
+    """``init`` as {order-parameter name: float}, or an :class:`InputError` naming the order
+    parameter that is missing, unknown or not a finite number."""
+    names = system.state_names
+    if not isinstance(init, dict):
+        raise InputError(what, init, f"a dict {{order parameter: start}} for {list(names)}")
+    init = {str(k): v for k, v in init.items()}
+    missing = [n for n in names if n not in init]
+    if missing:
+        raise InputError(what, init, f"a start for every order parameter {list(names)}",
+                         hint=f"missing {', '.join(repr(n) for n in missing)}")
+    unknown = [k for k in init if k not in names]
+    if unknown:
+        raise InputError(what, init, f"starts of the order parameters {list(names)} only",
+                         hint=f"{', '.join(repr(k) for k in unknown)} is not an order parameter")
+    out = {}
+    for n in names:
+        try:
+            out[n] = float(init[n])
+        except (TypeError, ValueError):
+            raise InputError(f"{what}[{n!r}]", init[n], "a finite real number") from None
+        if not math.isfinite(out[n]):
+            raise InputError(f"{what}[{n!r}]", init[n], "a finite real number")
+    return out
+
+
 def _pvals(system, values: dict) -> list:
     missing = [n for n in system.parameter_names if n not in values]
     if missing:
         raise InputError("values", sorted(values), "a value for every system parameter",
                          hint=f"missing {missing}")
     return [values[n] for n in system.parameter_names]
+
+
+#: keyword arguments of solve/curve: a system parameter cannot have these names
+_SOLVE_OPTIONS = frozenset({"tol", "method", "damping", "strict", "dps", "init", "level",
+                            "max_iter", "starts", "max_time", "max_evaluations", "progress",
+                            "solver_progress"})
+
+
+def _as_model(model, init):
+    """The model instance behind ``model``; a bare :class:`SaddlePointSystem` is wrapped by
+    :meth:`Model.from_system` with ``init`` as its start."""
+    from ..symbolic.system import SaddlePointSystem
+
+    if isinstance(model, SaddlePointSystem):
+        if init is not None:
+            check_init(model, init)
+        return Model.from_system(model, starts=init)()
+    return get_model(model)
 
 
 def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter, budget, names,
@@ -496,48 +615,106 @@ def _params_mp(p, exact: dict):
     return q
 
 
-def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0.0,
+def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float = 0.0,
           strict: bool = False, dps: int | None = None, init: dict | None = None,
           level: int | None = None, max_iter: int = 5000, starts: bool = True,
           max_time: float | None = DEFAULT_MAX_TIME,
           max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, progress=None,
           **params) -> SolveResult:
-    """Solve a model's saddle point at one parameter point.
+    """Solve a saddle-point system or a model at one parameter point.
+
+    The fixed point ``x = F(x)`` is found in float64 (Anderson acceleration, damped iteration
+    or Newton; :mod:`theory.numeric.solvers`), with the Gaussian expectations at a node level
+    checked against the next level, refined by one Newton step, and optionally polished by
+    Newton's method in mpmath at ``dps`` digits.
 
     Parameters
     ----------
-    model : a registered model name (``theory models`` lists them) or instance
-    tol : tolerance on the undamped relative residual
-    method : "auto" | "anderson" | "damped" | "newton" (see :mod:`theory.numeric.solvers`)
-    strict : raise :class:`~theory.errors.ConvergenceError` instead of returning an
-        unconverged result; its message names the check that failed (residual, stall,
-        budget, quadrature level, constraint, NaN in the map) with its numbers
-    dps : polish the float64 answer with ``mpmath.findroot`` at ``dps`` digits and evaluate the
-        observables there; parameters given as decimal text, Fraction, Decimal or mpf enter
-        that path exactly (``psi1="0.3"`` is 3/10 to ``dps`` digits)
-    init : a starting state (by order-parameter name); default: every start of the model
-    max_iter : iterations per solver phase
-    starts : with ``init=None``, run every start of the model and report all distinct fixed
-        points (True), or only the first (False)
-    max_time, max_evaluations : budget of the whole call (all starts and node levels):
-        seconds (default 300) and evaluations of the map (default 200000); None for no limit.
-        When spent, the result fails with ``failure="budget"``.
-    progress : None (a throttled line on stderr once a solve has run 3 s), False (silent), or
-        a callable receiving a dict (see :func:`~theory.numeric.solvers.solve_fixed_point`)
-    **params : the model's parameters (``theory models`` lists them with their ranges)
+    model : SaddlePointSystem, str, Model subclass or Model instance
+        A bare :class:`~theory.symbolic.system.SaddlePointSystem` (wrapped by
+        :meth:`Model.from_system`; give every system parameter and ``init``), a registered
+        model name (``theory models`` lists them), or a model class or instance.
+    tol : float, default 1e-10
+        Tolerance on the undamped relative residual ``max|F(x) - x| / max(1, |x|)``, in (0, 1).
+    method : {"auto", "anderson", "damped", "newton"}, default "auto"
+        The float64 fixed-point method.
+    damping : float, default 0.0
+        Damping of the "damped" method (new = (1 - damping) F(x) + damping x).
+    strict : bool, default False
+        Raise :class:`~theory.errors.ConvergenceError` instead of returning an unconverged
+        result; its message names the check that failed (residual, stall, budget, quadrature
+        level, constraint, NaN in the map) with its numbers.
+    dps : int, optional
+        Polish the float64 answer by Newton's method at ``dps`` digits (in [15, 10000]) and
+        evaluate the observables there; parameters given as decimal text, Fraction, Decimal or
+        mpf enter that path exactly (``psi1="0.3"`` is 3/10 to ``dps`` digits).
+    init : dict {str: float}, optional
+        A starting state, one value per order parameter (by name). Default: every start of the
+        model; required for a bare system.
+    level : int, optional
+        First quadrature node level (default: the model's).
+    max_iter : int, default 5000
+        Iterations per solver phase.
+    starts : bool, default True
+        With ``init=None``, run every start of the model and report all distinct fixed points
+        (True), or only the first (False).
+    max_time, max_evaluations : float and int, optional
+        Budget of the whole call (all starts and node levels): seconds (default 300) and
+        evaluations of the map (default 200000); None for no limit. When spent, the result
+        fails with ``failure="budget"``.
+    progress : None, False or callable
+        None: a throttled line on stderr once a solve has run 3 s; False: silent; a callable
+        receives a dict (see :func:`~theory.numeric.solvers.solve_fixed_point`).
+    **params : float or str
+        The model's parameters by name (for a system: its ``parameter_names``). Decimal text is
+        read exactly by the ``dps`` path.
 
     Returns
     -------
     SolveResult
-        Never an unconverged state as an answer: a failed solve has NaN state and observables,
-        ``converged=False`` and ``failure`` set (the best iterate is in ``last_state``).
+        ``state`` and ``observables`` by name, ``converged``, ``residual``, error estimates
+        (``state_errors``, ``observable_errors``). Never an unconverged state as an answer: a
+        failed solve has NaN state and observables, ``converged=False`` and ``failure`` set
+        (the best iterate is in ``last_state``; ``message`` names the check and its numbers).
+
+    Raises
+    ------
+    InputError
+        A parameter that is unknown, missing (no default) or outside its range; an ``init``
+        that misses an order parameter or names one the system does not have; a bad ``tol``,
+        ``method`` or ``dps``.
+    ConvergenceError
+        With ``strict=True``, when the solve failed.
+
+    Examples
+    --------
+    The Bayes-optimal teacher-student perceptron, Gaussian prior and sign channel (the GLM
+    state evolution of Barbier et al., PNAS 116, 5451 (2019), arXiv:1708.03395):
+
+    >>> import sympy as sp
+    >>> from theory import E, Phi, SaddlePointSystem, gaussians, phi, solve
+    >>> q, qhat, alpha = sp.symbols("q qhat alpha", positive=True)
+    >>> xi = gaussians("xi")
+    >>> u = sp.sqrt(q / (1 - q)) * xi[0]
+    >>> system = SaddlePointSystem(name="perceptron", state=[q], parameters=[alpha],
+    ...     steps=[(qhat, 2 * alpha / (1 - q) * E(phi(u)**2 / Phi(u), over=xi))],
+    ...     updates={q: qhat / (1 + qhat)})
+    >>> res = solve(system, alpha=1, init={"q": 0.5})
+    >>> res.converged, round(res.state["q"], 12)
+    (True, 0.486263637016)
+    >>> import mpmath
+    >>> res = solve(system, alpha=1, init={"q": 0.5}, dps=20, progress=False)
+    >>> mpmath.nstr(res.state["q"], 20)
+    '0.48626363701611648854'
     """
     t0 = time.perf_counter()
-    model = get_model(model)
+    model = _as_model(model, init)
     if method not in METHODS:
         raise InputError("method", method, f"one of {METHODS}")
     if isinstance(tol, bool) or not (isinstance(tol, (int, float)) and 0 < tol < 1):
         raise InputError("tol", tol, "a number in (0, 1)")
+    if dps is not None:
+        dps = check_int("dps", dps, 15, 10000)
     budget = Budget(max_time, max_evaluations)
     given = params.pop("_params", None)
     exact = params.pop("_exact", None) or {}
@@ -560,7 +737,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
             raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
                                    f"({res.message})", float(res.residual), tol,
                                    hint=model.hint if res.failure == "residual" else res.hint,
-                                   result=res, failure=res.failure)
+                                   result=res, failure=res.failure or "residual")
         return res
     system = model.system(p)
     cs = compile_system(system)
@@ -568,7 +745,7 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     pv = _pvals(system, values)
     lev0 = model.default_level if level is None else int(level)
     lev0 = min(lev0, cs.max_level)
-    inits = [init] if init is not None else model.starts(p)
+    inits = [check_init(system, init)] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
     found: list = []
@@ -578,6 +755,10 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         x0 = _vec(system, st)
         fp, lev, qerr, its = _solve_one(model, p, system, cs, pv, x0, tol, method, damping,
                                         lev0, max_iter, budget, progress, label)
+        if fp.failure == "domain":
+            cause = _diagnose_domain(cs, system, pv, x0, lev)
+            if cause:
+                fp.message = fp.message.replace(" (unphysical state?)", "") + f"; cause: {cause}"
         found.append((fp, lev, qerr, its, st))
     # distinct converged fixed points
     good = [f for f in found if f[0].converged]
@@ -597,9 +778,9 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
     last: dict = {}
     if fp.converged:
         try:
-            got = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
-            if got is not None:
-                obs = got
+            cached = getattr(fp, "observables_at_x", None)  # computed by _refine at this state
+            if cached is not None:
+                obs = cached
             else:
                 obs = cs.observables(fp.x, pv, lev)
                 obs.update(model.derived(p, state, obs))
@@ -654,8 +835,72 @@ def solve(model, *, tol: float = 1e-10, method: str = "auto", damping: float = 0
         hint = model.hint if res.failure == "residual" else res.hint
         raise ConvergenceError(f"{model.name} did not converge: {res.failure} check failed "
                                f"({res.message})", float(res.residual), tol, hint=hint,
-                               result=res, failure=res.failure)
+                               result=res, failure=res.failure or "residual")
     return res
+
+
+def _diagnose_domain(cs, system, pv, x0, level) -> str | None:
+    """Why the map cannot be evaluated at the start ``x0``, in words with numbers: the first
+    step whose value is not finite and, for a one-dimensional expectation in it, where its
+    integrand stops being finite (a float64 overflow, underflow or 0/0 of a closed form, e.g.
+    ``1 + erf(x)`` = 0 below x = -5.9) or that it is finite nowhere (a square root or log of a
+    negative number: the start is outside the map's domain). None when no cause is found."""
+    try:
+        with np.errstate(all="ignore"):
+            return _diagnose(cs, system, pv, x0, level)
+    except Exception:  # a diagnosis must never hide the original failure
+        return None
+
+
+def _diagnose(cs, system, pv, x0, level):
+    import sympy as sp
+
+    from ..numeric.bridge import numpy_function
+
+    start = ", ".join(f"{n}={float(v):.6g}" for n, v in zip(system.state_names, x0))
+    for i in range(cs.n_steps):
+        try:
+            vals = cs._run(x0, pv, level, i + 1)
+            if np.isfinite(vals[-1]):
+                continue
+        except (IntegrationError, InputError, ValueError, ZeroDivisionError, OverflowError,
+                np.linalg.LinAlgError):
+            pass
+        sym, _outer, nodes, _dummies, known = cs._mp_steps[i]
+        vals = cs._run(x0, pv, level, i)
+        name = sym.name if not str(sym).startswith("F_") else f"the update of {str(sym)[2:]}"
+        for nd in nodes:
+            if len(nd.variables) != 1:
+                continue
+            var = nd.variables[0]
+            with np.errstate(all="ignore"):
+                var_val = float(np.asarray(numpy_function(nd.cov[0, 0], known)(*vals)))
+                if not (np.isfinite(var_val) and var_val >= 0):
+                    return (f"the variance of {var} in E[...] of step {name} is {var_val:.6g} at "
+                            f"the start ({start})")
+                z = np.linspace(-40.0, 40.0, 16001)
+                f = np.asarray(numpy_function(nd.integrand, (var, *known))(
+                    z * np.sqrt(var_val), *vals), dtype=float) * np.ones_like(z)
+            bad = ~np.isfinite(f)
+            if not bad.any():
+                continue
+            text = sp.sstr(nd.integrand)
+            text = text if len(text) <= 120 else text[:117] + "..."
+            if bad.all():
+                return (f"the integrand {text} of step {name} is {f[0]} at every point "
+                        f"{var} in [-40, 40] standard deviations, at the start ({start}): an "
+                        "operation outside its domain (a square root or log of a negative "
+                        "number?): give a start inside the domain of the map")
+            j = int(np.argmin(np.where(bad, np.abs(z), np.inf)))
+            ok = z[~bad]
+            return (f"the integrand {text} of step {name} is {f[j]} at {var} = {z[j]:.4g} "
+                    f"standard deviations (finite for {var} in [{ok.min():.4g}, "
+                    f"{ok.max():.4g}]) at the start ({start}): a float64 overflow, underflow or "
+                    "0/0 in a closed form (1 + erf(x) is 0 below x = -5.9, exp(x) overflows "
+                    "above 709); write it with the stable atoms theory.Phi, H, logPhi, Mills, "
+                    "softplus, sigmoid")
+        return f"step {name} is not finite at the start ({start})"
+    return None
 
 
 _FAILURE_RANK = {"residual": 0, "stall": 1, "quadrature": 2, "constraint": 3, "budget": 4,
@@ -707,13 +952,12 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
         pmp = [v if isinstance(v, (str, mpmath.mpf)) else mpmath.mpf(v) for v in pv]
         x0 = [mpmath.mpf(res.state[n]) for n in system.state_names]
 
-        def G(*x):
+        def F(x):
             tick()
-            fx = cs.map_mp(list(x), pmp, dps)
-            return [a - b for a, b in zip(fx, x)]
+            return cs.map_mp(list(x), pmp, dps)
 
         try:
-            x = mpmath.findroot(G, x0, tol=mpmath.mpf(10) ** (-2 * dps))
+            x, fx = _newton_mp(F, x0, dps)
         except (ValueError, ZeroDivisionError) as exc:
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
@@ -727,9 +971,7 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
                 import sys
 
                 sys.stderr.write("\n")
-        x = list(x) if hasattr(x, "__len__") else [x]
-        fx = cs.map_mp(list(x), pmp, dps)  # the final check is not charged to the budget
-        r = max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
+        r = _rel_residual_mp(x, fx)
         obs = cs.observables_mp(x, pmp, dps)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
@@ -744,6 +986,61 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
     else:
         _polish_failed(res, system, f"mpmath polish reached residual {mpmath.nstr(r, 3)} > "
                        f"1e-{dps} (the {dps}-digit tolerance)")
+
+
+def _rel_residual_mp(x, fx):
+    return max(abs(a - b) / max(1, abs(b)) for a, b in zip(fx, x))
+
+
+def _newton_mp(F, x0, dps: int, max_steps: int = 30):
+    """Newton's method on ``G(x) = F(x) - x`` at the working precision (``dps + 10`` digits),
+    from a float64 fixed point: returns ``(x, F(x))``.
+
+    The Jacobian is a forward difference with relative step ``10^-((dps + 10)/2)`` (error of
+    that order, so each step multiplies the error by ~``max(error, 10^-(dps/2))``: two or three
+    steps from a float64 answer reach ``dps`` digits). A step that does not lower the relative
+    residual is halved (at most 8 times); the iteration stops when the residual is below
+    ``10^-(dps + 5)``, stops decreasing (the precision floor of the map), or after
+    ``max_steps``. ``n + 1`` evaluations of ``F`` per step for ``n`` order parameters (mpmath's
+    ``findroot`` with a tolerance below the working precision cannot stop early and spent
+    ~30 evaluations on the 1-dimensional perceptron). Raises ZeroDivisionError when the
+    Jacobian is singular.
+    """
+    n = len(x0)
+    x = list(x0)
+    fx = list(F(x))
+    r = _rel_residual_mp(x, fx)
+    target = mpmath.mpf(10) ** (-(dps + 5))
+    floor = mpmath.mpf(10) ** (-dps)
+    h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+    for _ in range(max_steps):
+        if not r > target:  # also stops on NaN (reported by the caller's check)
+            break
+        g = [a - b for a, b in zip(fx, x)]
+        J = mpmath.matrix(n, n)
+        for j in range(n):
+            hj = h0 * max(1, abs(x[j]))
+            xh = list(x)
+            xh[j] += hj
+            fh = F(xh)
+            for i in range(n):
+                J[i, j] = ((fh[i] - xh[i]) - g[i]) / hj
+        step = mpmath.lu_solve(J, mpmath.matrix([-v for v in g]))
+        lam = mpmath.mpf(1)
+        for _half in range(9):
+            x1 = [a + lam * step[i] for i, a in enumerate(x)]
+            f1 = list(F(x1))
+            r1 = _rel_residual_mp(x1, f1)
+            if r1 < r:
+                break
+            lam /= 2
+        else:
+            break  # no step lowers the residual: the map's precision floor
+        slow = r1 > r / 10
+        x, fx, r = x1, f1, r1
+        if slow and r <= floor:
+            break
+    return x, fx
 
 
 def _polish_failed(res, system, message, failure="polish"):
@@ -777,68 +1074,114 @@ def parse_grid(text: str) -> np.ndarray:
     return out
 
 
-def curve(model, vary: str, values: Sequence[float] | np.ndarray, *, tol: float = 1e-10,
+def curve(model, vary: str, values: Sequence[float] | np.ndarray, /, *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,
           max_evaluations: int | None = DEFAULT_MAX_EVALUATIONS, solver_progress=None,
-          **params) -> Curve:
-    """Solve along ``vary`` = each of ``values`` with warm starts (continuation).
+          init: dict | None = None, **params) -> Curve:
+    """Solve along one parameter with warm starts (continuation).
 
     Parameters
     ----------
-    model, tol, method, damping, max_iter : as in :func:`solve`
-    vary : the parameter varied; values : its values (all validated before any solve)
-    strict : True (default): the first point that fails raises
-        :class:`~theory.errors.ConvergenceError` naming the point and the failed check (the
-        points finished before it are in ``exc.curve``). False: every point is kept, a failed
-        one with NaN values, ``converged=False`` and its ``failure`` (see :class:`Curve`).
-    progress : ``progress(done, total)`` after each point
-    max_time, max_evaluations : budget of each point's solve (see :func:`solve`)
-    solver_progress : passed to :func:`solve` as ``progress`` (None: a throttled stderr line
-        for a point that takes more than 3 s; False: silent)
+    model : SaddlePointSystem, str, Model subclass or Model instance
+        As in :func:`solve` (a bare system needs ``init``).
+    vary : str
+        The parameter varied.
+    values : sequence of float, shape (n,)
+        Its values, in the order solved (all validated before any solve).
+    tol, method, damping, max_iter : as in :func:`solve`
+    strict : bool, default True
+        True: the first point that fails raises :class:`~theory.errors.ConvergenceError`
+        naming the point and the failed check (the points finished before it are in
+        ``exc.curve``). False: every point is kept, a failed one with NaN values,
+        ``converged=False`` and its ``failure`` (see :class:`Curve`).
+    progress : callable, optional
+        ``progress(done, total)`` after each point.
+    max_time, max_evaluations : float and int, optional
+        Budget of each point's solve (see :func:`solve`).
+    solver_progress : None, False or callable
+        Passed to :func:`solve` as ``progress`` (None: a throttled stderr line for a point that
+        takes more than 3 s; False: silent).
+    init : dict {str: float}, optional
+        Start of the first point (every order parameter by name); required for a bare system.
+    **params : float or str
+        The other parameters, fixed along the curve.
+
+    Returns
+    -------
+    Curve
+        One :class:`SolveResult` per value (``points``), columns by name (:meth:`Curve.column`,
+        :meth:`Curve.rows`, :meth:`Curve.to_frame`).
+
+    Raises
+    ------
+    InputError
+        ``vary`` is not a parameter or is also given as a fixed value, ``values`` is empty or
+        not finite, a parameter is missing or out of range, ``init`` misses an order parameter.
+    ConvergenceError
+        With ``strict=True``, at the first point that fails.
 
     Notes
     -----
-    The first point uses every start of the model; each next point starts from the last
-    converged answer (and falls back to the model's starts if that fails). Ctrl-C
-    (KeyboardInterrupt) stops the curve and returns the finished points, with the points not
-    reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a RuntimeWarning says so).
+    The first point starts from ``init`` (else every start of the model); each next point
+    starts from the last converged answer (and falls back to the model's starts if that
+    fails). Ctrl-C (KeyboardInterrupt) stops the curve and returns the finished points, with
+    the points not reached flagged ``"interrupted"`` and ``Curve.interrupted`` True (a
+    RuntimeWarning says so).
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory import SaddlePointSystem, curve
+    >>> m, beta = sp.symbols("m beta", positive=True)
+    >>> system = SaddlePointSystem(state=[m], parameters=[beta], updates={m: sp.tanh(beta * m)})
+    >>> c = curve(system, "beta", [1.5, 2.0, 3.0], init={"m": 1.0})
+    >>> c.column("m").round(6).tolist()  # m = tanh(beta m), mpmath.findroot: 0.8585596...
+    [0.85856, 0.957504, 0.994902]
     """
     t0 = time.perf_counter()
-    model = get_model(model)
-    values = np.asarray(values, dtype=float)
-    assert isinstance(values, np.ndarray)
-    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)):
-        raise InputError("values", values.tolist() if values.size < 20 else "...",
+    model = _as_model(model, init)
+    if not isinstance(vary, str):
+        raise InputError("vary", vary, "the name of a parameter (a string)")
+    try:
+        grid = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("values", values, "a non-empty list of finite numbers") from None
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)):
+        raise InputError("values", grid.tolist() if grid.size < 20 else "...",
                          "a non-empty list of finite numbers")
     names = {f.name for f in dataclasses.fields(model.Params)}
     if vary not in names:
         raise InputError("vary", vary, f"a parameter of {model.name}: one of {sorted(names)}")
     if vary in params:
         raise InputError("vary", vary, "a parameter not also given as a fixed value")
-    all_params = [make_params(model, {**params, vary: float(v)}) for v in values]  # all valid
+    all_params = [make_params(model, {**params, vary: float(v)}) for v in grid]  # all valid
     exact = _exact_inputs(model, params)
     fast = getattr(model, "curve_fast", None)
     if fast is not None:
-        pts = fast(vary, values, tol=tol, **params)
+        pts = fast(vary, grid, tol=tol, **params)
         if pts is not None:
             if progress:
-                progress(len(values), len(values))
-            return Curve(model.name, vary, values, pts, time.perf_counter() - t0)
+                progress(len(grid), len(grid))
+            return Curve(model.name, vary, grid, pts, time.perf_counter() - t0)
     points: list = []
     prev = None
     level = None
     kw = dict(tol=tol, method=method, damping=damping, max_iter=max_iter, max_time=max_time,
               max_evaluations=max_evaluations, progress=solver_progress, _exact=exact)
     try:
-        for i, (v, p) in enumerate(zip(values, all_params)):
+        for i, (v, p) in enumerate(zip(grid, all_params)):
             res = None
             at = f"{model.name} at {vary}={v:g}"
             if prev is not None:
                 res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
                 if not res.converged:
                     res = None
+            elif init is not None:
+                res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
+                if not res.converged and not getattr(model, "_from_system", False):
+                    res = None  # a model's own starts get their chance
             if res is None:
                 res = solve(model, level=level, _params=p, _label=at, **kw)
             if not res.converged and strict:
@@ -846,26 +1189,26 @@ def curve(model, vary: str, values: Sequence[float] | np.ndarray, *, tol: float 
                     f"{model.name} at {vary}={v:g} did not converge: {res.failure} check "
                     f"failed ({res.message})", float(res.residual), tol,
                     hint=model.hint if res.failure == "residual" else res.hint, result=res,
-                    failure=res.failure)
-                exc.curve = Curve(model.name, vary, values[:i], points,
+                    failure=res.failure or "residual")
+                exc.curve = Curve(model.name, vary, grid[:i], points,  # type: ignore[attr-defined]
                                   time.perf_counter() - t0)
                 raise exc
             points.append(res)
             if res.converged:
                 prev, level = res, res.level
             if progress:
-                progress(i + 1, len(values))
+                progress(i + 1, len(grid))
     except KeyboardInterrupt:
         done = len(points)
         for p in all_params[done:]:
             points.append(SolveResult(model.name, dataclasses.asdict(p), {}, {}, False, 0,
                                       float("nan"), tol, "interrupted (Ctrl-C) before this "
                                       "point was solved", failure="interrupted"))
-        warnings.warn(f"curve interrupted after {done} of {len(values)} points: the finished "
+        warnings.warn(f"curve interrupted after {done} of {len(grid)} points: the finished "
                       "points are kept", RuntimeWarning, stacklevel=2)
-        return Curve(model.name, vary, values, points, time.perf_counter() - t0,
+        return Curve(model.name, vary, grid, points, time.perf_counter() - t0,
                      interrupted=True)
-    return Curve(model.name, vary, values, points, time.perf_counter() - t0)
+    return Curve(model.name, vary, grid, points, time.perf_counter() - t0)
 
 
 class Model:
@@ -876,6 +1219,13 @@ class Model:
     reference = ""
     default_level = 2
     hint = "try method='damped' with damping=0.5, or another init"
+
+    #: the validated parameters: a frozen keyword-only dataclass (set by every model)
+    Params: type
+
+    def system(self, p):
+        """The :class:`~theory.symbolic.system.SaddlePointSystem` at parameters ``p``."""
+        raise NotImplementedError
 
     #: names of the observables :meth:`derived` adds (declare them so that the CLI can check
     #: ``--observable`` before solving)
@@ -889,7 +1239,7 @@ class Model:
         :meth:`derived` is overridden without :attr:`derived_names`)."""
         if type(self).derived is not Model.derived and not self.derived_names:
             return None
-        system = self.system(p)  # type: ignore[attr-defined]
+        system = self.system(p)
         names = [*system.state_names, *system.observables, *self.derived_names,
                  "residual", "iterations"]
         return names
@@ -897,10 +1247,162 @@ class Model:
     def parameters(self) -> list:
         """[(name, default, doc, allowed)] for listing."""
         out = []
-        for f in dataclasses.fields(self.Params):  # type: ignore[attr-defined]
+        for f in dataclasses.fields(self.Params):
             chk = f.metadata.get("check")
             allowed = ("> 0" if chk is positive else ">= 0" if chk is nonnegative else
-                       f"one of {list(chk.options)}" if hasattr(chk, "options") else  # type: ignore[union-attr]
+                       "real" if chk is real else
+                       f"one of {list(chk.options)}" if chk is not None and hasattr(chk, "options") else
                        "an activation name or expression" if chk is activation_check else "")
-            out.append((f.name, f.default, f.metadata.get("doc", ""), allowed))
+            default = "(required)" if f.default is dataclasses.MISSING else f.default
+            out.append((f.name, default, f.metadata.get("doc", ""), allowed))
         return out
+
+    @classmethod
+    def from_system(cls, system, *, defaults: dict | None = None, starts=None,
+                    constraints: Sequence | None = None, name: str | None = None,
+                    title: str | None = None, checks: dict | None = None) -> type:
+        r"""A :class:`Model` subclass around a bare saddle-point system.
+
+        A Model adds to a system what the solver, the CLI and the registry need: validated
+        parameters (a frozen keyword-only ``Params`` dataclass generated from
+        ``system.parameters``), their defaults, the starting states, extra physical
+        constraints. :func:`solve` and :func:`curve` call this themselves on a bare
+        :class:`~theory.symbolic.system.SaddlePointSystem`; call it to give defaults or to
+        :func:`register` the model for the command line.
+
+        Parameters
+        ----------
+        system : SaddlePointSystem
+            The fixed-point map.
+        defaults : dict {str: float}, optional
+            Default values of system parameters. A parameter without a default must be given
+            to every solve (else :class:`~theory.errors.InputError` naming it).
+        starts : dict, list of dict, or callable, optional
+            Starting states ``{order parameter: value}`` (every order parameter); a callable
+            ``starts(p) -> list of dict`` may depend on the parameters ``p``. Without starts,
+            every solve needs ``init=``.
+        constraints : list of Constraint or sympy.Expr, optional
+            Constraints added to the system's (an expression ``e`` means ``e > 0``).
+        name : str, optional
+            Registry and CLI name; default ``system.name``.
+        title : str, optional
+            One line shown by ``theory models``.
+        checks : dict {str: "positive" | "nonnegative" | "real" | callable}, optional
+            The validation of each parameter. Default: from the symbol's SymPy assumptions
+            (``positive=True``: > 0, ``nonnegative=True``: >= 0, otherwise any finite real).
+
+        Returns
+        -------
+        type
+            A :class:`Model` subclass (instantiate it, pass it to :func:`solve` /
+            :func:`curve`, or :func:`register` it).
+
+        Raises
+        ------
+        InputError
+            ``system`` is not a SaddlePointSystem; a default, check or start names something
+            that is not a parameter / order parameter of the system; a default fails its
+            check; a start misses an order parameter; a parameter name is not a Python
+            identifier.
+
+        Examples
+        --------
+        >>> import sympy as sp
+        >>> from theory import Model, SaddlePointSystem, solve
+        >>> m, beta = sp.symbols("m beta", positive=True)
+        >>> system = SaddlePointSystem(name="mean_field", state=[m], parameters=[beta],
+        ...                            updates={m: sp.tanh(beta * m)})
+        >>> MeanField = Model.from_system(system, defaults={"beta": 2.0}, starts={"m": 1.0})
+        >>> MeanField.Params()
+        mean_fieldParams(beta=2.0)
+        >>> round(float(solve(MeanField).state["m"]), 12)
+        0.957504024077
+        """
+        import keyword
+
+        import sympy as sp
+
+        from ..symbolic.system import Constraint, SaddlePointSystem
+
+        if not isinstance(system, SaddlePointSystem):
+            raise InputError("system", type(system).__name__, "a SaddlePointSystem")
+        pnames = system.parameter_names
+        defaults = dict(defaults or {})
+        checks = dict(checks or {})
+        for what, dct in (("defaults", defaults), ("checks", checks)):
+            for k in dct:
+                if k not in pnames:
+                    raise InputError(what, k, f"a parameter of the system: one of "
+                                     f"{list(pnames)}")
+        if constraints:
+            extra = []
+            for c in constraints:
+                if not isinstance(c, Constraint):
+                    e = sp.sympify(c, strict=True)
+                    c = Constraint(e, f"{sp.sstr(e)} > 0")
+                extra.append(c)
+            system = dataclasses.replace(system, constraints=[*system.constraints, *extra])
+        kinds = {"positive": positive, "nonnegative": nonnegative, "real": real}
+        fields = []
+        for sym in system.parameters:
+            n = str(sym)
+            if not n.isidentifier() or keyword.iskeyword(n):
+                raise InputError("parameters", n, "Python identifiers (a keyword such as "
+                                 "lambda cannot be a keyword argument)", hint="name the "
+                                 "symbol lam and print it as \\lambda with latex_names")
+            if n in _SOLVE_OPTIONS:
+                raise InputError("parameters", n, "names other than the options of solve and "
+                                 f"curve {sorted(_SOLVE_OPTIONS)}", hint="rename the symbol "
+                                 "and print it as in the paper with latex_names")
+            chk = checks.get(n)
+            if chk is None:
+                chk = positive if sym.is_positive else nonnegative if sym.is_nonnegative \
+                    else real
+            elif isinstance(chk, str):
+                if chk not in kinds:
+                    raise InputError(f"checks[{n!r}]", chk, f"one of {sorted(kinds)} or a "
+                                     "callable check(name, value) -> value")
+                chk = kinds[chk]
+            elif not callable(chk):
+                raise InputError(f"checks[{n!r}]", chk, "a callable check(name, value)")
+            md = {"doc": f"system parameter {n}", "check": chk}
+            if n in defaults:
+                chk(n, defaults[n])  # a bad default fails here, not at the first solve
+                fields.append((n, float, field(default=defaults[n], metadata=md)))
+            else:
+                fields.append((n, float, field(metadata=md)))
+        mname = name if name is not None else system.name
+        if not isinstance(mname, str) or not mname:
+            raise InputError("name", mname, "a non-empty string")
+        ident = "".join(c if c.isalnum() else "_" for c in mname)
+        Params = dataclasses.make_dataclass(
+            f"{ident}Params", fields, frozen=True, kw_only=True,
+            namespace={"__post_init__": lambda self: validate(self)})
+        if starts is None or callable(starts):
+            start_list = starts
+        else:
+            start_list = [starts] if isinstance(starts, dict) else list(starts)
+            start_list = [check_init(system, st, "starts") for st in start_list]
+        the_system = system
+
+        def _system(self, p):
+            return the_system
+
+        def _values(self, p):
+            return {n: getattr(p, n) for n in pnames}
+
+        def _starts(self, p):
+            if start_list is None:
+                raise InputError("init", None, "a starting state {order parameter: value} for "
+                                 f"{list(the_system.state_names)}", hint="pass init={...} to "
+                                 "solve/curve, or starts= to Model.from_system")
+            if callable(start_list):
+                return [check_init(the_system, st, "starts") for st in start_list(p)]
+            return [dict(st) for st in start_list]
+
+        attrs = {"name": mname, "title": title or f"saddle-point system {system.name}",
+                 "reference": system.reference or "(no reference given: a user-defined "
+                 "system, Model.from_system)", "Params": Params, "system": _system,
+                 "values": _values, "starts": _starts, "_from_system": True,
+                 "__doc__": f"Model built by Model.from_system from the system {system.name}."}
+        return type(f"{ident}Model", (cls,), attrs)

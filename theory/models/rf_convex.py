@@ -238,8 +238,9 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
             Constraint(V0, "teacher-student overlap admissible (rho - M^2/Q > 0)"),
             Constraint(Vhs, "hat V_s > 0")]
     return SaddlePointSystem(
-        f"rf_convex[{loss},{teacher}]", (Vs, qs, ms, Vw, qw),
-        (alpha, gamma, lam, k1, ks, rho, Delta), steps, updates, obs, cons,
+        name=f"rf_convex[{loss},{teacher}]", state=(Vs, qs, ms, Vw, qw),
+        parameters=(alpha, gamma, lam, k1, ks, rho, Delta), steps=steps, updates=updates,
+        observables=obs, constraints=cons,
         sections={V: "where", Vhs: "conjugate (channel) equations:",
                   "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
         reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"),

@@ -106,8 +106,8 @@ def mm_system() -> SaddlePointSystem:
                    Constraint(B, "bias >= 0", strict=False),
                    Constraint(V, "variance >= 0", strict=False)]
     return SaddlePointSystem(
-        "rf_ridge", (a1, a2), (psi1, psi2, lam, mu1, mustar, F1, Fstar, tau), steps, updates,
-        observables, constraints,
+        name="rf_ridge", state=(a1, a2),
+        parameters=(psi1, psi2, lam, mu1, mustar, F1, Fstar, tau), steps=steps, updates=updates, observables=observables, constraints=constraints,
         sections={zeta: r"Mei--Montanari, Definition 1, at $\xi = i s$, $\nu_k = i a_k$:",
                   "updates": r"fixed point ($\nu_{1,2}$ of Definition 1):"},
         reference=REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1"),

@@ -221,7 +221,29 @@ def source_store(store) -> Iterator[None]:
 def numpy_function(expr, args):
     """Vectorised NumPy callable ``f(*args)`` of a SymPy expression (cached).
 
-    Constant expressions still return arrays of the broadcast shape of the inputs.
+    The one place (with :func:`mpmath_function`) where ``sympy.lambdify`` is called: the
+    expression is first rewritten into stable atoms (:func:`theory.symbolic.atoms.stabilize`) and
+    the atoms compile to their scipy implementations.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The expression.
+    args : sequence of sympy.Symbol
+        The arguments, in call order.
+
+    Returns
+    -------
+    callable
+        ``f(*arrays)`` broadcasting like NumPy; a constant expression still returns an array of
+        the broadcast shape of the inputs.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x = sp.Symbol("x")
+    >>> numpy_function(x**2 + 1, (x,))(np.array([0.0, 2.0])).tolist()
+    [1.0, 5.0]
     """
     expr = sp.sympify(expr)
     args = tuple(args)
@@ -247,6 +269,19 @@ def numpy_function(expr, args):
 
 
 def mpmath_function(expr, args):
-    """mpmath callable ``f(*args)`` of a SymPy expression (cached); use inside ``mpmath.workdps``."""
+    """mpmath callable ``f(*args)`` of a SymPy expression (cached).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The expression.
+    args : sequence of sympy.Symbol
+        The arguments, in call order.
+
+    Returns
+    -------
+    callable
+        ``f(*mpf)`` evaluated with mpmath; call it inside ``mpmath.workdps(dps)``.
+    """
     expr = sp.sympify(expr)
     return _compile(expr, tuple(args), "mpmath")

@@ -1,8 +1,8 @@
 r"""Conditional coefficients mu_0(kappa), mu_1(kappa), mu_star(kappa), vectorised and at any dps.
 
 Definitions in :mod:`theory.conventions` (conditional Gaussian equivalence, Cui et al. 2024,
-arXiv:2402.04980v2; slides ``shared/papers/004``, "Conditional GET" and "A note on
-initialisation").
+arXiv:2402.04980v2, and the lecture slides accompanying it, "Conditional GET" and "A note
+on initialisation").
 
 float64, with *relative* accuracy deep in the tails (issue 8, kind 2):
 
@@ -53,7 +53,34 @@ _ROUNDOFF = 4 * np.finfo(float).eps
 
 @dataclass
 class ConditionalCoefficients:
-    """mu0, mu1, mu_star (and E sigma^2) at each kappa, for one activation and variance c."""
+    r"""Conditional coefficients at each :math:`\kappa`, for one activation and variance c.
+
+    With :math:`\xi \sim \mathcal N(0, 1)`: :math:`\mu_0(\kappa) = \mathbb E\sigma(\kappa +
+    \sqrt c\xi)`, :math:`\mu_1(\kappa) = \mathbb E\sigma'(\kappa + \sqrt c\xi)`,
+    :math:`\mu_\star(\kappa)^2 = \mathbb E\sigma^2 - \mu_0^2 - c\mu_1^2`
+    (:mod:`theory.conventions`; Cui et al. 2024, arXiv:2402.04980v2).
+
+    Attributes
+    ----------
+    activation : Activation
+        The activation.
+    c : float
+        Variance of the Gaussian part.
+    kappa : numpy.ndarray, shape (n,), or list of mpmath.mpf
+        The shifts.
+    mu0, mu1, mu_star, E_sigma2 : numpy.ndarray, shape (n,), or list of mpmath.mpf
+        :math:`\mu_0, \mu_1, \mu_\star` and :math:`\mathbb E\sigma^2` at each shift.
+    method : str
+        ``"closed form"``, ``"quadrature"``, ``"interpolation"`` or ``"mpmath"``.
+    error : float or None
+        Largest estimated relative error over the resolved entries (float64).
+    dps : int or None
+        None (float64) or the decimal digits.
+    unresolved : dict or None
+        ``{"mu0": bool array, ...}``: entries not resolved to :data:`RESOLVED`.
+    unresolved_reason : dict or None
+        Why, per flagged coefficient.
+    """
 
     activation: Activation
     c: float
@@ -74,6 +101,15 @@ class ConditionalCoefficients:
         return not self.unresolved or not any(np.any(v) for v in self.unresolved.values())
 
     def to_dict(self) -> dict:
+        """The coefficients as a JSON-ready dict (the keys of ``theory conditional --json``).
+
+        Returns
+        -------
+        dict
+            ``activation``, ``c``, ``kappa``, ``mu0``, ``mu1``, ``mu_star``, ``method`` and,
+            in float64, ``error_estimate``, ``unresolved``, ``unresolved_reason`` (numbers as
+            floats, or decimal strings when ``dps`` is set).
+        """
         conv = (lambda a: [float(v) for v in a]) if self.dps is None else (
             lambda a: [_fmt(v, self.dps) for v in a])
         out: dict = {
@@ -480,20 +516,42 @@ def _closed_numpy(act: Activation):
 
 def conditional_coefficients(activation, kappa, c: float = 1.0, *, dps: int | None = None,
                              method: str = "auto", tol: float = 4e-15) -> ConditionalCoefficients:
-    r"""mu_0(kappa), mu_1(kappa), mu_star(kappa) at variance c.
+    r"""Conditional coefficients :math:`\mu_0(\kappa), \mu_1(\kappa), \mu_\star(\kappa)` at variance c.
+
+    Definitions in :class:`ConditionalCoefficients` (conditional Gaussian equivalence, Cui et
+    al. 2024, arXiv:2402.04980v2).
 
     Parameters
     ----------
-    activation : registry name, expression string or SymPy expression in x
-    kappa : a number or an array of shifts (any shape; flattened)
-    c : variance c > 0 of the Gaussian part
-    dps : None for float64, else decimal digits (>= 15) through mpmath
-    method : ``"auto"`` (closed form if the activation has one, else quadrature; more than
-        :data:`INTERPOLATE_ABOVE` kappas through piecewise Chebyshev interpolation in kappa with a
-        measured error), ``"closed"`` or ``"quadrature"`` (direct quadrature at every kappa)
-    tol : float64 quadrature tolerance between node levels (relative to each value, or to the
+    activation : str or sympy.Expr
+        Registry name, expression string or SymPy expression in x.
+    kappa : float or array_like
+        Shifts (any shape; flattened).
+    c : float, optional
+        Variance c > 0 of the Gaussian part (default 1).
+    dps : int, optional
+        None for float64 (default), else decimal digits (>= 15) through mpmath.
+    method : {"auto", "closed", "quadrature"}, optional
+        ``"auto"``: closed form if the activation has one, else quadrature; more than
+        :data:`INTERPOLATE_ABOVE` kappas through piecewise Chebyshev interpolation in kappa with
+        a measured error. ``"quadrature"``: direct quadrature at every kappa.
+    tol : float, optional
+        Float64 quadrature tolerance between node levels (relative to each value, or to the
         rounding floor of its sum); entries whose estimated relative error exceeds
-        :data:`RESOLVED` = 1e-12 are flagged in ``unresolved`` (also in ``to_dict()``)
+        :data:`RESOLVED` = 1e-12 are flagged in ``unresolved`` (also in ``to_dict()``).
+
+    Returns
+    -------
+    ConditionalCoefficients
+        The coefficients with their error estimate and flags.
+
+    Raises
+    ------
+    InputError
+        If ``c``, ``dps``, ``kappa`` or ``method`` is not allowed (``method="closed"`` for an
+        activation without closed form included).
+    IntegrationError
+        If the mpmath path cannot reach ``dps`` digits.
 
     Examples
     --------
@@ -636,11 +694,34 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
 def finite_support_family(activation, kappa, support, c: float = 1.0, **kw) -> dict:
     r"""The family :math:`\{\mu_i(u\kappa)\}_{u\in V}` of a finite-support second-layer init.
 
-    Slides ``shared/papers/004``, "A note on initialisation": with :math:`a^0\in V^p`,
-    :math:`\sigma(W^1x)_k \asymp \mu_0(u_k\kappa) + \mu_1(u_k\kappa)(Wx)_k + \mu_\star(u_k\kappa)\xi_k`.
+    With second-layer weights :math:`a^0 \in V^p` ("A note on initialisation", the lecture
+    slides accompanying Cui et al. 2024, arXiv:2402.04980v2),
+    :math:`\sigma(W^1x)_k \asymp \mu_0(u_k\kappa) + \mu_1(u_k\kappa)(Wx)_k +
+    \mu_\star(u_k\kappa)\xi_k`.
 
-    Returns {'support': V, 'kappa': kappa, 'mu0': (|V|, n), 'mu1': ..., 'mu_star': ...,
-    'unresolved': {'mu0': (|V|, n) bool, ...}} (see :class:`ConditionalCoefficients`).
+    Parameters
+    ----------
+    activation : str or sympy.Expr
+        As in :func:`conditional_coefficients`.
+    kappa : float or array_like
+        Shifts, n values (flattened).
+    support : array_like
+        The finite support V (non-empty, finite reals).
+    c : float, optional
+        Variance of the Gaussian part (default 1).
+    **kw
+        Passed to :func:`conditional_coefficients` (``dps``, ``method``, ``tol``).
+
+    Returns
+    -------
+    dict
+        ``support`` (V), ``kappa``, ``mu0``, ``mu1``, ``mu_star`` (arrays of shape
+        (len(V), n)) and ``unresolved`` (``{"mu0": bool array (len(V), n), ...}``).
+
+    Raises
+    ------
+    InputError
+        If ``support`` is empty or not finite.
     """
     u = np.asarray(support, dtype=float).ravel()
     if u.size == 0 or not np.all(np.isfinite(u)):

@@ -115,7 +115,7 @@ def _environment_key() -> str:
 
 def system_key(system) -> str:
     """SHA-256 (hex) of a system's expressions and the environment (module docstring)."""
-    parts = (system.name, tuple(system.state), tuple(system.parameters), tuple(system.steps),
+    parts = (system.name, tuple(system.state), tuple(system.parameters or ()), tuple(system.steps),
              tuple(system.updates.items()), tuple(system.observables.items()),
              tuple((c.expr, c.what, c.strict) for c in system.constraints),
              tuple(sorted((sp.srepr(k), tuple(v)) for k, v in

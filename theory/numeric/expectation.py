@@ -62,15 +62,37 @@ _LEVELS_BY_DIM = {
 
 
 def psd_cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
-    """Lower-triangular L with L L^T = cov for a positive *semi*-definite cov.
+    r"""Cholesky factor of a positive *semi*-definite covariance.
 
     Columns with a zero pivot (a variable that is a linear function of the earlier ones, e.g.
-    q = m^2/rho) are left zero. Raises InputError if cov is not symmetric PSD.
+    :math:`q = m^2/\rho`) are left zero.
 
     A pivot that cancels (below 1e-4 of its diagonal entry: a near-singular covariance such as
     correlation 1 - 1e-12) is recomputed from the float entries at 40 digits, so that L is
     accurate entrywise in relative terms and a direction is treated as degenerate only when its
     exact pivot is below 1e-30 of the scale (or negative within round-off, 1e-12).
+
+    Parameters
+    ----------
+    cov : array_like, shape (d, d)
+        Symmetric positive semi-definite matrix.
+    name : str, optional
+        Parameter name used in the error message (default ``"cov"``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (d, d)
+        Lower-triangular :math:`L` with :math:`LL^\top = \Sigma`.
+
+    Raises
+    ------
+    InputError
+        If ``cov`` is not finite, symmetric and positive semi-definite.
+
+    Examples
+    --------
+    >>> psd_cholesky([[1.0, 1.0], [1.0, 1.0]]).tolist()  # correlation 1: one direction
+    [[1.0, 0.0], [1.0, 0.0]]
     """
     cov = np.asarray(cov, dtype=float)
     d = cov.shape[0]
@@ -182,11 +204,18 @@ _ZERO = 1e-12
 
 
 def register_transition(func, width: float = 1.0) -> None:
-    """Declare ``func`` (a SymPy function class or its name) a transition of ``width``.
+    r"""Declare a function a smooth transition of a given width.
 
-    An argument ``a.x + b`` (affine in the Gaussian variables) of a registered function is a
-    feature of width ``width/|a|`` centred on ``a.x + b = 0``: the quadrature puts graded panels
-    around it (see :class:`GaussianGeometry`).
+    An argument :math:`a\cdot x + b` (affine in the Gaussian variables) of a registered function
+    is a feature of width ``width/|a|`` centred on :math:`a\cdot x + b = 0`: the quadrature puts
+    graded panels around it (see :class:`GaussianGeometry`).
+
+    Parameters
+    ----------
+    func : type or str
+        A SymPy function class or its name.
+    width : float, optional
+        Width of the transition in units of its argument (default 1).
     """
     name = func if isinstance(func, str) else func.__name__
     _TRANSITION_NAMES[name] = float(width)
@@ -420,11 +449,24 @@ def split_rule(breaks, n_tail: int, n_mid: int, rows: int = 1, row_weight=None):
 
     Parameters
     ----------
-    breaks : None or an (M, B) array of breakpoints (one row per outer node)
-    n_tail, n_mid : nodes per tail, and per Gauss--Legendre panel
-    rows : M when ``breaks`` is None
-    row_weight : optional (M,) weights of the rows (outer nodes); rows below 1e-24 of the
-        largest do not set the panel counts (their contribution is below round-off)
+    breaks : numpy.ndarray, shape (M, B), or None
+        Breakpoints, one row per outer node.
+    n_tail : int
+        Nodes per half-range Hermite tail.
+    n_mid : int
+        Nodes per Gauss--Legendre panel.
+    rows : int, optional
+        M when ``breaks`` is None (default 1).
+    row_weight : numpy.ndarray, shape (M,), optional
+        Weights of the rows (outer nodes); rows below 1e-24 of the largest do not set the panel
+        counts (their contribution is below round-off).
+
+    Returns
+    -------
+    z : numpy.ndarray, shape (M, n)
+        Nodes, one row per outer node.
+    w : numpy.ndarray, shape (M, n)
+        Weights: ``(w * f(z)).sum(axis=1)`` approximates :math:`\mathbb E f(z)` for each row.
     """
     if breaks is None or breaks.shape[1] == 0:
         z, w = normal_rule(None, n_tail, n_mid, rows=rows)
@@ -466,6 +508,17 @@ class GaussianGeometry:
     at its centre +- 1, 3, 9, ... widths (:func:`_layout`). :meth:`nodes` then builds the tensor
     rule coordinate by coordinate; ``variant=1`` is a rule that shares no node with it (other
     graded offsets, one extra cut), used to confirm acceptance.
+
+    Parameters
+    ----------
+    integrands : sequence of sympy.Expr
+        The integrands over this Gaussian vector.
+    variables : sequence of sympy.Symbol
+        The Gaussian variables, in the covariance's order.
+    cov_expr : sympy.Matrix
+        The covariance, a function of ``params``.
+    params : sequence of sympy.Symbol
+        The parameters, in call order.
     """
 
     def __init__(self, integrands, variables, cov_expr, params):
@@ -500,7 +553,21 @@ class GaussianGeometry:
         return F.reshape(len(self.features), self.d + 2)
 
     def frame(self, pvals):
-        """(M, layout) at parameter values ``pvals`` (float64)."""
+        r"""The integration frame at given parameter values (float64).
+
+        Parameters
+        ----------
+        pvals : sequence of float
+            Values of ``params``.
+
+        Returns
+        -------
+        M : numpy.ndarray, shape (d, r)
+            :math:`X = Mv`, :math:`v \sim \mathcal N(0, I_r)`, r the rank of the covariance.
+        layout : list
+            Per coordinate, the cuts and graded features (an internal layout read by
+            :meth:`nodes`).
+        """
         cov = np.asarray(self.cov_np(*pvals), dtype=float).reshape(self.d, self.d)
         L = psd_cholesky(cov)
         if np.any(np.diag(L) ** 2 < 1e-4 * np.diag(cov)) and self.cov_expr.free_symbols:
@@ -531,10 +598,39 @@ class GaussianGeometry:
         return Lr @ Q, _layout(C @ Q, b, w, r)
 
     def levels(self, r: int):
+        """Node levels for an r-dimensional rule.
+
+        Parameters
+        ----------
+        r : int
+            Rank of the covariance (number of integrated coordinates).
+
+        Returns
+        -------
+        tuple of (int, int)
+            ``(nodes per tail, nodes per panel)`` for each refinement level.
+        """
         return _LEVELS_BY_DIM[max(r, 1)]
 
     def nodes(self, frame, level: int, variant: int = 0):
-        """Nodes X (n x d, the declared variables) and weights W of the rule at ``level``."""
+        """Tensor quadrature rule at a refinement level.
+
+        Parameters
+        ----------
+        frame : tuple
+            The output of :meth:`frame`.
+        level : int
+            Index into :meth:`levels`.
+        variant : int, optional
+            0 for the rule, 1 for a rule sharing no node with it (default 0).
+
+        Returns
+        -------
+        X : numpy.ndarray, shape (n, d)
+            Nodes in the declared variables.
+        W : numpy.ndarray, shape (n,)
+            Weights.
+        """
         M, spec = frame
         r = M.shape[1]
         nt, nm = self.levels(r)[level]
@@ -551,8 +647,25 @@ class GaussianGeometry:
 
     # mpmath ----------------------------------------------------------------
     def frame_mp(self, pvals, dps: int):
-        """(M, layout) in mpmath at ``dps`` digits (use inside ``mpmath.workdps``); the rotation
-        is chosen in float64 and re-orthonormalised at ``dps`` (any rotation is exact)."""
+        """The integration frame in mpmath at ``dps`` digits (call inside ``mpmath.workdps``).
+
+        The rotation is chosen in float64 and re-orthonormalised at ``dps`` (any rotation is
+        exact).
+
+        Parameters
+        ----------
+        pvals : sequence of mpmath.mpf
+            Values of ``params``.
+        dps : int
+            Working precision.
+
+        Returns
+        -------
+        M : list of list of mpmath.mpf
+            The d x r factor, as in :meth:`frame`.
+        layout : list
+            Per coordinate, the cuts and features (read by :meth:`cuts_mp`).
+        """
         if self.cov_mp is None:
             self.cov_mp = mpmath_function(self.cov_expr, self.params)
             if self._feat_expr is not None:
@@ -588,7 +701,20 @@ class GaussianGeometry:
 
     @staticmethod
     def cuts_mp(spec_j, vs):
-        """Cut points (mpmath) of one coordinate given the outer coordinates ``vs``."""
+        """Cut points (mpmath) of one coordinate given the outer coordinates.
+
+        Parameters
+        ----------
+        spec_j : list
+            The layout entry of that coordinate (from :meth:`frame_mp`).
+        vs : sequence of mpmath.mpf
+            Values of the outer coordinates.
+
+        Returns
+        -------
+        list of mpmath.mpf
+            The cut points.
+        """
         out = []
         for c_out, cj, off, om in spec_j:
             p = -(off + mpmath.fsum(c * v for c, v in zip(c_out, vs))) / cj
@@ -773,8 +899,19 @@ def reduce_deltas(expr: sp.Expr) -> sp.Expr:
     the density of g at 0 times the conditional expectation given g = 0 (the conditional law of
     x is that of the affine map of x on the right). Several deltas are integrated out one after
     the other. These come from Price's theorem
-    (:meth:`theory.symbolic.expectation.Expectation._eval_derivative`) applied to kinked
-    integrands. ``s^2`` is factored symbolically so that 1 - r^2 is evaluated as (1 - r)(1 + r).
+    (``Expectation._eval_derivative`` in :mod:`theory.symbolic.expectation`) applied to kinked
+    integrands. :math:`s^2` is factored symbolically so that :math:`1 - r^2` is evaluated as
+    :math:`(1 - r)(1 + r)`.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        An expression holding :class:`~theory.symbolic.expectation.Expectation` objects.
+
+    Returns
+    -------
+    sympy.Expr
+        The same expression with no ``DiracDelta`` inside an expectation.
     """
     nodes = [n for n in expr.atoms(Expectation) if n.integrand.has(sp.DiracDelta)]
     if not nodes:
@@ -835,8 +972,25 @@ class EvaluationReport:
 class CompiledExpression:
     """A callable ``f(*params)`` or ``f(**params)`` for a SymPy expression with expectations.
 
-    Attributes: ``params`` (the symbols, in call order), ``expr``, ``dps``, ``tol``, and after
-    each float64 call ``report`` (error estimates and nodes per expectation).
+    Made by :func:`compile_expression`. After each float64 call, ``report`` holds the error
+    estimates and node counts per expectation and ``report.error`` a bound on the error of the
+    returned value.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression (Dirac deltas are integrated out by :func:`reduce_deltas`).
+    params : sequence of sympy.Symbol
+        Parameter symbols, in call order; every free symbol must be listed.
+    dps : int, optional
+        None for float64, else mpmath digits.
+    tol : float, optional
+        Float64 tolerance on each expectation (default 1e-12).
+
+    Attributes
+    ----------
+    report : EvaluationReport or None
+        Error estimates of the last float64 call.
     """
 
     def __init__(self, expr, params, dps: int | None = None, tol: float = 1e-12):
@@ -862,6 +1016,13 @@ class CompiledExpression:
         self.report: EvaluationReport | None = None
 
     def latex(self) -> str:
+        """The expression as LaTeX.
+
+        Returns
+        -------
+        str
+            ``sympy.latex`` of the (delta-reduced) expression.
+        """
         return sp.latex(self.expr)
 
     def _values(self, args, kwargs):
@@ -917,9 +1078,33 @@ def compile_expression(expr, params, *, dps: int | None = None, tol: float = 1e-
 
     Parameters
     ----------
-    expr : SymPy expression
-    params : the parameter symbols, in call order (every free symbol must be listed)
-    dps : None for float64 (tensor split-Gauss quadrature), else mpmath digits
-    tol : float64 tolerance on each expectation (relative to max(1, |value|))
+    expr : sympy.Expr
+        The expression; it may hold :class:`~theory.symbolic.expectation.Expectation` objects.
+    params : sequence of sympy.Symbol
+        The parameter symbols, in call order (every free symbol must be listed).
+    dps : int, optional
+        None for float64 (tensor split-Gauss quadrature), else mpmath digits.
+    tol : float, optional
+        Float64 tolerance on each expectation, relative to max(1, abs(value)) (default 1e-12).
+
+    Returns
+    -------
+    CompiledExpression
+        ``f(*values)`` or ``f(**values)``; float64 calls broadcast over parameter arrays.
+
+    Raises
+    ------
+    InputError
+        If a free symbol is missing from ``params``, or expectations are nested.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> from theory import E, gaussians
+    >>> r = sp.Symbol("r")
+    >>> u, v = gaussians("u v", cov=[[1, r], [r, 1]])
+    >>> f = compile_expression(E(sp.sign(u) * sp.sign(v)), [r])
+    >>> round(f(0.5), 12)  # (2/pi) asin(1/2) = 1/3
+    0.333333333333
     """
     return CompiledExpression(expr, params, dps, tol)

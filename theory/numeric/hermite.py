@@ -11,7 +11,7 @@ Every returned :math:`\mu_k` carries an error bound that holds for :math:`\mu_k`
   polynomials) the float (or mpf) is the exact value rounded; coefficients that vanish by parity
   are exactly 0.
 * float64: the line is cut at 0, at the activation's kinks (found symbolically, periodic kinks
-  inside |x| <= 40) and at *feature points*, graded points around the narrow scales the
+  inside :math:`|x| \le 40`) and at *feature points*, graded points around the narrow scales the
   expression declares (an exponent :math:`-a(x-b)^2` with large a, a steep affine argument
   :math:`a x + b` of tanh/erf/exp/log..., see :func:`feature_points`); every piece gets a Gauss rule
   (:func:`~theory.numeric.quadrature.normal_rule`) and the node count is raised until two
@@ -87,13 +87,49 @@ def _sqrt_factorials(kmax: int) -> np.ndarray:
 
 
 def check_dps(dps) -> int | None:
+    """Validate a working precision.
+
+    Parameters
+    ----------
+    dps : int or None
+        Decimal digits for the mpmath path, or None for float64.
+
+    Returns
+    -------
+    int or None
+        ``dps`` as an int in ``[MIN_DPS, 10000]``, or None.
+
+    Raises
+    ------
+    InputError
+        If ``dps`` is not an integer in that range.
+    """
     if dps is None:
         return None
     return check_int("dps", dps, lo=MIN_DPS, hi=10_000)
 
 
 def normalized_he_table(z: np.ndarray, kmax: int) -> np.ndarray:
-    """Array (kmax+1, *z.shape) of He_k(z)/sqrt(k!) by the stable normalised recurrence."""
+    r"""Normalised Hermite polynomials :math:`\mathrm{He}_k(z)/\sqrt{k!}`, k = 0..kmax.
+
+    Parameters
+    ----------
+    z : array_like of float
+        Points (any shape).
+    kmax : int
+        Largest degree.
+
+    Returns
+    -------
+    numpy.ndarray, shape (kmax + 1, \*z.shape)
+        Row k is :math:`\mathrm{He}_k(z)/\sqrt{k!}`, by the stable normalised recurrence
+        :math:`h_{k+1} = (z h_k - \sqrt k\, h_{k-1})/\sqrt{k+1}`.
+
+    Examples
+    --------
+    >>> normalized_he_table([2.0], 2)[:, 0].round(12).tolist()  # He_2(2)/sqrt(2) = 3/sqrt(2)
+    [1.0, 2.0, 2.12132034356]
+    """
     z = np.asarray(z, dtype=float)
     h = np.empty((kmax + 1,) + z.shape)
     h[0] = 1.0
@@ -121,6 +157,18 @@ def feature_points(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
     The points are centre + width x (0, +-0.5, +-1, +-2, ..., +-32): quadrature panels between
     them resolve the feature whatever its position relative to a fixed node grid (issue 8,
     kind 3: nested rules that both miss a narrow bump agree to 1e-16 and prove nothing).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The activation's expression.
+    var : sympy.Symbol, optional
+        Its variable (default ``x``).
+
+    Returns
+    -------
+    tuple of float
+        The cut points, sorted (empty when nothing narrow is declared).
     """
     pts: set = set()
     for node in sp.preorder_traversal(expr):
@@ -527,23 +575,40 @@ class HermiteExpansion:
 
     Attributes
     ----------
-    activation : the :class:`~theory.symbolic.activations.Activation`
-    kmax : largest k computed
-    mu : mu_0..mu_kmax (NumPy float64 array, or list of mpf when ``dps`` is set)
-    E_sigma2 : E[sigma(z)^2]
-    mu_star : sqrt(E sigma^2 - mu_0^2 - mu_1^2)
-    exact : exact SymPy values of mu_0..mu_kmax where an exact tier applies, else None
-    tier : which exact tier (``closed``, ``polynomial``, ``exponential``, ``piecewise``) or None
-    method : ``"split-gauss"`` (float64) or ``"mpmath-gauss"``
-    error : largest of the error bounds of the returned mu_k (absolute, on mu_k itself)
-    nodes : quadrature nodes used
-    dps : None (float64) or the decimal digits
-    bound : per-entry bound on |mu_k - true mu_k| (0 for exact zeros)
-    resolved : per-entry flag; False where the bound exceeds max(RESOLVE_RTOL |mu_k|,
-        RESOLVE_ATOL) (float64) or 10^(1-dps) max(1, |mu_k|) (mpmath): such entries are printed as
-        unresolved, never as if right
-    source : per entry, ``"exact"``, ``"parity"`` (vanishes by parity) or ``"quadrature"``
-    E_sigma2_bound, mu_star_bound : bounds on E sigma^2 and mu_star
+    activation : Activation
+        The activation (:class:`~theory.symbolic.activations.Activation`).
+    kmax : int
+        Largest k computed.
+    mu : numpy.ndarray, shape (kmax + 1,), or list of mpmath.mpf
+        :math:`\mu_0, \dots, \mu_{k_{\max}}` (float64, or mpf when ``dps`` is set).
+    E_sigma2 : float or mpmath.mpf
+        :math:`\mathbb E[\sigma(z)^2]`.
+    mu_star : float or mpmath.mpf
+        :math:`\mu_\star = (\mathbb E\sigma^2 - \mu_0^2 - \mu_1^2)^{1/2}`.
+    exact : list of sympy.Expr or None
+        Exact values of :math:`\mu_0..\mu_{k_{\max}}` where an exact tier applies.
+    tier : str or None
+        Which exact tier (``closed``, ``polynomial``, ``exponential``, ``piecewise``).
+    method : str
+        ``"split-gauss"`` (float64) or ``"mpmath-gauss"``.
+    error : float
+        Largest of the error bounds of the returned :math:`\mu_k` (absolute, on
+        :math:`\mu_k` itself).
+    nodes : int
+        Quadrature nodes used.
+    dps : int or None
+        None (float64) or the decimal digits.
+    bound : list
+        Per-entry bound on :math:`|\mu_k - \mu_k^{\rm true}|` (0 for exact values).
+    resolved : list of bool
+        Per-entry flag; False where the bound exceeds
+        ``max(RESOLVE_RTOL * abs(mu_k), RESOLVE_ATOL)`` (float64) or
+        :math:`10^{1-\mathrm{dps}}\max(1, |\mu_k|)` (mpmath): such entries are printed as
+        unresolved, never as if right.
+    source : list of str
+        Per entry, ``"exact"``, ``"parity"`` (vanishes by parity) or ``"quadrature"``.
+    E_sigma2_bound, mu_star_bound : float or mpmath.mpf
+        Bounds on :math:`\mathbb E\sigma^2` and :math:`\mu_\star`.
     """
 
     activation: Activation
@@ -573,11 +638,27 @@ class HermiteExpansion:
 
     @property
     def all_resolved(self) -> bool:
+        """True when every entry is resolved (see ``resolved``)."""
         return all(self.resolved)
 
     def residual(self, k: int):
-        r"""Squared L2 norm of the part above degree k: :math:`\|P_{>k}\sigma\|^2 =
-        \mathbb E\sigma^2 - \sum_{j\le k}\mu_j^2/j!` (k <= kmax)."""
+        r"""Squared L2 norm of the part of the activation above degree k.
+
+        Parameters
+        ----------
+        k : int
+            Degree, ``0 <= k <= kmax``.
+
+        Returns
+        -------
+        float or mpmath.mpf
+            :math:`\|P_{>k}\sigma\|^2 = \mathbb E\sigma^2 - \sum_{j\le k}\mu_j^2/j!`.
+
+        Examples
+        --------
+        >>> round(hermite_expansion("relu", 1).residual(1), 12)  # mu_star^2 = 1/4 - 1/(2 pi)
+        0.090845056908
+        """
         k = check_int("k", k, lo=0, hi=self.kmax)
         if self.dps is None:
             return float(self.E_sigma2 - np.sum(np.asarray(self.mu_normalized[: k + 1]) ** 2))
@@ -585,9 +666,25 @@ class HermiteExpansion:
             return self.E_sigma2 - mpmath.fsum(m**2 for m in self.mu_normalized[: k + 1])
 
     def dual_kernel(self, rho):
-        r"""Dual kernel :math:`k(\rho) = \mathbb E[\sigma(u)\sigma(v)] \approx \sum_{k\le K}
-        \mu_k^2\rho^k/k!` and a bound on the truncation error,
-        :math:`|\rho|^{K+1}\|P_{>K}\sigma\|^2`. Returns (value, bound)."""
+        r"""Dual kernel :math:`k(\rho) = \mathbb E[\sigma(u)\sigma(v)]`, truncated at kmax.
+
+        Parameters
+        ----------
+        rho : float or array_like
+            Correlation of the standard Gaussians u, v, in [-1, 1].
+
+        Returns
+        -------
+        value : float, numpy.ndarray or mpmath.mpf
+            :math:`\sum_{k\le K}\mu_k^2\rho^k/k!`, K = kmax.
+        bound : float, numpy.ndarray or mpmath.mpf
+            Bound on the truncation error, :math:`|\rho|^{K+1}\|P_{>K}\sigma\|^2`.
+
+        Raises
+        ------
+        InputError
+            If some ``rho`` is outside [-1, 1].
+        """
         if self.dps is None:
             r = np.asarray(rho, dtype=float)
             if np.any(np.abs(r) > 1):
@@ -605,9 +702,21 @@ class HermiteExpansion:
             return val, abs(r) ** (self.kmax + 1) * max(self.residual(self.kmax), 0)
 
     def information_exponent(self, tol: float | None = None) -> int | None:
-        """Smallest k >= 1 with mu_k != 0 (exactly when an exact tier applies, else |mu_k/sqrt k!|
-        > tol, default 1e-12 (float64), and |mu_k| above its error bound); None if all of
-        mu_1..mu_kmax vanish."""
+        r"""Information exponent: the smallest k >= 1 with :math:`\mu_k \ne 0`.
+
+        Parameters
+        ----------
+        tol : float, optional
+            Threshold on :math:`|\mu_k/\sqrt{k!}|` when no exact tier applies (default 1e-12
+            in float64, :math:`10^{5-\mathrm{dps}}` in mpmath); :math:`|\mu_k|` must also exceed
+            its error bound.
+
+        Returns
+        -------
+        int or None
+            The exponent (decided exactly when an exact tier applies), or None if all of
+            :math:`\mu_1..\mu_{k_{\max}}` vanish.
+        """
         if self.exact is not None:
             for k in range(1, self.kmax + 1):
                 if sp.simplify(self.exact[k]) != 0:
@@ -622,7 +731,13 @@ class HermiteExpansion:
         return None
 
     def series(self) -> sp.Expr:
-        """The truncated series as a SymPy expression (exact coefficients when known)."""
+        r"""The truncated series :math:`\sum_{k\le K}\mu_k\mathrm{He}_k(x)/k!`.
+
+        Returns
+        -------
+        sympy.Expr
+            The series in x (exact coefficients when known, else 17-digit floats).
+        """
         mus = self.exact if self.exact is not None else [sp.Float(float(m), 17) for m in self.mu]
         return hermite_series(mus)
 
@@ -637,6 +752,14 @@ class HermiteExpansion:
         return _fmt(m, self.dps, _digits(m, b, self.dps))
 
     def latex(self) -> str:
+        r"""The coefficients as LaTeX.
+
+        Returns
+        -------
+        str
+            An ``aligned`` environment: the activation, each :math:`\mu_k` (exact, its
+            justified digits, or "unresolved") and :math:`\mu_\star`.
+        """
         lines = [rf"\sigma(x) = {self.activation.latex()}"]
         if self.exact is not None:
             for k, m in enumerate(self.exact):
@@ -651,7 +774,15 @@ class HermiteExpansion:
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def to_dict(self) -> dict:
-        """JSON-ready dict; ``mu_bound`` and ``resolved`` are per entry (issue 8, kind 1)."""
+        """The expansion as a JSON-ready dict (the keys of ``theory hermite --json``).
+
+        Returns
+        -------
+        dict
+            ``activation``, ``expression``, ``kmax``, ``mu``, ``mu_star``, ``E_sigma2``,
+            per-entry ``mu_bound`` and ``resolved``, and the method fields; numbers are floats,
+            or decimal strings when ``dps`` is set.
+        """
         if self.dps is None:
             mu = [float(m) for m in self.mu]
             star, e2 = float(self.mu_star), float(self.E_sigma2)
@@ -742,25 +873,47 @@ def _resolved_float(m: float, b: float) -> bool:
 
 def hermite_expansion(activation, kmax: int = 10, *, dps: int | None = None,
                       tol: float = FLOAT_TOL, exact: bool = True) -> HermiteExpansion:
-    """Hermite coefficients mu_0..mu_kmax, E sigma^2 and mu_star of an activation.
+    r"""Hermite coefficients :math:`\mu_0..\mu_{k_{\max}}`, :math:`\mathbb E\sigma^2` and :math:`\mu_\star`.
 
-    Every mu_k comes with an error bound on mu_k itself (``.bound``) and a flag
-    (``.resolved``); exact values are used where an exact tier applies (also for the floats),
-    coefficients that vanish by parity are 0, and entries float64 cannot resolve (cancellation:
-    sqrt(k!) times the rounding of the normalised integral exceeds |mu_k|) are flagged.
+    :math:`\mu_k = \mathbb E[\sigma(z)\mathrm{He}_k(z)]`, :math:`z \sim \mathcal N(0, 1)`
+    (:mod:`theory.conventions`). Every :math:`\mu_k` comes with an error bound on
+    :math:`\mu_k` itself (``.bound``) and a flag (``.resolved``); exact values are used where an
+    exact tier applies (also for the floats), coefficients that vanish by parity are 0, and
+    entries float64 cannot resolve (cancellation: :math:`\sqrt{k!}` times the rounding of the
+    normalised integral exceeds :math:`|\mu_k|`) are flagged.
 
     Parameters
     ----------
-    activation : registry name, ``family:PARAM``, expression string or SymPy expression in x
-    kmax : largest degree, 0 <= kmax <= 200
-    dps : None for float64, else decimal digits (>= 15) for mpmath
-    tol : float64 path: absolute tolerance on mu_k/sqrt(k!) (relative to max(1, E sigma^2))
-    exact : also compute the exact SymPy coefficients where an exact tier applies
+    activation : str or sympy.Expr
+        Registry name, ``family:PARAM``, expression string or SymPy expression in x.
+    kmax : int, optional
+        Largest degree, 0 <= kmax <= 200 (default 10).
+    dps : int, optional
+        None for float64 (default), else decimal digits (>= 15) for mpmath.
+    tol : float, optional
+        Float64 path: absolute tolerance on :math:`\mu_k/\sqrt{k!}` (relative to
+        max(1, E sigma^2)).
+    exact : bool, optional
+        Also compute the exact SymPy coefficients where an exact tier applies (default True).
+
+    Returns
+    -------
+    HermiteExpansion
+        Coefficients, bounds, flags and exact values.
+
+    Raises
+    ------
+    InputError
+        If ``kmax`` or ``dps`` is out of range, or the activation is unknown.
+    ParseError
+        If an expression string is refused by the safe parser.
+    IntegrationError
+        If the mpmath path cannot reach ``dps`` digits.
 
     Examples
     --------
     >>> h = hermite_expansion("relu", 3)
-    >>> abs(h.mu[1] - 0.5) < 1e-15 and abs(h.mu[3]) < 1e-15
+    >>> bool(abs(h.mu[1] - 0.5) < 1e-15 and abs(h.mu[3]) < 1e-15)
     True
     """
     kmax = check_int("kmax", kmax, lo=0, hi=200)
@@ -907,11 +1060,48 @@ def _mp_expansion(act, kmax, dps, ex, tier, known, parity) -> HermiteExpansion:
 
 
 def hermite_coefficients(activation, kmax: int = 10, *, dps: int | None = None):
-    """mu_0..mu_kmax only (float64 array, or list of mpf at ``dps``); see :func:`hermite_expansion`
-    for their error bounds and flags."""
+    r"""Hermite coefficients :math:`\mu_0..\mu_{k_{\max}}` only.
+
+    Parameters
+    ----------
+    activation : str or sympy.Expr
+        As in :func:`hermite_expansion`.
+    kmax : int, optional
+        Largest degree (default 10).
+    dps : int, optional
+        None for float64, else decimal digits for mpmath.
+
+    Returns
+    -------
+    numpy.ndarray, shape (kmax + 1,), or list of mpmath.mpf
+        The coefficients; see :func:`hermite_expansion` for their error bounds and flags.
+
+    Examples
+    --------
+    >>> hermite_coefficients("sign", 3).round(12).tolist()
+    [0.0, 0.797884560803, 0.0, -0.797884560803]
+    """
     return hermite_expansion(activation, kmax, dps=dps, exact=False).mu
 
 
 def mu_star(activation, *, dps: int | None = None):
-    """mu_star = sqrt(E sigma^2 - mu_0^2 - mu_1^2)."""
+    r"""The non-linear part :math:`\mu_\star = (\mathbb E\sigma^2 - \mu_0^2 - \mu_1^2)^{1/2}`.
+
+    Parameters
+    ----------
+    activation : str or sympy.Expr
+        As in :func:`hermite_expansion`.
+    dps : int, optional
+        None for float64, else decimal digits for mpmath.
+
+    Returns
+    -------
+    float or mpmath.mpf
+        :math:`\mu_\star`.
+
+    Examples
+    --------
+    >>> round(mu_star("sign"), 12)  # sqrt(1 - 2/pi)
+    0.602810274989
+    """
     return hermite_expansion(activation, 1, dps=dps, exact=False).mu_star

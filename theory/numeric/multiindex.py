@@ -17,7 +17,7 @@ Leap index (rotation invariant; what ``leap_index`` and ``analyze_target()["leap
     For isotropic Gaussian inputs only rotation-invariant quantities matter to a network, so the
     leap is defined from the *subspace-conditioned staircase*.  Dandi, Krzakala, Loureiro, Pesce,
     Stephan 2023 (arXiv:2305.18270v3), as stated in B. Loureiro's HDR thesis (2025), Theorem
-    3.2.2 (see ``shared/papers/laws-digest.md`` §8d): :math:`U_0 = \{0\}`,
+    3.2.2: :math:`U_0 = \{0\}`,
 
     .. math:: U_{t+1} = U_t \oplus \mathrm{span}\{\mathbb E_{z^\perp}[\nabla_{z^\perp} g
               \mid z_U] : z_U\in U_t\},
@@ -273,7 +273,31 @@ def hermite_decomposition(expr, variables=None, max_degree: int | None = None) -
 
 
 def hermite_tensor(expr, k: int, variables=None, max_degree: int | None = None):
-    """C_k = E[nabla^k g] as a symmetric ImmutableDenseNDimArray of shape (r,)*k."""
+    r"""Hermite tensor :math:`C_k = \mathbb E[\nabla^k g]` of a target.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    k : int
+        Order.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree for non-polynomial targets (default k).
+
+    Returns
+    -------
+    sympy.ImmutableDenseNDimArray, shape (r,) * k
+        The symmetric tensor; entry :math:`(i_1..i_k)` is :math:`c_\alpha` with
+        :math:`\alpha` the multiplicities of the indices.
+
+    Examples
+    --------
+    >>> z1, z2 = sp.symbols("z1 z2")
+    >>> hermite_tensor(z1 * z2, 2).tolist()
+    [[0, 1], [1, 0]]
+    """
     expr = sp.sympify(expr)
     variables = _variables(expr, variables)
     r = len(variables)
@@ -291,9 +315,29 @@ def _support(dec: dict) -> list[tuple]:
 
 
 def information_exponent(expr, variables=None, max_degree: int | None = None) -> int | None:
-    """Smallest k >= 1 with C_k = E[nabla^k g] != 0; None when g is constant (up to ``max_degree``).
+    r"""Information exponent: the smallest k >= 1 with :math:`C_k = \mathbb E[\nabla^k g] \ne 0`.
 
     Rotation invariant (see the module docstring); exact for polynomial targets.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree of the Hermite expansion; required for non-polynomial targets (integrated
+        numerically, see :func:`hermite_decomposition`).
+
+    Returns
+    -------
+    int or None
+        The exponent; None when g is constant (up to ``max_degree``).
+
+    Examples
+    --------
+    >>> information_exponent("z1*z2 + z1**3 - 3*z1")  # He_1(z1) He_1(z2) + He_3(z1)
+    2
     """
     dec = hermite_decomposition(expr, variables, max_degree)
     degrees = [sum(a) for a in _support(dec)]
@@ -306,7 +350,19 @@ def information_exponent(expr, variables=None, max_degree: int | None = None) ->
 
 @dataclass(frozen=True)
 class Staircase:
-    """Coordinate staircase: multi-indices in turn, the cost (new l1 mass) of each, the leap."""
+    """Coordinate staircase of Abbe et al. 2023: multi-indices in turn and the cost of each.
+
+    Parameters
+    ----------
+    variables : tuple of sympy.Symbol
+        The target's variables.
+    order : tuple of tuple of int
+        The multi-indices, in the order the staircase learns them.
+    costs : tuple of int
+        Cost of each (the new l1 mass it adds).
+    leap : int
+        The largest cost (the coordinate leap).
+    """
 
     variables: tuple
     order: tuple
@@ -314,6 +370,13 @@ class Staircase:
     leap: int
 
     def steps(self) -> list[str]:
+        """The staircase as text.
+
+        Returns
+        -------
+        list of str
+            One ``"He_...(z) (+cost)"`` line per multi-index.
+        """
         return [f"{_he_name(a, self.variables)} (+{c})" for a, c in zip(self.order, self.costs)]
 
 
@@ -346,7 +409,25 @@ def leap_of_support(support: list[tuple]) -> int:
 
 
 def coordinate_staircase(expr, variables=None, max_degree: int | None = None) -> Staircase:
-    """The coordinate-wise staircase of Abbe et al. 2023 (Definition 1); basis dependent."""
+    r"""The coordinate-wise staircase of Abbe et al. 2023 (arXiv:2302.11055v2, Definition 1).
+
+    Basis dependent; :func:`subspace_staircase` is the rotation-invariant one.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree of the Hermite expansion; required for non-polynomial targets (integrated
+        numerically, see :func:`hermite_decomposition`).
+
+    Returns
+    -------
+    Staircase
+        The multi-indices in turn, their costs and the leap.
+    """
     expr = sp.sympify(expr)
     variables = _variables(expr, variables)
     return _coordinate_from(hermite_decomposition(expr, variables, max_degree), variables)
@@ -358,10 +439,30 @@ def _coordinate_from(dec: dict, variables) -> Staircase:
 
 
 def coordinate_leap_index(expr, variables=None, max_degree: int | None = None) -> int:
-    """Coordinate-wise leap (Abbe et al. 2023, Definition 1) in the given coordinates.
+    r"""Coordinate-wise leap (Abbe et al. 2023, Definition 1) in the given coordinates.
 
     Not rotation invariant: ``z1 + z2 + z1*z2`` gives 1, its rotation
     ``sqrt(2)*z1 + (z1**2 - z2**2)/2`` gives 2.  :func:`leap_index` is the invariant one.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree of the Hermite expansion; required for non-polynomial targets (integrated
+        numerically, see :func:`hermite_decomposition`).
+
+    Returns
+    -------
+    int
+        The coordinate leap (0 for a constant target).
+
+    Examples
+    --------
+    >>> coordinate_leap_index("z1 + z2 + z1*z2")
+    1
     """
     return coordinate_staircase(expr, variables, max_degree).leap
 
@@ -372,14 +473,17 @@ def coordinate_leap_index(expr, variables=None, max_degree: int | None = None) -
 
 @dataclass(frozen=True)
 class LeapStep:
-    """One step of the subspace staircase.
+    r"""One step of the subspace staircase.
 
     Attributes
     ----------
-    leap : k_t, the smallest k with E[nabla^k_{z_perp} g | z_U] != 0
-    directions : basis of the directions learned at this step (tuples of SymPy numbers, in the
-        target's coordinates; not normalised)
-    dimension : dim U_{t+1}, the learned dimension after this step
+    leap : int
+        :math:`k_t`, the smallest k with :math:`\mathbb E[\nabla^k_{z_\perp} g \mid z_U] \ne 0`.
+    directions : tuple
+        Basis of the directions learned at this step (tuples of SymPy numbers, in the target's
+        coordinates; not normalised).
+    dimension : int
+        :math:`\dim U_{t+1}`, the learned dimension after this step.
     """
 
     leap: int
@@ -399,11 +503,16 @@ class SubspaceStaircase:
 
     Attributes
     ----------
-    variables : the target's variables
-    steps : tuple of :class:`LeapStep`
-    leap : max of the steps' leaps (0 for a constant target)
-    exact : True when every zero and rank was decided in exact arithmetic (polynomial targets)
-    note : how a numeric staircase was decided (empty when exact)
+    variables : tuple of sympy.Symbol
+        The target's variables.
+    steps : tuple of LeapStep
+        The steps.
+    leap : int
+        Max of the steps' leaps (0 for a constant target).
+    exact : bool
+        True when every zero and rank was decided in exact arithmetic (polynomial targets).
+    note : str
+        How a numeric staircase was decided (empty when exact).
     """
 
     variables: tuple
@@ -419,6 +528,7 @@ class SubspaceStaircase:
 
     @property
     def leaps(self) -> tuple:
+        """k_1, k_2, ...: the leap of each step."""
         return tuple(s.leap for s in self.steps)
 
     def __str__(self) -> str:
@@ -429,6 +539,13 @@ class SubspaceStaircase:
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
+        """The staircase as a JSON-ready dict.
+
+        Returns
+        -------
+        dict
+            ``leap``, ``leaps``, ``dimensions``, ``steps`` (text), ``exact``, ``note``.
+        """
         return {"leap": self.leap, "leaps": list(self.leaps), "dimensions": list(self.dimensions),
                 "steps": [str(s) for s in self.steps], "exact": self.exact, "note": self.note}
 
@@ -700,26 +817,79 @@ def _from_hermite(dec: dict, variables) -> sp.Expr:
 
 
 def leap_staircase(expr, variables=None, max_degree: int | None = None) -> SubspaceStaircase:
-    """Alias of :func:`subspace_staircase` (the leap reported everywhere is the invariant one)."""
+    r"""Alias of :func:`subspace_staircase` (the leap reported everywhere is the invariant one).
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree of the Hermite expansion; required for non-polynomial targets (integrated
+        numerically, see :func:`hermite_decomposition`).
+
+    Returns
+    -------
+    SubspaceStaircase
+        The steps and the leap.
+    """
     return subspace_staircase(expr, variables, max_degree)
 
 
 def leap_index(expr, variables=None, max_degree: int | None = None) -> int:
-    """Rotation-invariant leap index: the max step of the subspace staircase (module docstring).
+    r"""Rotation-invariant leap index: the max step of the subspace staircase (module docstring).
 
     ``coordinate_leap_index`` gives the coordinate-wise value of Abbe et al. 2023.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or str
+        The target :math:`g(z_1, \dots, z_r)`.
+    variables : sequence of sympy.Symbol, optional
+        Order of the variables (default: the free symbols in natural order).
+    max_degree : int, optional
+        Total degree of the Hermite expansion; required for non-polynomial targets (integrated
+        numerically, see :func:`hermite_decomposition`).
+
+    Returns
+    -------
+    int
+        The leap index (Dandi et al. 2023, arXiv:2305.18270v3); 0 for a constant target.
+
+    Examples
+    --------
+    >>> leap_index("z1 + z2 + z1*z2")
+    2
     """
     return subspace_staircase(expr, variables, max_degree).leap
 
 
 def analyze_target(target, max_degree: int | None = None) -> dict:
-    """Everything the CLI prints for ``theory leap EXPR``.
+    r"""Everything the CLI prints for ``theory leap EXPR``.
 
     Keys: ``variables``; ``leap`` (rotation invariant, subspace staircase); ``leaps`` and
     ``dimensions`` (k_t and dim U_t of each step); ``staircase`` (one line per step);
     ``coordinate_leap`` and ``coordinate_staircase`` (Abbe et al. 2023, basis dependent);
     ``information_exponent``; ``coefficients`` (Hermite, non-polynomial targets: up to degree
     6); ``exact``; ``note``.
+
+    Parameters
+    ----------
+    target : str or sympy.Expr
+        The target in variables ``z1, z2, ...`` (a string is parsed safely).
+    max_degree : int, optional
+        Total degree of the Hermite expansion of a non-polynomial target (default 6).
+
+    Returns
+    -------
+    dict
+        The keys above (the JSON of ``theory leap --json``).
+
+    Raises
+    ------
+    InputError
+        If the target has no variable or ``max_degree`` is out of range.
     """
     expr = parse_expression(target, None, symbol_pattern=r"z\d+|x\d*") if isinstance(target, str) \
         else sp.sympify(target)

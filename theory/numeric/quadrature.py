@@ -1,9 +1,9 @@
 r"""Gaussian quadrature rules for expectations over :math:`z\sim\mathcal N(0,1)`, split at kinks.
 
-Plain Gauss--Hermite converges only like O(1/N) for integrands with kinks or jumps
-(../shared/NUMERICS.md). Here the real line is cut at 0 and at the breakpoints of the integrand
-(clipped to :data:`~theory.conventions.BREAK_CLIP`); each cut piece is then analytic and gets its
-own Gauss rule:
+Plain Gauss--Hermite converges only like O(1/N) for integrands with kinks or jumps. Here the
+real line is cut at 0 and at the breakpoints of the integrand (clipped to
+:data:`~theory.conventions.BREAK_CLIP`); each cut piece is then analytic and gets its own Gauss
+rule:
 
 * the two tails :math:`(-\infty, a]` and :math:`[b, \infty)` (with :math:`a \le 0 \le b`) use the
   *half-range Hermite* rule for the weight :math:`e^{-t^2/2}` on :math:`[0, \infty)`, the extra
@@ -96,7 +96,22 @@ def _orthonormal_values(t, alpha, beta, n):
 
 @cache
 def halfrange_rule_mp(n: int, dps: int = 30) -> tuple[tuple, tuple]:
-    """n-point Gauss rule for int_0^inf f(t) e^{-t^2/2} dt, nodes and weights as mpf at ``dps``."""
+    r"""Half-range Gauss rule for :math:`\int_0^\infty f(t)e^{-t^2/2}dt` at ``dps`` digits.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+    dps : int, optional
+        Decimal digits (default 30).
+
+    Returns
+    -------
+    t : tuple of mpmath.mpf
+        Nodes.
+    w : tuple of mpmath.mpf
+        Weights.
+    """
     if n < 1:
         raise ValueError(f"n={n} must be >= 1")
     alpha, beta = _halfrange_recurrence(n + 1, dps)
@@ -162,10 +177,23 @@ def _recurrence_float(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def halfrange_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n-point Gauss rule for int_0^inf f(t) e^{-t^2/2} dt in float64 (cached, read-only arrays).
+    r"""Half-range Gauss rule for :math:`\int_0^\infty f(t)e^{-t^2/2}dt` in float64 (cached).
 
     Golub--Welsch eigenvalues of the Jacobi matrix, two Newton polishes on the orthonormal
-    polynomial p_n, weights 1 / sum_k p_k(t)^2 (Christoffel), all vectorised over the nodes.
+    polynomial :math:`p_n`, weights :math:`1/\sum_k p_k(t)^2` (Christoffel), all vectorised over
+    the nodes.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    t : numpy.ndarray, shape (n,)
+        Nodes (read-only).
+    w : numpy.ndarray, shape (n,)
+        Weights (read-only), summing to :math:`\sqrt{\pi/2}`.
     """
     from scipy.linalg import eigh_tridiagonal
 
@@ -200,7 +228,20 @@ def halfrange_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """n-point Gauss--Legendre rule on [-1, 1] (cached, read-only)."""
+    """n-point Gauss--Legendre rule on [-1, 1] (cached, read-only).
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    u : numpy.ndarray, shape (n,)
+        Nodes.
+    w : numpy.ndarray, shape (n,)
+        Weights, summing to 2.
+    """
     u, w = roots_legendre(n)
     u.flags.writeable = False
     w.flags.writeable = False
@@ -209,9 +250,21 @@ def legendre_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 @cache
 def hermite_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Plain n-point Gauss--Hermite rule for E over N(0, 1) (weights sum to 1), cached.
+    """Plain n-point Gauss--Hermite rule for the expectation over N(0, 1), cached.
 
     Kept as the baseline the benchmarks compare with; the library itself splits at 0 and kinks.
+
+    Parameters
+    ----------
+    n : int
+        Number of nodes.
+
+    Returns
+    -------
+    z : numpy.ndarray, shape (n,)
+        Nodes.
+    w : numpy.ndarray, shape (n,)
+        Weights, summing to 1.
     """
     z, w = roots_hermitenorm(n)
     w = w / np.sqrt(2 * np.pi)
@@ -284,8 +337,20 @@ def _legendre_mp(degree: int, dps: int):
 
 
 def legendre_rule_mp(degree: int, dps: int):
-    """Gauss--Legendre rule on [-1, 1] with 3 * 2^(degree-1) nodes, ((u, w), ...) as mpf computed
-    at ``dps`` digits (mpmath's own nodes; cached)."""
+    r"""Gauss--Legendre rule on [-1, 1] at ``dps`` digits (mpmath's own nodes; cached).
+
+    Parameters
+    ----------
+    degree : int
+        mpmath's degree: the rule has :math:`3\cdot 2^{\mathrm{degree}-1}` nodes.
+    dps : int
+        Decimal digits of the nodes and weights.
+
+    Returns
+    -------
+    tuple of (mpmath.mpf, mpmath.mpf)
+        ``((u, w), ...)``, nodes and weights with :math:`\sum w = 2`.
+    """
     return _legendre_mp(degree, dps)
 
 
@@ -294,12 +359,30 @@ MP_LEVELS: tuple[tuple[int, int], ...] = ((12, 3), (24, 4), (48, 5), (80, 6), (1
 
 
 def split_rule_mp(cuts, n_tail: int, degree: int, dps: int, panel=None):
-    """[(z, w)] with sum w f(z) = E f(z) for z ~ N(0, 1), nodes and weights at ``dps`` digits.
+    r"""Gauss rule for the standard normal, split at cut points, at ``dps`` digits.
 
-    ``cuts``: sorted mpf cut points (at least one); half-range Hermite rules with ``n_tail``
-    nodes beyond the first and the last, Gauss--Legendre (3 * 2^(degree-1) nodes) on panels of
-    width <= ``panel`` (default :data:`PANEL`) between consecutive cuts. The one mpmath split
-    rule: :func:`normal_rule_mp` and the Hermite mpmath path build theirs with it.
+    Half-range Hermite rules beyond the first and the last cut, Gauss--Legendre panels between
+    consecutive cuts. The one mpmath split rule: :func:`normal_rule_mp` and the Hermite mpmath
+    path build theirs with it.
+
+    Parameters
+    ----------
+    cuts : sequence of mpmath.mpf
+        Sorted cut points (at least one).
+    n_tail : int
+        Nodes of each half-range Hermite tail rule.
+    degree : int
+        Gauss--Legendre degree per panel (:math:`3\cdot 2^{\mathrm{degree}-1}` nodes).
+    dps : int
+        Decimal digits of the nodes and weights.
+    panel : float, optional
+        Largest panel width between cuts (default :data:`PANEL`).
+
+    Returns
+    -------
+    list of (mpmath.mpf, mpmath.mpf)
+        ``[(z, w), ...]`` with :math:`\sum w f(z) \approx \mathbb E f(z)`,
+        :math:`z \sim \mathcal N(0, 1)`.
     """
     width = PANEL if panel is None else panel
     t, wt = halfrange_rule_mp(n_tail, dps)

@@ -169,7 +169,7 @@ class CompiledSystem:
         self.system = system
         #: the disk-cache session used while compiling (None: not cached)
         self.disk_cache: diskcache.Session | None = None
-        self.params = system.parameters
+        self.params: tuple = tuple(system.parameters or ())  # inferred by the constructor
         self.state = system.state
         obs_syms = [sp.Dummy(f"obs_{k}") for k in system.observables]
         self._obs = dict(zip(system.observables, obs_syms))

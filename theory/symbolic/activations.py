@@ -70,7 +70,23 @@ def _phi_expr(u):
 
 
 def he_at_zero(n: int) -> sp.Integer:
-    """He_n(0) = 0 for odd n, (-1)^{n/2} (n-1)!! for even n."""
+    r"""Value of the Hermite polynomial :math:`\mathrm{He}_n` at 0.
+
+    Parameters
+    ----------
+    n : int
+        Degree (a negative degree gives 0).
+
+    Returns
+    -------
+    sympy.Integer
+        0 for odd n, :math:`(-1)^{n/2}(n-1)!!` for even n.
+
+    Examples
+    --------
+    >>> [he_at_zero(n) for n in range(5)]
+    [1, 0, -1, 0, 3]
+    """
     if n < 0:
         return sp.Integer(0)
     if n % 2:
@@ -82,6 +98,25 @@ def gaussian_poly_exp_expectation(poly: sp.Expr, beta, var: sp.Symbol = x) -> sp
     r""":math:`\mathbb E_{z\sim\mathcal N(0,1)}[p(z)\,e^{-\beta z^2}]` exactly, for a polynomial p.
 
     :math:`\mathbb E[z^{2j} e^{-\beta z^2}] = (1+2\beta)^{-j-1/2}(2j-1)!!`, odd moments vanish.
+
+    Parameters
+    ----------
+    poly : sympy.Expr
+        A polynomial in ``var``.
+    beta : sympy.Expr
+        The exponent's coefficient, :math:`1 + 2\beta > 0`.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr
+        The expectation, simplified.
+
+    Examples
+    --------
+    >>> gaussian_poly_exp_expectation(x**2, 1)
+    sqrt(3)/9
     """
     p = sp.Poly(sp.expand(poly), var)
     s = 1 + 2 * sp.sympify(beta)
@@ -233,16 +268,25 @@ def _cond_erf(kappa, c):
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation function sigma(x) and what is known about it in closed form.
+    r"""An activation function :math:`\sigma(x)` and what is known about it in closed form.
 
-    Attributes
+    Made by :func:`get_activation` or :func:`register`.
+
+    Parameters
     ----------
-    name : registry name (or the typed text for user activations)
-    expr : SymPy expression in :data:`x`
-    mu_closed : k -> exact mu_k, or None
-    conditional_closed : (kappa, c) -> (mu0, mu1, E sigma^2) SymPy expressions (entries may be
-        None where no closed form exists), or None
-    description : one line for listings
+    name : str
+        Registry name (or the typed text for user activations).
+    expr : sympy.Expr
+        Expression in :data:`x`.
+    mu_closed : callable or None
+        ``k -> exact mu_k``.
+    conditional_closed : callable or None
+        ``(kappa, c) -> (mu0, mu1, E sigma^2)`` SymPy expressions (entries may be None where no
+        closed form exists).
+    description : str
+        One line for listings.
+    kinks : tuple
+        Sorted real points where :math:`\sigma` is not smooth (exact SymPy numbers).
     """
 
     name: str
@@ -259,20 +303,42 @@ class Activation:
 
     @property
     def smooth(self) -> bool:
+        """True when the activation has no kink."""
         return not self.kinks
 
     @property
     def is_polynomial(self) -> bool:
+        """True when the expression is a polynomial in x."""
         return self.expr.is_polynomial(x)
 
     def latex(self) -> str:
+        r"""The expression as LaTeX.
+
+        Returns
+        -------
+        str
+            ``sympy.latex`` of :math:`\sigma(x)`.
+        """
         return sp.latex(self.expr)
 
     def derivative(self) -> sp.Expr:
+        r"""The derivative :math:`\sigma'(x)`.
+
+        Returns
+        -------
+        sympy.Expr
+            ``sympy.diff(expr, x)`` (Dirac deltas at jumps, as SymPy writes them).
+        """
         return sp.diff(self.expr, x)
 
     def parity(self) -> str | None:
-        """'even', 'odd' or None (decided symbolically)."""
+        """Parity of the activation, decided symbolically.
+
+        Returns
+        -------
+        str or None
+            ``"even"``, ``"odd"``, or None when it is neither.
+        """
         e = self.expr
         m = e.subs(x, -x)
         if sp.simplify(m - e) == 0:
@@ -286,7 +352,36 @@ class Activation:
 
 
 def breakpoints(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
-    """Real points where ``expr`` may fail to be smooth (see :func:`_breakpoints`; cached)."""
+    r"""Real points where an expression may fail to be smooth (cached).
+
+    Looks at the arguments of ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and the
+    relational conditions of ``Piecewise`` and returns their real roots. Infinitely many isolated
+    roots (periodic kinks) are kept inside :math:`|x| \le` ``KINK_RANGE`` (recorded, see
+    ``kinks_truncated``).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    tuple of sympy.Expr
+        The points, sorted, as exact SymPy numbers.
+
+    Raises
+    ------
+    InputError
+        If the root set is not made of isolated points SymPy can locate (an interval, an
+        unsolved equation).
+
+    Examples
+    --------
+    >>> breakpoints(sp.Max(x, 0) + sp.Abs(x - 1))
+    (0, 1)
+    """
     return _breakpoints(expr, var)
 
 
@@ -415,13 +510,48 @@ def _number(family: str, p: str, lo: float, hi: float):
 
 
 def known_activations() -> list[str]:
-    """Registry names, then the parametric families as ``name:PARAM``."""
+    """Names of the known activations.
+
+    Returns
+    -------
+    list of str
+        Registry names, then the parametric families as ``name:PARAM (meaning)``.
+    """
     return list(REGISTRY) + [f"{f}:PARAM ({d})" for f, (_, d) in FAMILIES.items()]
 
 
 def register(name: str, expr: sp.Expr | str, *, mu_closed=None, conditional_closed=None,
              description: str = "", overwrite: bool = False) -> Activation:
-    """Add an activation to the registry from a SymPy expression in :data:`x` or a string."""
+    r"""Add an activation to the registry.
+
+    Parameters
+    ----------
+    name : str
+        An identifier (letters, digits, ``_``).
+    expr : sympy.Expr or str
+        Expression in :data:`x`, or a string parsed safely (:func:`~theory.symbolic.parse.parse_expression`).
+    mu_closed : callable, optional
+        ``k -> exact mu_k`` when known.
+    conditional_closed : callable, optional
+        ``(kappa, c) -> (mu0, mu1, E sigma^2)`` SymPy expressions when known.
+    description : str, optional
+        One line for listings (default: the expression).
+    overwrite : bool, optional
+        Replace an activation of the same name (default False).
+
+    Returns
+    -------
+    Activation
+        The registered activation; the models and the CLI see it by ``name``.
+
+    Raises
+    ------
+    InputError
+        If the name is not an identifier, is taken (without ``overwrite``), or the expression has
+        a free symbol other than x.
+    ParseError
+        If a string is refused by the safe parser.
+    """
     if not name or not name.replace("_", "").isalnum():
         raise InputError("name", name, "a non-empty identifier (letters, digits, _)")
     if name in REGISTRY and not overwrite:
@@ -455,6 +585,32 @@ def get_activation(spec) -> Activation:
 
     Strings that are not registry names are parsed safely as expressions in ``x``
     (e.g. ``"tanh(2*x)"``); anything that is neither gets an error listing the known names.
+
+    Parameters
+    ----------
+    spec : str, sympy.Expr or Activation
+        ``"relu"``, ``"leaky_relu:0.1"``, ``"tanh(2*x)"``, a SymPy expression in x, or an
+        Activation (returned as is).
+
+    Returns
+    -------
+    Activation
+        The activation with its kinks and known closed forms.
+
+    Raises
+    ------
+    InputError
+        If ``spec`` is of another type, an unknown family, or an expression with symbols other
+        than x.
+    ParseError
+        If a string is neither a known name nor a safe expression.
+
+    Examples
+    --------
+    >>> get_activation("relu").expr
+    Max(0, x)
+    >>> get_activation("tanh(2*x)").smooth
+    True
     """
     if isinstance(spec, Activation):
         return spec

@@ -1,7 +1,7 @@
 r"""Conditional coefficients of the conditional Gaussian equivalence, symbolically.
 
-Definitions (:mod:`theory.conventions`; Cui et al. 2024, arXiv:2402.04980v2, Sec. 3 and the
-slides ``shared/papers/004``): for :math:`\xi\sim\mathcal N(0,1)`,
+Definitions (:mod:`theory.conventions`; Cui et al. 2024, arXiv:2402.04980v2, Sec. 3, and
+the lecture slides accompanying it): for :math:`\xi\sim\mathcal N(0,1)`,
 
 .. math::
    \mu_0(\kappa) = \mathbb E_\xi\sigma(\kappa+\sqrt c\,\xi),\qquad
@@ -33,12 +33,29 @@ def _gaussian_mean_poly(p: sp.Expr) -> sp.Expr:
 
 
 def conditional_closed_forms(activation) -> dict | None:
-    """{'mu0', 'mu1', 'E_sigma2', 'mu_star'} SymPy expressions in (kappa, c), or None.
+    r"""Closed forms of the conditional coefficients in :math:`(\kappa, c)`.
 
-    Entries are None where no closed form is known (e.g. E erf^2 for kappa != 0). The forms are
-    written with the stable atoms of :mod:`theory.symbolic.atoms` (relative accuracy in float64
-    deep in the tails); ``mu_star`` is the activation's own stable form when it carries one
-    (relu, abs, leaky relu, sign, sin, cos), else the defining difference.
+    The forms are written with the stable atoms of :mod:`theory.symbolic.atoms` (relative
+    accuracy in float64 deep in the tails); ``mu_star`` is the activation's own stable form when
+    it carries one (relu, abs, leaky relu, sign, sin, cos), else the defining difference.
+    Definitions: :class:`theory.numeric.conditional.ConditionalCoefficients`.
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        The activation.
+
+    Returns
+    -------
+    dict or None
+        ``{"mu0", "mu1", "E_sigma2", "mu_star"}`` SymPy expressions in the symbols ``kappa``,
+        ``c``; an entry is None where no closed form is known (e.g. E erf^2 for kappa != 0).
+        None when the activation has no closed form.
+
+    Examples
+    --------
+    >>> conditional_closed_forms("relu")["mu1"]
+    Phi(kappa/sqrt(c))
     """
     act = get_activation(activation)
     star = None
@@ -59,7 +76,19 @@ def conditional_closed_forms(activation) -> dict | None:
 
 
 def conditional_definitions(activation) -> dict:
-    """The defining Gaussian integrals as unevaluated SymPy ``Integral`` objects (for LaTeX)."""
+    r"""The defining Gaussian integrals of :math:`\mu_0, \mu_1, \mathbb E\sigma^2` (for LaTeX).
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        The activation.
+
+    Returns
+    -------
+    dict
+        ``{"mu0", "mu1", "E_sigma2"}``: unevaluated SymPy ``Integral`` objects over
+        :math:`\xi` in the symbols ``kappa``, ``c``.
+    """
     act = get_activation(activation)
     s = act.expr.subs(x, kappa + sp.sqrt(c) * xi)
     phi = sp.exp(-(xi**2) / 2) / sp.sqrt(2 * sp.pi)

@@ -35,7 +35,17 @@ _DECLARED: dict = {}
 
 
 class GaussianVector(tuple):
-    """A tuple of real SymPy symbols jointly Gaussian with mean 0 and covariance ``cov``."""
+    """A tuple of real SymPy symbols jointly Gaussian with mean 0 and covariance ``cov``.
+
+    Made by :func:`gaussians`.
+
+    Parameters
+    ----------
+    symbols : tuple of sympy.Symbol
+        The variables.
+    cov : sympy.ImmutableMatrix
+        Their covariance (may hold symbols).
+    """
 
     cov: sp.ImmutableMatrix
 
@@ -46,10 +56,34 @@ class GaussianVector(tuple):
 
 
 def gaussians(names: str, cov=None) -> GaussianVector:
-    """Declare jointly Gaussian variables (mean 0) with covariance ``cov`` (default identity).
+    """Declare jointly Gaussian variables (mean 0) with covariance ``cov``.
 
-    ``cov`` may hold symbols (order parameters); it must be symmetric. Positive
-    semi-definiteness is checked when numbers are substituted.
+    Parameters
+    ----------
+    names : str
+        Space- or comma-separated names, e.g. ``"w0 w1"``.
+    cov : array_like or sympy.Matrix, optional
+        Symmetric d x d covariance (default identity); it may hold symbols (order parameters).
+        Positive semi-definiteness is checked when numbers are substituted.
+
+    Returns
+    -------
+    GaussianVector
+        The variables (a tuple of real symbols) with their covariance; :func:`E` finds it from
+        the symbols.
+
+    Raises
+    ------
+    InputError
+        If ``cov`` is not d x d or not symmetric.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> q = sp.Symbol("q", positive=True)
+    >>> u, v = gaussians("u v", cov=[[1, q], [q, 1]])
+    >>> E(u * v)
+    E[u*v; u, v]
     """
     syms = sp.symbols(names, real=True)
     if isinstance(syms, sp.Symbol):
@@ -67,10 +101,22 @@ def gaussians(names: str, cov=None) -> GaussianVector:
 
 
 class Expectation(sp.Expr):
-    """E over Gaussian variables ``variables`` with covariance ``cov`` of ``integrand``.
+    r"""Unevaluated Gaussian expectation :math:`\mathbb E_{X\sim\mathcal N(0,\Sigma)}[f(X)]`.
 
-    ``args = (integrand, Tuple(*variables), ImmutableMatrix(cov))``; free symbols are those of
-    the integrand other than the variables, and those of the covariance.
+    Made by :func:`E`. ``args = (integrand, Tuple(*variables), ImmutableMatrix(cov))``; the free
+    symbols are those of the integrand other than the variables, and those of the covariance.
+    Prints as :math:`\mathbb E` in LaTeX, differentiates by Price's theorem when the covariance
+    depends on the variable, and compiles with
+    :func:`theory.numeric.expectation.compile_expression`.
+
+    Parameters
+    ----------
+    integrand : sympy.Expr
+        :math:`f`.
+    variables : sequence of sympy.Symbol
+        The Gaussian variables :math:`X`.
+    cov : sympy.Matrix
+        :math:`\Sigma`.
     """
 
     is_commutative = True
@@ -87,14 +133,17 @@ class Expectation(sp.Expr):
 
     @property
     def integrand(self) -> sp.Expr:
+        """The integrand f."""
         return self.args[0]
 
     @property
     def variables(self) -> tuple:
+        """The Gaussian variables, in the covariance's order."""
         return tuple(self.args[1])
 
     @property
     def cov(self) -> sp.ImmutableMatrix:
+        """The covariance matrix."""
         return self.args[2]
 
     @property
@@ -169,8 +218,23 @@ def _affine_deltas(expr, variables) -> bool:
 def E(integrand, over: GaussianVector | None = None) -> Expectation:
     """The expectation of ``integrand`` over declared Gaussian variables.
 
-    With ``over`` omitted, the variables are the declared Gaussian symbols appearing in the
-    integrand, which must all come from one :func:`gaussians` declaration.
+    Parameters
+    ----------
+    integrand : sympy.Expr
+        The integrand.
+    over : GaussianVector, optional
+        The variables to integrate over. Omitted, they are the declared Gaussian symbols
+        appearing in the integrand, which must all come from one :func:`gaussians` declaration.
+
+    Returns
+    -------
+    Expectation
+        The unevaluated expectation (0 for a zero integrand).
+
+    Raises
+    ------
+    InputError
+        If ``over`` is omitted and the integrand holds variables of no or several declarations.
     """
     integrand = sp.sympify(integrand)
     if over is None:
@@ -192,15 +256,28 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
 
     Parameters
     ----------
-    name : the SymPy name (also the lambdify namespace key)
-    nargs : number of arguments
-    numpy_impl : vectorised implementation f(*arrays) -> array
-    mpmath_impl : scalar mpmath implementation (for ``dps=``); optional
-    latex : LaTeX name, e.g. ``r"\eta"`` prints as ``\eta(y, \omega)``
-    derivatives : {argument index (0-based): numeric_function} for the partial derivatives
-    shown_args : print only the first ``shown_args`` arguments in LaTeX (the others are
-        parameters the paper leaves implicit, e.g. the aspect ratio of g_mu(-z)); 0 prints the
-        ``latex`` head alone, without an argument list
+    name : str
+        The SymPy name (also the lambdify namespace key).
+    nargs : int
+        Number of arguments.
+    numpy_impl : callable
+        Vectorised implementation, ``f(*arrays) -> array``.
+    mpmath_impl : callable, optional
+        Scalar mpmath implementation (for ``dps=``).
+    latex : str, optional
+        LaTeX name, e.g. ``r"\eta"`` prints as ``\eta(y, \omega)``.
+    derivatives : dict, optional
+        ``{argument index (0-based): numeric_function}`` for the partial derivatives.
+    shown_args : int, optional
+        Print only the first ``shown_args`` arguments in LaTeX (the others are parameters the
+        paper leaves implicit, e.g. the aspect ratio of :math:`g_\mu(-z)`); 0 prints the
+        ``latex`` head alone, without an argument list.
+
+    Returns
+    -------
+    type
+        A ``sympy.Function`` subclass; calling it on symbols makes an expression that prints,
+        differentiates (through ``derivatives``) and compiles to ``numpy_impl``/``mpmath_impl``.
 
     Examples
     --------

@@ -46,7 +46,26 @@ __all__ = [
 
 
 def He(k: int, var: sp.Symbol = x) -> sp.Expr:
-    """Probabilists' Hermite polynomial He_k(var) (monic)."""
+    r"""Probabilists' Hermite polynomial :math:`\mathrm{He}_k` (monic).
+
+    Parameters
+    ----------
+    k : int
+        Degree >= 0.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`\mathrm{He}_k(\mathrm{var})`, orthogonal for the standard Gaussian with
+        :math:`\mathbb E[\mathrm{He}_j\mathrm{He}_k] = k!\,\delta_{jk}`.
+
+    Examples
+    --------
+    >>> He(3)
+    x**3 - 3*x
+    """
     return sp.hermite_prob(int(k), var)
 
 
@@ -63,7 +82,25 @@ def _Phi(z):
 
 
 def gaussian_interval_moment(n: int, a, b) -> sp.Expr:
-    r""":math:`\int_a^b z^n\varphi(z)\,dz` exactly (a, b SymPy numbers or ±oo)."""
+    r"""Truncated Gaussian moment :math:`\int_a^b z^n\varphi(z)\,dz`, exactly.
+
+    Parameters
+    ----------
+    n : int
+        Power >= 0.
+    a, b : sympy.Expr
+        Bounds (SymPy numbers or :math:`\pm\infty`).
+
+    Returns
+    -------
+    sympy.Expr
+        The integral, by the recurrence :math:`I_n = [-z^{n-1}\varphi]_a^b + (n-1)I_{n-2}`.
+
+    Examples
+    --------
+    >>> gaussian_interval_moment(2, 0, sp.oo)
+    1/2
+    """
     def boundary(z, m):
         if z in (sp.oo, -sp.oo):
             return sp.Integer(0)
@@ -96,6 +133,25 @@ def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
     Every ``Abs``, ``sign``, ``Heaviside``, ``Max``, ``Min`` and ``Piecewise`` is replaced by the
     branch it takes at ``at``; e.g. ``Max(x, 0)`` at 1 is ``x``. Used to integrate piecewise
     expressions piece by piece.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        A piecewise expression in ``var``.
+    at : number
+        A point that is not a breakpoint.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr
+        The analytic expression valid around ``at``.
+
+    Examples
+    --------
+    >>> smooth_piece(sp.Max(x, 0) + sp.Abs(x - 2), 1)
+    2
     """
     at = sp.nsimplify(at)
 
@@ -150,6 +206,19 @@ def exponential_terms(expr: sp.Expr, var: sp.Symbol = x):
 
     sin, cos, sinh, cosh are rewritten as exponentials (complex alpha); anything else that is
     not a polynomial times exponentials of affine arguments gives None.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The expression.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    list of tuple or None
+        ``[(p_i, alpha_i, beta_i)]`` (``sympy.Poly``, numbers) with
+        ``expr = sum_i p_i(var) exp(alpha_i var + beta_i)``, or None.
     """
     if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(*NONSMOOTH):
         return None
@@ -213,7 +282,27 @@ def _exponential_coefficient(terms, k: int) -> sp.Expr:
 
 
 def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
-    """(mu_k exactly, tier) or (None, None) when no exact tier applies."""
+    r"""Exact Hermite coefficient :math:`\mu_k = \mathbb E[\sigma(z)\mathrm{He}_k(z)]`.
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        The activation (see :func:`~theory.symbolic.activations.get_activation`).
+    k : int
+        Degree >= 0.
+
+    Returns
+    -------
+    value : sympy.Expr or None
+        :math:`\mu_k` exactly, or None when no exact tier applies.
+    tier : str or None
+        ``"closed"``, ``"polynomial"``, ``"exponential"`` or ``"piecewise"``, or None.
+
+    Examples
+    --------
+    >>> exact_coefficient("relu", 1)
+    (1/2, 'closed')
+    """
     act = get_activation(activation)
     if act.mu_closed is not None:
         return sp.sympify(act.mu_closed(k)), "closed"
@@ -237,8 +326,26 @@ def exact_coefficient(activation, k: int) -> tuple[sp.Expr | None, str | None]:
 
 @lru_cache(maxsize=256)
 def exact_second_moment(expr: sp.Expr, var: sp.Symbol = x) -> sp.Expr | None:
-    """E[sigma(z)^2] exactly when sigma^2 is a polynomial or a polynomial x exponential sum
-    (then sigma^2 is one too), else None."""
+    r"""Exact second moment :math:`\mathbb E[\sigma(z)^2]`, :math:`z \sim \mathcal N(0, 1)`.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        :math:`\sigma` as an expression in ``var``.
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr or None
+        The moment when :math:`\sigma^2` is a polynomial or a sum of polynomials times
+        exponentials of affine arguments, else None.
+
+    Examples
+    --------
+    >>> exact_second_moment(x**2)
+    3
+    """
     sq = sp.expand(expr**2)
     if sq.is_polynomial(var):
         return sp.sympify(_poly_moment_he(sp.Poly(sq, var), 0))
@@ -249,7 +356,22 @@ def exact_second_moment(expr: sp.Expr, var: sp.Symbol = x) -> sp.Expr | None:
 
 
 def exact_coefficients(activation, kmax: int) -> tuple[list, str | None]:
-    """([mu_0 .. mu_kmax] exactly, tier) or ([None]*..., None)."""
+    r"""Exact Hermite coefficients :math:`\mu_0..\mu_{k_{\max}}`.
+
+    Parameters
+    ----------
+    activation : str, sympy.Expr or Activation
+        The activation.
+    kmax : int
+        Largest degree.
+
+    Returns
+    -------
+    values : list
+        ``kmax + 1`` SymPy values, or a list of None when no exact tier applies.
+    tier : str or None
+        The exact tier used, or None.
+    """
     out, tier = [], None
     for k in range(kmax + 1):
         v, tier = exact_coefficient(activation, k)
@@ -260,5 +382,23 @@ def exact_coefficients(activation, kmax: int) -> tuple[list, str | None]:
 
 
 def hermite_series(mus, var: sp.Symbol = x) -> sp.Expr:
-    r""":math:`\sum_{k}\mu_k\mathrm{He}_k(x)/k!` for given coefficients (exact or floats)."""
+    r"""The Hermite series :math:`\sum_{k}\mu_k\mathrm{He}_k(x)/k!` of given coefficients.
+
+    Parameters
+    ----------
+    mus : sequence
+        :math:`\mu_0, \mu_1, \dots` (exact SymPy values or floats).
+    var : sympy.Symbol, optional
+        The variable (default ``x``).
+
+    Returns
+    -------
+    sympy.Expr
+        The truncated series.
+
+    Examples
+    --------
+    >>> hermite_series([0, 1, 1])
+    x**2/2 + x - 1/2
+    """
     return sp.Add(*[sp.sympify(m) * He(k, var) / sp.factorial(k) for k, m in enumerate(mus)])

@@ -24,7 +24,27 @@ _w, _gam = sp.symbols("w gamma", real=True)
 
 
 def mp_stieltjes_negative(w=_w, gamma=_gam) -> sp.Expr:
-    """g(w) of the Marchenko--Pastur law of ratio gamma, for real w < 0 (closed form)."""
+    r"""Stieltjes transform :math:`g(w)` of the Marchenko--Pastur law, for real :math:`w < 0`.
+
+    Parameters
+    ----------
+    w : sympy.Expr, optional
+        The point, a real negative number or symbol (default the symbol ``w``).
+    gamma : sympy.Expr, optional
+        Ratio :math:`\gamma = d/p` (default the symbol ``gamma``).
+
+    Returns
+    -------
+    sympy.Piecewise
+        The closed form, written in positive terms on each branch (with :math:`z = -w`,
+        :math:`b = 1 - \gamma + z`, :math:`s = \sqrt{b^2 + 4\gamma z}`:
+        :math:`2/(b + s)` for :math:`b \ge 0`, :math:`(s - b)/(2\gamma z)` otherwise).
+
+    Examples
+    --------
+    >>> mp_stieltjes_negative(-1, 1)  # the root (sqrt(5) - 1)/2 of -g**2 - g + 1 = 0
+    2/(1 + sqrt(5))
+    """
     z = -w
     b = 1 - gamma + z
     s = sp.sqrt(b**2 + 4 * gamma * z)
@@ -32,7 +52,20 @@ def mp_stieltjes_negative(w=_w, gamma=_gam) -> sp.Expr:
 
 
 def mp_stieltjes_negative_derivative(w=_w, gamma=_gam) -> sp.Expr:
-    """g'(w) = int dmu(x)/(x - w)^2 for real w < 0: the derivative of the closed form."""
+    r"""Derivative :math:`g'(w) = \int d\mu(x)/(x - w)^2` for real :math:`w < 0`.
+
+    Parameters
+    ----------
+    w : sympy.Expr, optional
+        The point (default the symbol ``w``).
+    gamma : sympy.Expr, optional
+        Ratio :math:`\gamma = d/p` (default the symbol ``gamma``).
+
+    Returns
+    -------
+    sympy.Expr
+        The derivative of the closed form of :func:`mp_stieltjes_negative`.
+    """
     return sp.diff(mp_stieltjes_negative(_w, _gam), _w).subs({_w: w, _gam: gamma})
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from ..errors import InputError
+from . import _texlayout as _tl
+from .atoms import stabilize
 from .expectation import Expectation
 
 __all__ = ["Constraint", "SaddlePointSystem"]
@@ -45,38 +47,84 @@ class Constraint:
         return f"{sp.latex(self.expr)} {rel} 0"
 
 
-@dataclass
+@dataclass(kw_only=True, repr=False)
 class SaddlePointSystem:
-    """A fixed-point map declared symbolically (see the module docstring).
+    r"""A fixed-point map declared symbolically (see the module docstring). Keyword-only.
+
+    Every expression is passed through :func:`theory.symbolic.atoms.stabilize` on construction:
+    ``(1 + erf(u/sqrt2))/2`` and ``erfc(-u/sqrt2)/2`` become the stable atom ``Phi(u)``,
+    ``log(1 + exp(u))`` becomes ``softplus(u)``, ... (exact identities; the value is unchanged,
+    the float64 tails keep their relative accuracy).
 
     Parameters
     ----------
-    name : short name (the model's)
-    state : order parameters, in a fixed order (the solver's vector order)
-    parameters : model parameters (every free symbol that is neither state nor assigned)
-    steps : ordered ``(symbol, expression)`` pairs; ``section`` labels (below) group them
-    updates : ``{state symbol: expression}``; every state symbol needs one
-    observables : ``{name: expression}`` evaluated after the steps
-    constraints : :class:`Constraint` list checked on every answer
-    sections : optional ``{symbol: heading}``; a heading is printed before that step
-    reference : the paper, arXiv id with version and equation numbers
-    latex_names : optional ``{symbol: LaTeX}`` for symbols whose name does not print as in the
-        paper (e.g. ``kappa_star`` -> ``\\kappa_\\star``)
-    features : optional ``{Gaussian variable: [(center, width), ...]}``: places where an
-        integrand over that variable changes on a scale ``width`` much shorter than the
-        variable's standard deviation without a kink SymPy can see (a proximal operator of
-        the logistic loss at large V, a Phi(x / sqrt(Delta)) at small Delta). Expressions of
-        parameters, state and earlier steps; one-dimensional expectations are then integrated
-        with panels graded geometrically around each center
-        (:func:`theory.numeric.system.graded_rule`). They change the nodes, never the value.
+    name : str, default "system"
+        Short name (the model's; the CLI and the LaTeX title use it).
+    state : sequence of sympy.Symbol or str
+        Order parameters, in a fixed order (the solver's vector order). A string names a symbol
+        of the expressions (``"q"`` is the ``q`` the updates use, whatever its assumptions).
+    parameters : sequence of sympy.Symbol or str, optional
+        Model parameters: every free symbol that is neither state nor assigned by a step.
+        Default: those free symbols, sorted by name.
+    steps : sequence of (symbol, expression) pairs, or a mapping, default ()
+        Ordered definitions ``symbol = expression`` (auxiliary quantities and conjugate order
+        parameters); each may use the parameters, the state and the symbols assigned before it.
+    updates : mapping {state symbol or name: expression}
+        The next state; every order parameter needs one.
+    observables : mapping {str: expression}, optional
+        Quantities evaluated after the steps at a fixed point (test error, training loss, ...).
+    constraints : list of Constraint, optional
+        Checked on every answer (and, when they involve only parameters and state, before every
+        evaluation of the map).
+    sections : dict, optional
+        ``{symbol: heading}``: a heading printed before that step (``"updates"``: before the
+        updates).
+    reference : str, optional
+        The paper, arXiv id with version and equation numbers.
+    latex_names : dict, optional
+        ``{symbol: LaTeX}`` for symbols whose name does not print as in the paper (e.g.
+        ``kappa_star`` -> ``\kappa_\star``).
+    features : dict, optional
+        ``{Gaussian variable: [(center, width), ...]}``: places where an integrand over that
+        variable changes on a scale ``width`` much shorter than the variable's standard
+        deviation without a kink SymPy can see (a proximal operator of the logistic loss at
+        large V, a Phi(x / sqrt(Delta)) at small Delta). Expressions of parameters, state and
+        earlier steps; one-dimensional expectations are then integrated with panels graded
+        geometrically around each center (:func:`theory.numeric.system.graded_rule`). They
+        change the nodes, never the value.
+
+    Raises
+    ------
+    InputError
+        An order parameter without an update, a symbol assigned twice, an expression that
+        uses a symbol defined nowhere before it (the message names the step and the symbol),
+        a name given as a string that matches no symbol of the expressions in a unique way.
+
+    Examples
+    --------
+    The Bayes-optimal teacher-student perceptron with a Gaussian prior and the sign channel (the
+    state evolution as written in issue 9; the GLM case of Barbier, Krzakala, Macris, Miolane &
+    Zdeborova, PNAS 116, 5451 (2019), arXiv:1708.03395):
+
+    >>> import sympy as sp
+    >>> from theory import E, Phi, SaddlePointSystem, gaussians, phi
+    >>> q, qhat, alpha = sp.symbols("q qhat alpha", positive=True)
+    >>> xi = gaussians("xi")
+    >>> u = sp.sqrt(q / (1 - q)) * xi[0]
+    >>> system = SaddlePointSystem(
+    ...     name="perceptron", state=["q"], parameters=["alpha"],
+    ...     steps=[(qhat, 2 * alpha / (1 - q) * E(phi(u)**2 / Phi(u), over=xi))],
+    ...     updates={q: qhat / (1 + qhat)})
+    >>> system
+    SaddlePointSystem(name='perceptron', state=('q',), parameters=('alpha',), 1 step)
     """
 
-    name: str
-    state: tuple
-    parameters: tuple
-    steps: list
-    updates: dict
-    observables: dict = field(default_factory=dict)
+    name: str = "system"
+    state: Sequence
+    parameters: Sequence | None = None
+    steps: Sequence = ()
+    updates: Mapping
+    observables: Mapping = field(default_factory=dict)
     constraints: list = field(default_factory=list)
     sections: dict = field(default_factory=dict)
     reference: str = ""
@@ -84,18 +132,65 @@ class SaddlePointSystem:
     features: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.state = tuple(self.state)
-        self.parameters = tuple(self.parameters)
-        self.steps = [(s, sp.sympify(e)) for s, e in self.steps]
-        self.updates = {s: sp.sympify(e) for s, e in self.updates.items()}
-        self.observables = {k: sp.sympify(e) for k, e in self.observables.items()}
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("name", self.name, "a non-empty string")
+        steps = list(self.steps.items()) if isinstance(self.steps, Mapping) else list(self.steps)
+        for st in steps:
+            if not (isinstance(st, (tuple, list)) and len(st) == 2):
+                raise InputError("steps", st, "(symbol, expression) pairs, in order")
+        if not isinstance(self.updates, Mapping):
+            raise InputError("updates", self.updates, "a mapping {order parameter: expression}")
+        if not isinstance(self.observables, Mapping):
+            raise InputError("observables", self.observables, "a mapping {name: expression}")
+        steps = [(s, stabilize(_sympify("steps", s, e))) for s, e in steps]
+        updates = {s: stabilize(_sympify("updates", s, e)) for s, e in self.updates.items()}
+        observables = {str(k): stabilize(_sympify("observables", k, e))
+                       for k, e in self.observables.items()}
+        constraints = []
+        for c in self.constraints:
+            if not isinstance(c, Constraint):
+                raise InputError("constraints", c, "Constraint(expr, what) objects")
+            constraints.append(Constraint(stabilize(sp.sympify(c.expr)), c.what, c.strict))
+        # names given as text -> the symbols the expressions use
+        exprs = [e for _, e in steps] + list(updates.values()) + list(observables.values()) + \
+            [c.expr for c in constraints]
+        lookup = _symbols_by_name(exprs, [s for s, _ in steps] + list(updates)
+                                  + list(self.state) + list(self.parameters or ()))
+        resolve = lambda where, s: _resolve(where, s, lookup)  # noqa: E731
+        if isinstance(self.state, (str, sp.Symbol)):
+            self.state = [self.state]
+        self.state = tuple(resolve("state", s) for s in self.state)
+        self.steps = [(resolve("steps", s), e) for s, e in steps]
+        self.updates = {resolve("updates", s): e for s, e in updates.items()}
+        self.observables = observables
+        self.constraints = constraints
+        assigned = {s for s, _ in self.steps}
+        if self.parameters is None:
+            free = set()
+            for e in exprs:
+                free |= _free(e)
+            self.parameters = tuple(sorted(free - set(self.state) - assigned, key=str))
+        else:
+            if isinstance(self.parameters, (str, sp.Symbol)):
+                self.parameters = [self.parameters]
+            self.parameters = tuple(resolve("parameters", s) for s in self.parameters)
         names = [str(s) for s in self.state]
+        if not names:
+            raise InputError("state", [], "at least one order parameter")
         if len(set(names)) != len(names):
             raise InputError("state", names, "distinct order-parameter names")
+        pnames = [str(s) for s in self.parameters]
+        if len(set(pnames)) != len(pnames) or set(pnames) & set(names):
+            raise InputError("parameters", pnames, "distinct names, none of them an order "
+                             "parameter")
         missing = [str(s) for s in self.state if s not in self.updates]
         if missing:
             raise InputError("updates", sorted(map(str, self.updates)),
                              "one update per order parameter", hint=f"missing {missing}")
+        extra = [str(s) for s in self.updates if s not in self.state]
+        if extra:
+            raise InputError("updates", sorted(map(str, self.updates)), "updates of order "
+                             f"parameters only: {names}", hint=f"{extra} are not in state")
         # every expression may use only what is defined before it
         known = set(self.state) | set(self.parameters)
         for sym, expr in self.steps:
@@ -118,18 +213,26 @@ class SaddlePointSystem:
 
     @staticmethod
     def _check_symbols(expr, known, where):
-        free = set()
-        for s in expr.free_symbols:
-            free.add(s)
-        # variables bound inside expectations are not free
-        for node in expr.atoms(Expectation):
-            free -= set(node.variables)
-            free |= {s for s in node.cov.free_symbols}
-            free |= node.integrand.free_symbols - set(node.variables)
-        unknown = free - set(known)
+        unknown = _free(expr) - set(known)
         if unknown:
+            hint = f"unknown symbols {sorted(map(str, unknown))}"
+            same = sorted({str(s) for s in unknown} & {str(k) for k in known})
+            if same:
+                hint += (f" ({same} also exist(s) with other SymPy assumptions: use one "
+                         "symbol, or give the name as a string)")
             raise InputError("system", where, "an expression of parameters, state and earlier "
-                             "steps", hint=f"unknown symbols {sorted(map(str, unknown))}")
+                             "steps", hint=hint)
+
+    def __repr__(self) -> str:
+        def count(n, word):
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        parts = [f"name={self.name!r}", f"state={self.state_names}",
+                 f"parameters={self.parameter_names}"]
+        parts += [count(len(x), w) for x, w in ((self.steps, "step"),
+                                                 (self.observables, "observable"),
+                                                 (self.constraints, "constraint")) if x]
+        return f"SaddlePointSystem({', '.join(parts)})"
 
     # ------------------------------------------------------------------ names
     @property
@@ -138,10 +241,10 @@ class SaddlePointSystem:
 
     @property
     def parameter_names(self) -> tuple:
-        return tuple(str(s) for s in self.parameters)
+        return tuple(str(s) for s in self.parameters or ())
 
     def symbol(self, name: str) -> sp.Symbol:
-        for s in (*self.state, *self.parameters, *(a for a, _ in self.steps)):
+        for s in (*self.state, *(self.parameters or ()), *(a for a, _ in self.steps)):
             if str(s) == name:
                 return s
         raise InputError("name", name, f"one of {self.state_names + self.parameter_names}")
@@ -153,61 +256,145 @@ class SaddlePointSystem:
         return out
 
     # ------------------------------------------------------------------ LaTeX
+    def _latex_blocks(self, observables: bool) -> list:
+        """``[(heading or None, [(lhs, rhs), ...]), ...]`` in the order a paper prints them."""
+        blocks: list = [(None, [])]
+        for sym, expr in self.steps:
+            if sym in self.sections:
+                blocks.append((self.sections[sym], []))
+            blocks[-1][1].append((sym, expr))
+        head = self.sections.get("updates")
+        if head:
+            blocks.append((head, []))
+        blocks[-1][1].extend((sym, self.updates[sym]) for sym in self.state)
+        if observables and self.observables:
+            blocks.append(("observables", []))
+            for k, expr in self.observables.items():
+                label = k.replace("_", r"\_")
+                blocks[-1][1].append((rf"\mathrm{{{label}}}", expr))
+        return [(h, rows) for h, rows in blocks if rows or h]
+
+    def _constraint_items(self, names) -> list:
+        rel = {True: ">", False: r"\geq"}
+        return [f"{_tl.Breaker(names).tex(c.expr)} {rel[c.strict]} 0" for c in self.constraints]
+
     def latex(self, *, observables: bool = True, constraints: bool = True,
-              symbol_names: Mapping | None = None) -> str:
+              symbol_names: Mapping | None = None, width: float | None = _tl.TEXTWIDTH_EM) -> str:
         r"""The whole system as one ``aligned`` environment (paste inside ``\[ ... \]``).
 
         Steps come in their order (with section headings as ``\text{}`` lines), then the
-        updates, then the observables and the constraints.
+        updates, then the observables and the constraints. A right-hand side wider than the
+        room is broken across lines (at its top-level ``+``/``-`` terms, else inside its long
+        factor; continuation lines are indented by ``\qquad``), from an estimate of its
+        rendered width.
+
+        Parameters
+        ----------
+        observables, constraints : bool
+            Include the observables / the constraints.
+        symbol_names : mapping, optional
+            ``{symbol: LaTeX}`` overriding :attr:`latex_names`.
+        width : float or None
+            Width of the block in em of a 10 pt font (default: the text width of
+            :meth:`latex_document`, 45.5 em); ``None`` never breaks a line.
+
+        Returns
+        -------
+        str
+            ``\begin{aligned} ... \end{aligned}``.
         """
         names = {**self.latex_names, **dict(symbol_names or {})}
-        lx = _Latex(names)
-        lines = []
-        for sym, expr in self.steps:
-            if sym in self.sections:
-                lines.append(rf"&\text{{{self.sections[sym]}}}")
-            lines.append(f"{lx(sym)} &= {lx(expr)}")
-        head = self.sections.get("updates")
-        if head:
-            lines.append(rf"&\text{{{head}}}")
-        for sym in self.state:
-            lines.append(f"{lx(sym)} &= {lx(self.updates[sym])}")
-        if observables and self.observables:
-            lines.append(r"&\text{observables}")
-            for k, expr in self.observables.items():
-                label = k.replace("_", r"\_")
-                lines.append(rf"\mathrm{{{label}}} &= {lx(expr)}")
+        room = float("inf") if width is None else float(width)
+        rows: list = []
+        for head, block in self._latex_blocks(observables):
+            if head:
+                rows.append((None, rf"&\text{{{head}}}"))
+            rows.extend(block)
         if constraints and self.constraints:
-            rel = {True: ">", False: r"\geq"}
-            cons = r",\quad ".join(f"{lx(c.expr)} {rel[c.strict]} 0" for c in self.constraints)
-            lines.append(rf"&\text{{constraints: }} {cons}")
+            items = self._constraint_items(names)
+            packed = _tl.pack_list(items, room - _tl.width(r"\text{constraints: }") - 1.0)
+            rows.append((None, rf"&\text{{constraints: }} {packed[0]}"))
+            rows.extend((None, rf"&\phantom{{\text{{constraints: }}}} {p}") for p in packed[1:])
+        lines = _tl.align_block(rows, room=room, symbol_names=names, fit=False)
         return "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
 
     def latex_document(self, title: str | None = None) -> str:
-        """A complete LaTeX document holding :meth:`latex` (compiles with pdflatex)."""
+        r"""A complete, standalone LaTeX document of the system (compiles with pdflatex).
+
+        Portrait A4, 2.5 cm margins, amsmath only. Each section of the system is an ``align*``
+        block under ``\allowdisplaybreaks`` (so a long system continues on the next page)
+        with its heading as text above it; long right-hand sides are broken across lines as in
+        :meth:`latex`, and a line that cannot be broken enough is scaled down to the text
+        width (``\fitmath``, graphicx). The constraints close the document as a sentence.
+
+        Parameters
+        ----------
+        title : str, optional
+            Plain-text title (escaped); default ``"Saddle-point system: <name>"``.
+
+        Returns
+        -------
+        str
+            The document, from ``\documentclass`` to ``\end{document}``.
+        """
         t = title or f"Saddle-point system: {self.name}"
-        ref = self.reference.replace("_", r"\_").replace("&", r"\&")
-        return (
-            "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n"
-            "\\usepackage[margin=1.5cm,landscape]{geometry}\n\\begin{document}\n"
-            f"\\section*{{{_tex_escape(t)}}}\n{ref}\n\\[\n{self.latex()}\n\\]\n"
-            "\\end{document}\n"
-        )
-
-
-def _tex_escape(s: str) -> str:
-    return s.replace("_", r"\_").replace("&", r"\&").replace("%", r"\%")
-
-
-class _Latex:
-    def __init__(self, names):
-        self.names = {k: v for k, v in names.items()}
-
-    def __call__(self, expr) -> str:
-        return sp.latex(expr, symbol_names=self.names) if self.names else sp.latex(expr)
+        names = dict(self.latex_names)
+        body = ["\\noindent " + _tl.tex_escape(self.reference) + "\n\\medskip\n"
+                ] if self.reference else []
+        for head, rows in self._latex_blocks(True):
+            if head:
+                body.append(f"\n\\noindent {head}\n")
+            if rows:
+                lines = _tl.align_block(rows, room=_tl.TEXTWIDTH_EM - 0.5, symbol_names=names)
+                body.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n")
+        if self.constraints:
+            items = ", ".join(f"${c}$" for c in self._constraint_items(names))
+            body.append(f"\n\\noindent Constraints at a physical fixed point: {items}.\n")
+        return _tl.document("".join(body), title=_tl.tex_escape(t))
 
 
 def as_symbols(names: Sequence[str] | str, **assumptions) -> tuple:
     """``sp.symbols`` that always returns a tuple."""
     out = sp.symbols(names, **assumptions)
     return out if isinstance(out, tuple) else (out,)
+
+
+def _sympify(where, key, expr):
+    try:
+        return sp.sympify(expr, strict=not isinstance(expr, (int, float)))
+    except (sp.SympifyError, TypeError):
+        raise InputError(where, f"{key}: {expr!r}", "a SymPy expression (build it from "
+                         "symbols; strings are not parsed)") from None
+
+
+def _free(expr) -> set:
+    """Free symbols of ``expr``; the variables bound inside expectations are not free."""
+    free = set(expr.free_symbols)
+    for node in expr.atoms(Expectation):
+        free -= set(node.variables)
+        free |= set(node.cov.free_symbols)
+        free |= node.integrand.free_symbols - set(node.variables)
+    return free
+
+
+def _symbols_by_name(exprs, given) -> dict:
+    out: dict = {}
+    for s in [*given, *(x for e in exprs for x in _free(e))]:
+        if isinstance(s, sp.Symbol):
+            out.setdefault(s.name, set()).add(s)
+    return out
+
+
+def _resolve(where, s, lookup):
+    """A symbol, or the unique symbol of the expressions named ``s``."""
+    if isinstance(s, sp.Symbol):
+        return s
+    if not isinstance(s, str) or not s.strip():
+        raise InputError(where, s, "SymPy symbols or their names as strings")
+    name = s.strip()
+    found = lookup.get(name, set())
+    if len(found) > 1:
+        raise InputError(where, name, "a name used by one symbol only", hint="the expressions "
+                         f"hold {len(found)} symbols named {name!r} with different assumptions "
+                         f"({sorted(map(sp.srepr, found))}); pass the symbol itself")
+    return next(iter(found)) if found else sp.Symbol(name, real=True)
