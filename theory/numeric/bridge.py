@@ -208,8 +208,18 @@ def _from_record(rec: dict, expr: sp.Expr):
 
 @contextmanager
 def source_store(store) -> Iterator[None]:
-    """Within the block, NumPy compilations read and record generated source in ``store``
-    (a :class:`theory.numeric.diskcache.Session`; None does nothing)."""
+    """Within the block, NumPy compilations read and record generated source in ``store``.
+
+    Parameters
+    ----------
+    store : theory.numeric.diskcache.Session or None
+        The disk-cache session of the system being compiled; None does nothing.
+
+    Yields
+    ------
+    None
+        Control returns to the block; the previous store is restored after it.
+    """
     global _STORE
     prev, _STORE = _STORE, store
     try:

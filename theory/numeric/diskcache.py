@@ -134,6 +134,9 @@ class Session:
         The JSON file.
     key : str
         The system key (stored in the file and checked on reading).
+    merge : bool, optional
+        On saving, keep the entries other processes wrote to the file meanwhile (the
+        process-wide file of :func:`open_global`). Default False.
     """
 
     def __init__(self, path: pathlib.Path, key: str, merge: bool = False):
@@ -165,13 +168,47 @@ class Session:
 
     @staticmethod
     def entry_key(expr, args) -> str:
-        """Key of one compiled function: its expression and arguments (Dummies normalised)."""
+        """Key of one compiled function: its expression and arguments (Dummies normalised).
+
+        Parameters
+        ----------
+        expr : sympy.Basic
+            The expression compiled.
+        args : sequence of sympy.Symbol
+            Its arguments, in order.
+
+        Returns
+        -------
+        str
+            32 hex digits of a SHA-256.
+        """
         return hashlib.sha256(normalized_srepr((expr, tuple(args))).encode()).hexdigest()[:32]
 
     def get(self, key: str):
+        """The stored record of an entry key, or None.
+
+        Parameters
+        ----------
+        key : str
+            From :meth:`entry_key`.
+
+        Returns
+        -------
+        dict or None
+            ``{"source", "globals", "const", "nargs"}`` (see :mod:`theory.numeric.bridge`).
+        """
         return self.entries.get(key)
 
     def put(self, key: str, record: dict) -> None:
+        """Add a record (kept in memory until :meth:`save`; an existing key is not replaced).
+
+        Parameters
+        ----------
+        key : str
+            From :meth:`entry_key`.
+        record : dict
+            The generated source and how to rebuild its globals.
+        """
         if key not in self.entries:
             self.entries[key] = record
             self.dirty = True
@@ -210,8 +247,13 @@ class Session:
 
 
 def open_global() -> Session | None:
-    """The process-wide session for functions compiled outside a system (merged and written
-    back when the process exits); None when the cache is disabled."""
+    """The process-wide session for functions compiled outside a system.
+
+    Returns
+    -------
+    Session or None
+        Merged and written back when the process exits; None when the cache is disabled.
+    """
     folder = cache_dir()
     if folder is None:
         return None
@@ -222,7 +264,18 @@ def open_global() -> Session | None:
 
 
 def open_session(system) -> Session | None:
-    """The cache session of ``system`` (None when the cache is disabled)."""
+    """The cache session of a system.
+
+    Parameters
+    ----------
+    system : theory.symbolic.system.SaddlePointSystem
+        The system about to be compiled.
+
+    Returns
+    -------
+    Session or None
+        Its file, read if present; None when the cache is disabled.
+    """
     folder = cache_dir()
     if folder is None:
         return None

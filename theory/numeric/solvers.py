@@ -53,7 +53,20 @@ PROGRESS_EVERY = 1.0
 
 
 def residual_of(x: np.ndarray, fx: np.ndarray) -> float:
-    """``max_i |F_i(x) - x_i| / max(1, |x_i|)`` (inf if anything is not finite)."""
+    """The undamped residual ``max_i |F_i(x) - x_i| / max(1, |x_i|)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        State, shape (n,).
+    fx : numpy.ndarray
+        The map at ``x``, shape (n,).
+
+    Returns
+    -------
+    float
+        The residual; inf if anything is not finite.
+    """
     if not (np.all(np.isfinite(fx)) and np.all(np.isfinite(x))):
         return float("inf")
     return float(np.max(np.abs(fx - x) / np.maximum(1.0, np.abs(x))))
@@ -87,6 +100,13 @@ class Budget:
         self.exhausted = ""
 
     def elapsed(self) -> float:
+        """Seconds since the budget was created.
+
+        Returns
+        -------
+        float
+            Wall-clock seconds.
+        """
         return time.perf_counter() - self.t0
 
     def spend(self) -> None:
@@ -111,6 +131,31 @@ class FixedPoint:
 
     ``failure`` is ``None`` when converged, else the check that failed (a key of
     :data:`theory.errors.FAILURE_HINTS`); ``message`` states it with its numbers.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The last (or converged) state.
+    converged : bool
+        Residual below the tolerance and no constraint violated.
+    residual : float
+        Undamped residual at ``x`` (:func:`residual_of`).
+    iterations : int
+        Iterations of every phase together.
+    evaluations : int
+        Evaluations of the map.
+    method : str
+        The phases run (e.g. ``"anderson+newton"``).
+    message : str
+        What happened, with the numbers of the failed check.
+    history : list of float
+        Residual after each iteration.
+    violations : list
+        Constraints violated at ``x`` (from ``admissible``).
+    seconds : float
+        Wall-clock time of the solve.
+    failure : str or None
+        None when converged, else the failed check.
     """
 
     x: np.ndarray
@@ -325,6 +370,8 @@ def solve_fixed_point(F: Callable, x0, *, tol: float = 1e-10, method: str = "aut
     admissible : ``x -> list of violated constraints`` (empty when physical)
     budget : a :class:`Budget` shared with other solves (default: a new one from ``max_time``
         seconds, default 300, and ``max_evaluations`` evaluations of the map, default 200000)
+    memory : Anderson memory (default 6)
+    max_time, max_evaluations : the budget of a new :class:`Budget` when ``budget`` is None
     stall_window : a damped phase stops ("stall") when its best residual has not decreased by
         1% over this many iterations (default 200)
     names : names of the components of x (for messages: which order parameter went NaN)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-__all__ = ["NONSMOOTH", "kink_arguments"]
+__all__ = ["NONSMOOTH", "kink_argument", "kink_arguments"]
 
 #: the SymPy classes whose argument (or argument differences, conditions) locate a kink
 NONSMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
