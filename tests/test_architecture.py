@@ -292,3 +292,29 @@ def test_solve_batched_refuses_a_map_that_does_not_broadcast():
                         disk_cache=False)
     with pytest.raises(InputError, match="broadcast"):
         solve_batched(cs, [[1.0, 2.0]], [0.5])
+
+
+def test_disk_cache_rebinds_named_functions_of_the_current_system(tmp_path, monkeypatch):
+    """Two systems that print alike but carry different numeric functions under one name
+    share a cache file; each compiled map calls its own implementation (the stored source
+    names the function, the namespace comes from the expression being compiled)."""
+    import numpy as np
+    import sympy as sp
+
+    from theory.numeric import bridge
+    from theory.numeric.system import compile_system
+    from theory.symbolic.expectation import numeric_function
+    from theory.symbolic.system import SaddlePointSystem
+
+    monkeypatch.setenv("THEORY_CACHE_DIR", str(tmp_path))
+    m, b = sp.symbols("m b", real=True)
+    g1 = numeric_function("g_arch", 1, lambda u: np.tanh(u))
+    g2 = numeric_function("g_arch", 1, lambda u: 2 * np.tanh(u))
+    hits = bridge.STATS["disk_hits"]
+    c1 = compile_system(SaddlePointSystem(name="t", state=[m], parameters=[b],
+                                          updates={m: g1(b * m)}))
+    c2 = compile_system(SaddlePointSystem(name="t", state=[m], parameters=[b],
+                                          updates={m: g2(b * m)}))
+    assert bridge.STATS["disk_hits"] > hits  # the second one was built from the stored source
+    assert c1.map([0.5], [1.0])[0] == np.tanh(0.5)
+    assert c2.map([0.5], [1.0])[0] == 2 * np.tanh(0.5)

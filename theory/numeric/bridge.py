@@ -39,8 +39,6 @@ __all__ = ["numpy_function", "mpmath_function", "source_store", "STATS"]
 STATS = {"lambdify": 0, "disk_hits": 0}
 #: the active disk-cache session (:class:`theory.numeric.diskcache.Session`) or None
 _STORE = None
-#: functions built in this process, by disk-cache entry key
-_BY_KEY: dict = {}
 #: modules searched (in order) for a global name of generated code that the base namespace
 #: of lambdify does not hold
 _MODULES = ("numpy", "scipy.special", "scipy", "math")
@@ -261,9 +259,9 @@ def numpy_function(expr, args):
     if store is None:
         return _compile(expr, args, "numpy")
     key = store.entry_key(expr, args)
-    f = _BY_KEY.get(key)
     rec = store.get(key)
-    if f is None and rec is not None:
+    f = None
+    if rec is not None:  # rebuilt with the globals of THIS expression (its named functions)
         f = _from_record(rec, expr)
         if f is not None:
             STATS["disk_hits"] += 1
@@ -274,7 +272,6 @@ def numpy_function(expr, args):
         got = getattr(f, "_theory_source", None)
         if got is not None:
             store.put(key, got)
-    _BY_KEY[key] = f
     return f
 
 
