@@ -318,3 +318,20 @@ def test_disk_cache_rebinds_named_functions_of_the_current_system(tmp_path, monk
     assert bridge.STATS["disk_hits"] > hits  # the second one was built from the stored source
     assert c1.map([0.5], [1.0])[0] == np.tanh(0.5)
     assert c2.map([0.5], [1.0])[0] == 2 * np.tanh(0.5)
+
+
+def test_disk_cache_keeps_at_most_max_files(tmp_path, monkeypatch):
+    import sympy as sp
+
+    from theory.numeric import diskcache
+    from theory.numeric.system import compile_system
+    from theory.symbolic.system import SaddlePointSystem
+
+    monkeypatch.setenv("THEORY_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(diskcache, "MAX_FILES", 3)
+    m, b = sp.symbols("m b", real=True)
+    for k in range(1, 6):
+        compile_system(SaddlePointSystem(name=f"p{k}", state=[m], parameters=[b],
+                                         updates={m: sp.tanh(k * b * m)}))
+    names = sorted(f.name.split("-")[0] for f in (tmp_path / "compiled").glob("*.json"))
+    assert len(names) <= 3 and "p5" in names

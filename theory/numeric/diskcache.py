@@ -21,6 +21,7 @@ the source instead of running ``stabilize`` + CSE + the printer again.
   e.g. ``~/.cache/theory-engine`` on Linux), subfolder ``compiled/``.
 * **Writes** are atomic: a uniquely named temporary file in the same folder, then
   ``os.replace``; concurrent processes never see a half-written file.
+* **Size**: at most :data:`MAX_FILES` files are kept; the least recently used are removed.
 * **A corrupt or unreadable file** is ignored with a :class:`CacheWarning` and rebuilt.
 * Only source text is stored, never pickles: the functions it names are resolved again by
   module and name (NumPy, SciPy, :mod:`theory.symbolic.atoms`) or from the expression being
@@ -161,6 +162,10 @@ class Session:
                     raise ValueError(f"malformed entry {k!r}")
             self.entries = data["entries"]
             self.loaded = True
+            try:  # mark as used: pruning removes the least recently used files
+                os.utime(self.path)
+            except OSError:
+                pass
         except (OSError, ValueError, UnicodeDecodeError) as exc:
             warnings.warn(f"compiled-system cache file {self.path} is unreadable ({exc}); "
                           "it is ignored and rebuilt", CacheWarning, stacklevel=4)
@@ -234,6 +239,7 @@ class Session:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
                     fh.write(text)
                 os.replace(tmp, self.path)
+                _prune(self.path.parent)
             except BaseException:
                 try:
                     os.unlink(tmp)
@@ -244,6 +250,20 @@ class Session:
         except OSError as exc:
             warnings.warn(f"compiled-system cache not written to {self.path} ({exc})",
                           CacheWarning, stacklevel=3)
+
+
+#: at most this many cache files are kept (the least recently used go first): a new
+#: package version or generator source starts new files, the old ones are never read again
+MAX_FILES = 200
+
+
+def _prune(folder: pathlib.Path) -> None:
+    try:
+        files = sorted(folder.glob("*.json"), key=lambda f: f.stat().st_mtime)
+        for f in files[: max(0, len(files) - MAX_FILES)]:
+            f.unlink(missing_ok=True)
+    except OSError:  # another process pruned first, or a read-only folder
+        pass
 
 
 def open_global() -> Session | None:
