@@ -88,6 +88,8 @@ Coordinate leap (``coordinate_leap_index``; basis dependent, kept under its own 
 Non-polynomial targets are expanded numerically up to a total degree ``max_degree`` (quadrature
 checked against a second rule with other nodes); their staircase is that of the truncated
 expansion, with zeros and ranks decided at a stated tolerance, and is flagged ``exact=False``.
+That quadrature is why this module lives in :mod:`theory.numeric` (it was
+``theory.symbolic.multiindex``): the exact layer :mod:`theory.symbolic` imports nothing numeric.
 """
 
 from __future__ import annotations
