@@ -96,7 +96,18 @@ def graded_rule(hard, soft, n_tail: int, n_mid: int):
 
 
 def levels_for(dim: int) -> tuple:
-    """The node levels ((n_tail, n_mid) per coordinate) available for ``dim`` variables."""
+    """The node levels available for expectations over ``dim`` variables.
+
+    Parameters
+    ----------
+    dim : int
+        Number of Gaussian variables (1, 2 or 3).
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(n_tail, n_mid)`` per coordinate, level 0 first.
+    """
     return _LEVELS_BY_DIM[dim]
 
 
@@ -163,7 +174,14 @@ class _Group:
 
 
 class CompiledSystem:
-    """NumPy and mpmath maps of a saddle-point system (see the module docstring)."""
+    """NumPy and mpmath maps of a saddle-point system (see the module docstring).
+
+    Parameters
+    ----------
+    system : SaddlePointSystem
+        The system; use :func:`compile_system`, which remembers the result and reads the disk
+        cache.
+    """
 
     def __init__(self, system: SaddlePointSystem):
         self.system = system
@@ -247,25 +265,86 @@ class CompiledSystem:
         return vals
 
     def map(self, state, params, level: int = 2) -> np.ndarray:
-        """Next state F(state) in float64 (expectations at node ``level``)."""
+        """Next state F(state) in float64.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        numpy.ndarray
+            F(state), shape (n_state,).
+        """
         vals = self._run(state, params, level, self.n_steps)
         vals += [np.nan] * (len(self.args_all) - len(vals))
         with np.errstate(all="ignore"):
             return np.array([float(u(*vals)) for u in self.updates])
 
     def assigned(self, state, params, level: int = 2) -> dict:
-        """Every step's value at ``state`` (the conjugates, auxiliary definitions)."""
+        """Every step's value at ``state`` (the conjugates, auxiliary definitions).
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        dict
+            ``{step symbol name: float}``.
+        """
         vals = self._run(state, params, level, self.n_steps)
         n0 = len(self.params) + len(self.state)
         return {str(s): v for (s, *_), v in zip(self._steps, vals[n0:])}
 
     def observables(self, state, params, level: int = 2) -> dict:
+        """The observables at ``state`` in float64.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        dict
+            ``{observable name: float}``.
+        """
         vals = self._run(state, params, level, len(self._steps))
         n = len(self.params) + len(self.state) + self.n_steps
         return dict(zip(self.system.observables, vals[n:]))
 
     def constraint_violations(self, state, params, level: int = 2) -> list:
-        """The constraints violated at ``state``: [(description, value)]."""
+        """The constraints violated at ``state``.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        list of (str, float)
+            ``(description, value)`` of each violated constraint (empty when admissible).
+        """
         try:
             vals = self._run(state, params, level, self.n_steps)
         except (IntegrationError, InputError, np.linalg.LinAlgError) as exc:
@@ -288,8 +367,19 @@ class CompiledSystem:
         return not self.groups
 
     def map_arrays(self, state, params) -> np.ndarray:
-        """Next states for arrays: ``state`` of shape (n_state, n_points), ``params`` a sequence
-        of n_param arrays (or scalars) broadcasting to (n_points,). Returns (n_state, n_points).
+        """Next states for arrays of states and parameters (a parameter grid at once).
+
+        Parameters
+        ----------
+        state : array_like
+            Shape (n_state, n_points).
+        params : sequence of array_like
+            n_param arrays (or scalars) broadcasting to (n_points,).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_state, n_points).
 
         Raises
         ------
@@ -310,9 +400,21 @@ class CompiledSystem:
         return np.array(out)
 
     def constraints_arrays(self, state, params) -> list:
-        """[(description, ok)] for every constraint at arrays of states (n_state, n_points) and
-        parameters: ``ok`` is a bool array of shape (n_points,) (False where violated or not
-        finite). Systems whose map broadcasts only."""
+        """Every constraint at arrays of states and parameters (systems whose map broadcasts).
+
+        Parameters
+        ----------
+        state : array_like
+            Shape (n_state, n_points).
+        params : sequence of array_like
+            n_param arrays (or scalars) broadcasting to (n_points,).
+
+        Returns
+        -------
+        list of (str, numpy.ndarray)
+            ``(description, ok)``, ``ok`` a bool array of shape (n_points,), False where the
+            constraint is violated or not finite.
+        """
         out = self.evaluate_arrays(state, params)
         state = np.asarray(state, dtype=float)
         vals: list = [np.asarray(v, dtype=float) for v in (*params, *state)]
@@ -328,8 +430,26 @@ class CompiledSystem:
         return res
 
     def evaluate_arrays(self, state, params) -> dict:
-        """Vectorised evaluation for systems without expectations: every step, update and
-        observable at arrays of states and parameters (broadcast together)."""
+        """Every step, update and observable at arrays of states and parameters (systems
+        without expectations; the arrays broadcast together).
+
+        Parameters
+        ----------
+        state : sequence of array_like
+            One array per order parameter.
+        params : sequence of array_like
+            One array (or scalar) per parameter.
+
+        Returns
+        -------
+        dict
+            ``{step name or observable: array}``, and ``"__map__"``: the next states.
+
+        Raises
+        ------
+        InputError
+            If the system has Gaussian expectations.
+        """
         if self.groups:
             raise InputError("system", self.system.name, "a system without expectations for "
                              "array evaluation")
@@ -362,7 +482,22 @@ class CompiledSystem:
         return vals
 
     def map_mp(self, state, params, dps: int) -> list:
-        """Next state in mpmath at ``dps`` digits."""
+        """Next state in mpmath.
+
+        Parameters
+        ----------
+        state : sequence of mpmath.mpf
+            Order parameters.
+        params : sequence of mpmath.mpf
+            Parameters.
+        dps : int
+            Decimal digits.
+
+        Returns
+        -------
+        list of mpmath.mpf
+            F(state).
+        """
         vals = self._run_mp(state, params, dps, self.n_steps)
         with mpmath.workdps(dps + 10):
             ups = self._mp_updates()
@@ -376,6 +511,22 @@ class CompiledSystem:
         return self._mp_cache["updates"]
 
     def observables_mp(self, state, params, dps: int) -> dict:
+        """The observables at ``state`` in mpmath.
+
+        Parameters
+        ----------
+        state : sequence of mpmath.mpf
+            Order parameters.
+        params : sequence of mpmath.mpf
+            Parameters.
+        dps : int
+            Decimal digits.
+
+        Returns
+        -------
+        dict
+            ``{observable name: mpmath.mpf}``.
+        """
         vals = self._run_mp(state, params, dps, len(self._mp_steps))
         n = len(self.params) + len(self.state) + self.n_steps
         return dict(zip(self.system.observables, vals[n:]))
