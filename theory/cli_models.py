@@ -210,7 +210,7 @@ def _cmd_curve(a) -> int:
         w.writerows(rows)
         outputs.append((a.csv, buf.getvalue().encode()))
     if a.plot and c.converged.any():
-        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt)))
+        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt or "png")))
     for path, data in outputs:
         _atomic_write(path, data)
     if a.json:
