@@ -343,8 +343,8 @@ def _teacher_check(name, v):
     return v
 
 
-_loss_check.options = tuple(LOSSES)
-_teacher_check.options = tuple(CHANNELS)
+_loss_check.options = tuple(LOSSES)  # type: ignore[attr-defined]  # listed by `theory models`
+_teacher_check.options = tuple(CHANNELS)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, kw_only=True)
