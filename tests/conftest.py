@@ -46,3 +46,11 @@ _hsettings.register_profile("ci", derandomize=True, database=None, deadline=None
                             print_blob=True)
 _hsettings.register_profile("random", database=None, deadline=None, print_blob=True)
 _hsettings.load_profile(__import__("os").environ.get("THEORY_HYPOTHESIS_PROFILE", "ci"))
+
+
+# pytest-xdist runs one worker per core; each worker's BLAS must then use one thread, else
+# OpenBLAS's spinning threads oversubscribe the cores (2 workers x 2 threads on CI's 2 cores)
+if __import__("os").environ.get("PYTEST_XDIST_WORKER"):
+    from threadpoolctl import threadpool_limits as _tpl
+
+    _tpl(1)

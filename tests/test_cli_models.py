@@ -27,7 +27,7 @@ def test_models_lists_parameters(capsys):
     code, out, _ = run(capsys, "models")
     assert code == 0
     for word in ("rf_ridge", "rf_convex", "psi1", "alpha", "arXiv:1908.05355v5",
-                 "arXiv:2002.09339v2", "one of ['square', 'logistic', 'hinge']"):
+                 "arXiv:2002.09339v2", "huber"):
         assert word in out
     code, out, _ = run(capsys, "models", "--json")
     d = json.loads(out)
@@ -85,7 +85,7 @@ def test_curve_that_fails_keeps_flagged_rows(capsys, tmp_path):
 @pytest.mark.parametrize("argv,word", [
     (["solve", "rf_ridge", "psi1=-1"], "psi1"),
     (["solve", "rf_convex", "lam=-0.01"], "lam"),
-    (["solve", "rf_convex", "loss=huber"], "loss"),
+    (["solve", "rf_convex", "loss=cauchy"], "loss"),
     (["solve", "nosuch"], "model"),
     (["solve", "rf_convex", "alpha"], "KEY=VALUE"),
     (["solve", "rf_convex", "alpha=abc"], "alpha"),
@@ -106,6 +106,6 @@ def test_simulate_json(capsys):
                          "--seeds", "3", "--json", "--quiet")
     d = json.loads(out)
     assert code == 0 and d["settings"]["p"] == 60 and d["settings"]["n"] == 60
-    mean, se = d["observables"]["classification_error"]
+    mean, se = d["observables"]["test_error"]
     assert 0 < mean < 0.5 and se > 0
-    assert len(d["per_seed"]["classification_error"]) == 3
+    assert len(d["per_seed"]["test_error"]) == 3

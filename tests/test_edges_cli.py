@@ -133,7 +133,7 @@ def test_reregistered_activation_reaches_rf_ridge_and_rf_convex(order):
     mu_star (they were cached by name)."""
     from theory import register
     from theory.models import get_model, solve
-    from theory.models.rf_ridge import activation_constants_mp
+    from theory.numeric.activation_constants import activation_constants_mp
 
     ridge, convex = get_model("rf_ridge"), get_model("rf_convex")
     for expr in order:
@@ -205,8 +205,8 @@ def test_issue_instance_observable_foo(no_solving):
     one_line_error(code, err, word="foo")
 
 
-_keys = {"rf_ridge": ["psi1", "psi2", "lam", "F1", "Fstar", "tau"],
-         "rf_convex": ["alpha", "gamma", "lam", "rho", "noise"]}
+_keys = {"rf_ridge": ["psi1", "psi2", "lam", "F1", "Fstar", "Delta"],
+         "rf_convex": ["alpha", "gamma", "lam", "rho", "Delta"]}
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

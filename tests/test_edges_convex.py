@@ -39,7 +39,7 @@ def _ref(loss, alpha, lam, Delta=0.0, gamma=0.5):
 
 def _check(rec, **extra):
     r = solve("rf_convex", tol=TOL, alpha=rec["alpha"], gamma=rec["gamma"], lam=rec["lam"],
-              loss=rec["loss"], teacher="sign", noise=rec["Delta"], rho=rec["rho"],
+              loss=rec["loss"], teacher="sign", Delta=rec["Delta"], rho=rec["rho"],
               activation=rec["activation"], **extra)
     assert r.converged, r.message
     assert r.residual <= TOL and r.quadrature_error <= TOL
@@ -114,9 +114,9 @@ def test_separability_threshold_in_reference_bracket():
 @pytest.mark.parametrize("gamma", [0.25, 0.5, 1.0, 2.0, 4.0])
 def test_separability_threshold_cover_limit(gamma):
     """Labels independent of the features (Delta -> inf): Cover's capacity n = 2p."""
-    assert separability_threshold(gamma, noise=1e12) == pytest.approx(2.0, rel=1e-6)
+    assert separability_threshold(gamma, Delta=1e12) == pytest.approx(2.0, rel=1e-6)
     # more teacher signal, later separability; noise moves it down towards 2
-    a = [separability_threshold(gamma, noise=d) for d in (0.0, 0.1, 1.0, 10.0)]
+    a = [separability_threshold(gamma, Delta=d) for d in (0.0, 0.1, 1.0, 10.0)]
     assert all(x > y for x, y in zip(a, a[1:])) and a[-1] > 2
 
 
@@ -247,7 +247,7 @@ BOUND_CASES = [(loss, alpha, lam) for loss in ("logistic", "hinge")
 def test_reported_observable_error_bounds_the_true_error(loss, alpha, lam):
     rec = _ref(loss, alpha, lam)
     r = solve("rf_convex", tol=TOL, alpha=alpha, gamma=rec["gamma"], lam=lam, loss=loss,
-              teacher="sign", noise=rec["Delta"], rho=rec["rho"], activation=rec["activation"])
+              teacher="sign", Delta=rec["Delta"], rho=rec["rho"], activation=rec["activation"])
     assert r.converged, r.message
     te, err = r.observables["test_error"], r.observable_errors["test_error"]
     ref, ref_err = rec["observables"]["test_error"], rec["test_error_error_bound"]

@@ -35,15 +35,15 @@ from theory.models.base import curve, make_params, solve
 
 REF = json.loads((pathlib.Path(__file__).parent / "reference" / "mei_montanari.json").read_text())
 POINTS = REF["points"]
-TARGETS = [(1.0, 0.0, 0.0), (1.0, 0.5, 0.3)]  # (F1, Fstar, tau)
+TARGETS = [(1.0, 0.0, 0.0), (1.0, 0.5, 0.09)]  # (F1, Fstar, Delta)
 
 
-def _ref_obs(row, F1, Fs, tau):
+def _ref_obs(row, F1, Fs, Delta):
     with mpmath.workdps(40):
         B, V = mpmath.mpf(row["bias"]), mpmath.mpf(row["variance"])
         if mpmath.isinf(B):
             return {"bias": B, "variance": V, "test_error": mpmath.inf}
-        R = (mpmath.mpf(F1) ** 2 * B + (mpmath.mpf(tau) ** 2 + mpmath.mpf(Fs) ** 2) * V
+        R = (mpmath.mpf(F1) ** 2 * B + (mpmath.mpf(Delta) + mpmath.mpf(Fs) ** 2) * V
              + mpmath.mpf(Fs) ** 2)
         return {"bias": B, "variance": V, "test_error": R}
 
@@ -66,13 +66,13 @@ def _check(res, ref, loose=1e-8):
 @pytest.mark.parametrize("act", ["relu", "erf", "tanh"])
 @pytest.mark.parametrize("target", TARGETS)
 def test_grid_through_the_peak_against_30_digit_reference(act, target):
-    F1, Fs, tau = target
+    F1, Fs, Delta = target
     rows = [r for r in POINTS if r["activation"] == act and not _extreme(r)]
     assert len(rows) == 84
     for row in rows:
         res = solve("rf_ridge", psi1=row["psi1"], psi2=row["psi2"], lam=row["lam"],
-                    activation=act, F1=F1, Fstar=Fs, tau=tau)
-        _check(res, _ref_obs(row, F1, Fs, tau))
+                    activation=act, F1=F1, Fstar=Fs, Delta=Delta)
+        _check(res, _ref_obs(row, F1, Fs, Delta))
 
 
 def _extreme(row):
@@ -83,13 +83,13 @@ def _extreme(row):
 def test_extremes_against_reference(target):
     """psi in 1e-3..1e3, lambda = 5e-324 (smallest double), 1e-300, 1e12, 1e30, and
     |psi1 - psi2| = 2^-40 across the crossover lambda ~ (psi1 - psi2)^2 and at lambda = 0."""
-    F1, Fs, tau = target
+    F1, Fs, Delta = target
     rows = [r for r in POINTS if r["activation"] == "relu" and _extreme(r)]
     assert len(rows) == len(mm.EXTREMES)
     for row in rows:
         res = solve("rf_ridge", psi1=row["psi1"], psi2=row["psi2"], lam=row["lam"], F1=F1,
-                    Fstar=Fs, tau=tau)
-        _check(res, _ref_obs(row, F1, Fs, tau))
+                    Fstar=Fs, Delta=Delta)
+        _check(res, _ref_obs(row, F1, Fs, Delta))
 
 
 @pytest.mark.parametrize("lam", [1e-15, 1e-18])
@@ -175,13 +175,15 @@ def test_positive_forms_equal_definition_1():
 @given(psi2=st.floats(0.05, 20), rel=st.one_of(st.floats(-0.9, 3),
                                                st.floats(-1e-3, 1e-3)),
        loglam=st.floats(-16, 2), act=st.sampled_from(["relu", "erf"]),
-       Fs=st.floats(0, 1), tau=st.floats(0, 1))
-def test_random_points_against_inline_reference(psi2, rel, loglam, act, Fs, tau):
+       Fs=st.floats(0, 1), Delta=st.floats(0, 1))
+def test_random_points_against_inline_reference(psi2, rel, loglam, act, Fs, Delta):
     psi1 = psi2 * (1 + rel)
     lam = 10.0**loglam
     m1, ms = mm.activation_constants(act, 30)
+    with mpmath.workdps(80):  # the reference takes tau = sqrt(Delta): exact to 80 digits
+        tau = mpmath.sqrt(mpmath.mpf(Delta))
     ref = mm.observables(psi1, psi2, lam, m1, ms, 1.0, Fs, tau, dps=20)
-    res = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, activation=act, Fstar=Fs, tau=tau)
+    res = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, activation=act, Fstar=Fs, Delta=Delta)
     _check(res, ref)
 
 
@@ -261,8 +263,8 @@ def test_error_bounds_without_extended_precision(monkeypatch):
     grid = [1.49, 1.499, 1.5, 1.51]
     for lam in (1e-16, 0.0):
         c = curve("rf_ridge", "psi1", grid, psi2=1.5, lam=lam, activation="tanh", Fstar=0.5,
-                  tau=0.3)
+                  Delta=0.09)
         for v, pt in zip(grid, c.points):
             row = next(r for r in POINTS if r["activation"] == "tanh" and r["psi1"] == v
                        and r["psi2"] == 1.5 and r["lam"] == lam)
-            _check(pt, _ref_obs(row, 1.0, 0.5, 0.3))
+            _check(pt, _ref_obs(row, 1.0, 0.5, 0.09))

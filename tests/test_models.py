@@ -25,7 +25,7 @@ GRID = [(1.5, 1.5, 1e-4, 1.0, 0.0, 0.0), (1.5, 1.5, 1e-4, 1.0, 0.5, 0.3),
 @pytest.mark.parametrize("pt", GRID)
 def test_rf_ridge_matches_mpmath_reference(pt):
     psi1, psi2, lam, F1, Fs, tau = pt
-    res = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, tau=tau)
+    res = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, Delta=tau**2)
     assert res.converged, res.message
     ref = float(mm.test_error(psi1, psi2, lam, RELU_MU1, RELU_MUSTAR, F1, Fs, tau, dps=30))
     assert abs(res.observables["test_error"] - ref) <= 1e-9 * ref
@@ -36,7 +36,7 @@ def test_replica_square_loss_equals_mei_montanari(pt):
     """The generic replica system (rf_convex, square loss, MP spectrum) = the closed form."""
     psi1, psi2, lam, F1, Fs, tau = pt
     m = get_model("rf_ridge")
-    p = make_params(m, dict(psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, tau=tau))
+    p = make_params(m, dict(psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, Delta=tau**2))
     eq = m.replica_equivalent(p)
     Fstar = eq.pop("Fstar")
     rep = solve("rf_convex", tol=1e-12, **eq)
@@ -57,10 +57,10 @@ def test_rf_ridge_at_50_digits():
 
 def test_lambda_to_infinity_predicts_zero():
     # the estimator shrinks to 0: risk -> E f*^2 = F1^2 + Fstar^2 (Mei-Montanari Thm 1)
-    r = solve("rf_ridge", psi1=3, psi2=1.5, lam=1e8, F1=1.2, Fstar=0.5, tau=0.4)
+    r = solve("rf_ridge", psi1=3, psi2=1.5, lam=1e8, F1=1.2, Fstar=0.5, Delta=0.16)
     assert r.observables["test_error"] == pytest.approx(1.44 + 0.25, rel=1e-6)
-    r = solve("rf_convex", lam=1e8, loss="square", teacher="linear", rho=1.44, noise=0.3)
-    assert r.observables["mse"] == pytest.approx(1.44, rel=1e-6)
+    r = solve("rf_convex", lam=1e8, loss="square", teacher="linear", rho=1.44, Delta=0.3)
+    assert r.observables["test_error"] == pytest.approx(1.44, rel=1e-6)
     r = solve("rf_convex", lam=1e8, loss="logistic", teacher="sign")
     assert r.observables["train_loss"] == pytest.approx(math.log(2), rel=1e-6)
 
@@ -91,7 +91,7 @@ def test_kernel_limit_psi1_to_infinity():
     kernel = F1**2 * l**2 * mp + (tau**2 + Fs**2) * g * (m - l * mp) + Fs**2
     errs = []
     for psi1 in (1e3, 1e4, 1e5):
-        r = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, tau=tau)
+        r = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, Delta=tau**2)
         errs.append(abs(r.observables["test_error"] - kernel))
     assert errs[-1] < 3e-5 * kernel
     assert errs[0] / errs[1] > 5 and errs[1] / errs[2] > 5  # O(1/psi1) approach
@@ -102,9 +102,9 @@ def test_ols_on_isotropic_data(gamma, alpha):
     """Linear features, lambda -> 0, n/d = alpha/gamma > 1: mse = Delta/(n/d - 1) (the OLS
     variance on isotropic Gaussian data; OLS is invariant under the invertible map F^T)."""
     r = solve("rf_convex", activation="x", gamma=gamma, alpha=alpha, lam=1e-9, loss="square",
-              teacher="linear", noise=0.5)
+              teacher="linear", Delta=0.5)
     assert r.converged, r.message
-    assert r.observables["mse"] == pytest.approx(0.5 / (alpha / gamma - 1), rel=1e-7)
+    assert r.observables["test_error"] == pytest.approx(0.5 / (alpha / gamma - 1), rel=1e-7)
 
 
 def test_curve_warm_start_matches_pointwise():
@@ -138,15 +138,15 @@ def test_tanh_teacher_square_loss():
     r0 = solve("rf_convex", loss="square", teacher="tanh", lam=1e8)
     e = scipy.integrate.quad(lambda w: math.tanh(w) ** 2 * math.exp(-w * w / 2)
                              / math.sqrt(2 * math.pi), -40, 40, epsabs=1e-14)[0]
-    assert r0.observables["mse"] == pytest.approx(e, rel=1e-6)
-    assert r.observables["mse"] < e
+    assert r0.observables["test_error"] == pytest.approx(e, rel=1e-6)
+    assert r.observables["test_error"] < e
 
 
 @pytest.mark.parametrize("model,kw,name", [
     ("rf_ridge", {"psi1": -1}, "psi1"), ("rf_ridge", {"psi2": 0}, "psi2"),
     ("rf_ridge", {"lam": -0.1}, "lam"), ("rf_convex", {"alpha": -2}, "alpha"),
-    ("rf_convex", {"lam": -1e-3}, "lam"), ("rf_convex", {"loss": "huber"}, "loss"),
-    ("rf_convex", {"teacher": "relu"}, "teacher"), ("rf_convex", {"noise": -1}, "noise"),
+    ("rf_convex", {"lam": -1e-3}, "lam"), ("rf_convex", {"loss": "cauchy"}, "loss"),
+    ("rf_convex", {"teacher": "relu"}, "teacher"), ("rf_convex", {"Delta": -1}, "Delta"),
     ("rf_convex", {"loss": "logistic", "teacher": "linear"}, "teacher"),
     ("rf_convex", {"gama": 1}, "parameter"), ("rf_convex", {"activation": "__import__('os')"},
                                                "activation"),
@@ -202,7 +202,7 @@ def test_rf_convex_maps_match_hand_integrated_map():
 
     m = get_model("rf_convex")
     p = make_params(m, dict(alpha=2, gamma=0.5, lam=0.1, loss="square", teacher="linear",
-                            noise=0.2))
+                            Delta=0.2))
     s = m.system(p)
     cs, pv = compile_system(s), _pvals(s, m.values(p))
     r = solve(m, _params=p)

@@ -59,6 +59,13 @@ _LAZY = {
     "gaussian_channel": ".symbolic.atoms",
     "abs_channel": ".symbolic.atoms",
     "relu_channel": ".symbolic.atoms",
+    # losses, penalties and teacher channels (one file and one class each: theory/losses/)
+    "Loss": ".losses",
+    "Penalty": ".losses",
+    "Channel": ".losses",
+    "get_loss": ".losses",
+    "get_penalty": ".losses",
+    "get_channel": ".losses",
     # saddle-point systems, models and the solver
     "Constraint": ".symbolic.system",
     "SaddlePointSystem": ".symbolic.system",
@@ -88,6 +95,7 @@ __all__ = [
     "register_activation", "register_model", "sigmoid", "softplus", "solve",
     "logPhi1", "logPhi2", "sech2", "OutputChannel", "CHANNELS", "sign_channel",
     "gaussian_channel", "abs_channel", "relu_channel",
+    "Loss", "Penalty", "Channel", "get_loss", "get_penalty", "get_channel",
 ]
 
 

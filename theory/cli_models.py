@@ -33,8 +33,10 @@ def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
             raise InputError("parameter", it, "KEY=VALUE (see `theory models`)")
         k, v = (t.strip() for t in it.split("=", 1))
         if k not in types:
+            renamed = getattr(model, "renamed_parameters", {}).get(k)
             raise InputError("parameter", k, f"a parameter of {model.name}: one of "
-                             f"{sorted(types)}")
+                             f"{sorted(types)}",
+                             hint=f"{k} was renamed: {renamed}" if renamed else None)
         if k in out:
             raise InputError(k, v, f"given once (it is also given as {k}={out[k]})",
                              hint="duplicate KEY=VALUE pairs are refused")
@@ -58,15 +60,29 @@ def _cmd_models(a) -> int:
     if a.json:
         print(json.dumps({name: {"title": cls.title, "reference": cls.reference,
                                  "parameters": [dict(zip(("name", "default", "doc", "allowed"),
-                                                         row)) for row in cls().parameters()]}
-                          for name, cls in sorted(reg.items())}, default=str))
+                                                         row)) for row in cls().parameters()],
+                                 "observables": dict(getattr(cls, "observable_docs", {})),
+                                 "correspondence": getattr(cls, "correspondence", None)}
+                          for name, cls in sorted(reg.items())}, default=str,
+                         ensure_ascii=False))
         return 0
     for name, cls in sorted(reg.items()):
         m = cls()
         print(f"{name}: {m.title}")
         print(f"  {m.reference}")
+        print("  parameters (the paper's symbol first):")
         for pname, default, doc, allowed in m.parameters():
             print(f"    {pname:<11} = {default!s:<10} {doc} [{allowed}]")
+        obs = getattr(m, "observable_docs", None)
+        if obs:
+            print("  observables:")
+            for oname, doc in obs.items():
+                print(f"    {oname:<17} {doc}")
+        corr = getattr(m, "correspondence", None)
+        if corr:
+            print("  correspondence (exact):")
+            for line in corr.splitlines():
+                print(f"    {line}")
     return 0
 
 
@@ -197,7 +213,7 @@ def _cmd_curve(a) -> int:
         w.writerows(rows)
         outputs.append((a.csv, buf.getvalue().encode()))
     if a.plot and c.converged.any():
-        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt)))
+        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt or "png")))
     for path, data in outputs:
         _atomic_write(path, data)
     if a.json:
@@ -236,17 +252,36 @@ def _cmd_simulate(a) -> int:
     if not hasattr(model, "simulation"):
         raise InputError("model", a.model, "a model with a finite-size simulation")
     kw = model.simulation(p, a.d)
+    given, full, simulated = _simulation_echo(model, a.params, p, kw)
     prog = _Progress(f"simulate {model.name} d={a.d}") if not a.quiet else None
     sim = simulate_random_features(**kw, seeds=a.seeds, gaussian_equivalent=a.gaussian_equivalent,
                                    progress=prog)
     if a.json:
-        print(json.dumps(sim.to_dict(), default=str))
+        print(json.dumps({"model": model.name, "given": given, "parameters": full,
+                          "simulator_arguments": simulated, **sim.to_dict()}, default=str))
     else:
-        print(f"{model.name} at d={a.d} ({a.seeds} seeds, {sim.seconds:.3g} s): "
-              f"{', '.join(f'{k}={v}' for k, v in kw.items())}")
+        print(f"{model.name} at d={a.d} ({a.seeds} seeds, {sim.seconds:.3g} s)")
+        print("  parameters: " + ", ".join(f"{k}={given.get(k, v)}" for k, v in full.items()))
+        print("  simulated as: " + ", ".join(f"{k}={v}" for k, v in simulated.items()))
+        for k, note in getattr(model, "simulation_rescaled", {}).items():
+            if f"{k}_sim" in simulated:
+                print(f"    {k}_sim = {note}")
         for k, (mean, se) in sim.observables.items():
             print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
     return 0
+
+
+def _simulation_echo(model, items, p, kw):
+    """(given, full, simulated): the KEY=VALUE pairs as typed, every parameter of the model, and
+    the simulator's arguments -- one that shares a model parameter's name but not its value (a
+    rescaled quantity, such as rf_ridge's lam) is shown as NAME_sim, never under the user's name."""
+    given = dict(t.split("=", 1) for t in items)
+    given = {k.strip(): v.strip() for k, v in given.items()}
+    full = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
+    simulated = {}
+    for k, v in kw.items():
+        simulated[f"{k}_sim" if k in full and v != full[k] else k] = v
+    return given, full, simulated
 
 
 def add_model_commands(sub, int_type, dps_type) -> None:

@@ -1425,7 +1425,7 @@ def parse_grid(text: str) -> np.ndarray:
     return out
 
 
-def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
+def curve(model, vary: str, values: Sequence[float] | np.ndarray, /, *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,

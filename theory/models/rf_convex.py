@@ -8,8 +8,11 @@ equations of their main result (Sec. 2; the system on the slides in
 
 Setting (their notation): :math:`c \sim \mathcal N(0, I_d)`, :math:`F \in \mathbb R^{d\times p}`
 i.i.d. :math:`\mathcal N(0,1)`, features :math:`x = \sigma(F^\top c/\sqrt d)`, teacher
-:math:`y = f_0(\theta\cdot c/\sqrt d) + \sqrt\Delta\,\zeta` with
-:math:`\|\theta\|^2 = \rho d`; estimator
+:math:`y = f_0(\theta\cdot c/\sqrt d) + F_\star\xi + \sqrt\Delta\,\zeta` with
+:math:`\|\theta\|^2 = \rho d` (:math:`F_\star`: the norm of a nonlinear part of the target,
+effective noise of variance :math:`F_\star^2` in training and :math:`+F_\star^2` in the test
+error, the symbol and convention of :mod:`theory.models.rf_ridge`; see
+:class:`theory.losses.Channel`); estimator
 :math:`\hat w = \operatorname{argmin}_w \sum_\mu \ell(y^\mu, x^\mu\cdot w/\sqrt p)
 + \frac\lambda2\|w\|^2`; :math:`\alpha = n/p`, :math:`\gamma = d/p`. The activation enters
 through :math:`\kappa_1 = \mu_1`, :math:`\kappa_\star = \mu_\star` (Gaussian equivalence;
@@ -36,8 +39,24 @@ narrow is declared to the quadrature as features of :math:`\omega_1` (graded pan
 :math:`y\omega_1 \approx \log V` and :math:`\approx -V - \log V` (branch points a distance
 :math:`\pi` from the real axis, whatever :math:`\sqrt Q`: at small lam the split rule in units
 of :math:`\sqrt Q` could not resolve them and every node level "topped out"), and
-:math:`\Phi(y\mu/s)` of width :math:`sQ/M`. The hinge kinks are found by SymPy. The linear and
-tanh teachers (square loss) keep the 2-D expectation.
+:math:`\Phi(y\mu/s)` of width :math:`sQ/M`. The hinge kinks are found by SymPy.
+
+The loss and the teacher are objects of :mod:`theory.losses` (``loss="huber(delta=0.5)"`` or
+a :class:`~theory.losses.Loss` instance): the channel integrands are built from the loss's
+proximal operator (:meth:`~theory.losses.Loss.prox_symbolic`: closed form, or a named
+:math:`\eta` computed by the generic safeguarded Newton) and the teacher's label law. For a
+Gaussian channel (linear teacher) and a loss of the residual :math:`y - z` (square, Huber)
+everything depends on :math:`r = y - \omega_1 \sim \mathcal N(0, \sigma_r^2)`,
+:math:`\sigma_r^2 = \rho + \Delta + F_\star^2 - 2M + Q`, and
+:math:`\operatorname{Cov}(\omega_0 - M\omega_1/Q, r) = V^0` gives
+:math:`\hat m`'s average as :math:`\mathbb E[r(\eta - \omega)]/(\sigma_r^2 V)`: 1-D
+expectations with the loss's kinks aligned. Averages of polynomials in Gaussian variables
+are done in closed form (:func:`channel_mean`): the square loss with the linear teacher has no
+quadrature at all (its Moreau envelope is quadratic), and label noise that enters
+polynomially integrates out exactly. Other regression teachers (tanh) keep the 2-D expectation
+over :math:`(\omega_0, \omega_1)` (3-D with the noise when it does not integrate out; a
+kinked loss there, Huber with the tanh teacher, has unaligned kinks and is flagged
+"quadrature not resolved" rather than answered).
 The teacher norm :math:`\rho` multiplies :math:`\hat m_s^2` and :math:`\hat m_s` in the prior
 equations (the slides take :math:`\rho = 1`).
 
@@ -52,7 +71,23 @@ identities :math:`\int x^2/(x+z)^2 d\mu = 1 - 2zg + z^2g'` and
 (as extracted) has :math:`\hat V_s` instead of :math:`\hat V_s^2` in the first and the opposite
 sign in the cross terms; with those the iteration leaves the admissible region. The equations
 here reproduce the independent closed form of Mei & Montanari (model ``rf_ridge``) to 1e-10
-for the square loss (tests/test_models.py).
+for the square loss (tests/test_models.py, tests/test_conventions.py).
+
+Observables (the names of :mod:`theory.conventions`, the same in
+:func:`theory.simulate.simulate_random_features`): ``test_error`` is, for the linear and tanh
+teachers, :math:`\mathbb E(f_0(\omega_0) - \omega_1)^2` against the noiseless target; for the
+sign teacher it is ``test_error_clean`` :math:`= \arccos(M/\sqrt{\rho Q})/\pi`, the 0-1 error
+against the clean label :math:`\operatorname{sign}\omega_0`, next to ``test_error_noisy``
+:math:`= \arccos(M/\sqrt{(\rho + \Delta)Q})/\pi`, the 0-1 error against a fresh noisy label
+(:func:`theory.conventions.noisy_error_probit` maps one to the other), and ``test_mse``
+:math:`= \mathbb E(\operatorname{sign}\omega_0 - \omega_1)^2`.
+
+Correspondence with ``rf_ridge`` (square loss, linear teacher;
+:data:`theory.conventions.RF_CORRESPONDENCE`, shown by ``theory models``): Mei & Montanari's
+:math:`\psi_1 = N/d = 1/\gamma`, :math:`\psi_2 = n/d = \alpha/\gamma`, their ridge
+:math:`\lambda_{MM} = \lambda\gamma/\alpha` (:math:`\lambda = \psi_2\lambda_{MM}`),
+:math:`F_1^2 = \rho`, their :math:`\tau^2 + F_\star^2 = \Delta`, :math:`\mu_1 = \kappa_1`,
+:math:`\mu_\star = \kappa_\star`; their risk is ``test_error`` :math:`+ F_\star^2`.
 """
 
 from __future__ import annotations
@@ -63,8 +98,10 @@ from dataclasses import dataclass
 import numpy as np
 import sympy as sp
 
+from ..conventions import RF_CORRESPONDENCE
 from ..errors import InputError
-from ..numeric import prox as P
+from ..losses import CHANNELS, LOSSES, get_channel, get_loss
+from ..numeric.activation_constants import activation_constants, activation_constants_mp
 from ..numeric.bridge import mpmath_function, numpy_function
 from ..references import REFERENCES
 from ..symbolic import atoms
@@ -72,16 +109,14 @@ from ..symbolic.expectation import E, gaussians, numeric_function
 from ..symbolic.spectra import (mp_resolvent_moments, mp_stieltjes_negative,
                                 mp_stieltjes_negative_derivative)
 from ..symbolic.system import Constraint, SaddlePointSystem
-from .base import Model, activation_check, choice, nonnegative, param, register, \
+from .base import Model, activation_check, nonnegative, param, register, \
     validate
-from .rf_ridge import activation_constants, activation_constants_mp
-
-LOSSES = ("square", "logistic", "hinge")
-TEACHERS = ("linear", "sign", "tanh")
 
 alpha, gamma, lam, k1, ks, rho = sp.symbols(
     r"alpha gamma lambda kappa_1 kappa_star rho", positive=True)
 Delta = sp.Symbol("Delta", nonnegative=True)
+Fstar = sp.Symbol("F_star", nonnegative=True)
+sr2 = sp.Symbol("sigma_r^2", positive=True)
 Vs, qs, ms, Vw, qw = sp.symbols("V_s q_s m_s V_w q_w", real=True)
 V, Q, M, V0, z = sp.symbols("V Q M V^0 z", real=True)
 Vhs, qhs, mhs, Vhw, qhw = sp.symbols(r"\hat{V}_s \hat{q}_s \hat{m}_s \hat{V}_w \hat{q}_w",
@@ -120,98 +155,139 @@ def _moment(name):
 
 
 mom_D, mom_E, mom_B, mom_A, mom_C = (_moment(k) for k in "DEBAC")
-eta_log = numeric_function("eta_logistic", 3, P.logistic_prox, P.logistic_prox_mp,
-                           latex=r"\eta")
-deta_log = numeric_function("deta_logistic", 3, P.logistic_prox_derivative,
-                            P.logistic_prox_derivative_mp, latex=r"\partial_\omega\eta")
-ell_log = numeric_function("loss_logistic", 2, P.logistic_loss, P.logistic_loss_mp,
-                           latex=r"\ell")
-
-
-def _prox(loss, y, w, Vv):
-    """(eta, d eta/d omega, loss at eta) as SymPy expressions."""
-    if loss == "square":
-        eta = (w + Vv * y) / (1 + Vv)
-        return eta, 1 / (1 + Vv), (y - eta) ** 2 / 2
-    if loss == "logistic":
-        eta = eta_log(y, w, Vv)
-        return eta, deta_log(y, w, Vv), ell_log(y, eta)
-    # hinge, y = +-1: eta - omega = V y on y omega < 1 - V, y - omega on [1 - V, 1], 0 beyond
-    u = y * w
-    lo = sp.Heaviside(1 - Vv - u, 0)
-    mid = sp.Heaviside(u - (1 - Vv), 1) * sp.Heaviside(1 - u, 1)
-    eta = w + Vv * y * lo + (y - w) * mid
-    return eta, 1 - mid, sp.Max(0, 1 - y * eta)
-
-
 # the normal cdf: the stable atom of theory.symbolic.atoms (erfcx-based tails, relative accuracy)
 Phi = atoms.Phi
 
 
-def _prox_features(loss, Vv):
-    """Centers and widths (in omega) where eta(y = +-1, omega, V) bends without a kink.
+def _moment_of(C, powers):
+    """E[prod x_i^k_i] for x ~ N(0, C) (moment generating function, exact)."""
+    t = sp.symbols(f"t_0:{len(powers)}")
+    mgf = sp.exp(sum(C[i, j] * t[i] * t[j] for i in range(len(t))
+                     for j in range(len(t))) / 2)
+    for ti, k in zip(t, powers):
+        mgf = sp.diff(mgf, ti, k)
+    return mgf.subs({ti: 0 for ti in t})
 
-    Logistic: t(u) (u = y omega) has branch points where h'(t) = 1 + V sigma(t) sigma(-t)
-    vanishes, t = +-log V + i pi (+ O(1/V)), i.e. u = log V + 1 + i pi and
-    u = -V - log V - 1 + i pi: a distance pi from the real axis, however large V and the
-    spread sqrt(Q) of omega are. Hinge: kinks, found by SymPy.
+
+def channel_mean(expr, vec, noise=None):
+    r""":math:`\mathbb E` of ``expr`` over the Gaussian vector ``vec`` (and over ``noise``, a
+    standard normal independent of ``vec``), in closed form when it is Gaussian in closed form.
+
+    A factor polynomial in ``noise`` is integrated exactly (:math:`\mathbb E\xi^k =
+    (k-1)!!`); what remains, if polynomial in the variables of ``vec``, by the moments of
+    the Gaussian (exact: the square loss, whose Moreau envelope is quadratic, with a linear
+    teacher has no quadrature); anything else becomes an :func:`E` for the quadrature
+    (over ``vec`` and ``noise`` together if the noise did not integrate out).
     """
-    if loss != "logistic":
-        return []
-    lv = sp.log(1 + Vv)
-    out = []
-    for y in (1, -1):
-        out += [(y * (lv + 1), sp.pi), (y * (-Vv - lv - 1), sp.pi)]
-    return out
+    expr = sp.sympify(expr)
+    if noise is not None and expr.has(noise):
+        try:
+            pn = sp.Poly(sp.expand(expr), noise)
+            expr = sum(c * (sp.factorial2(k[0] - 1) if k[0] % 2 == 0 else 0)
+                       for k, c in pn.terms())
+        except sp.PolynomialError:
+            cov = sp.diag(vec.cov, sp.Matrix([[1]]))
+            names = " ".join(str(v) for v in vec) + f" {noise}"
+            vec3 = gaussians(names, cov=cov)
+            sub = dict(zip(vec3, (*vec, noise)))
+            return E(expr.xreplace({v: k for k, v in sub.items()}), over=vec3)
+    vars_ = tuple(vec)
+    if not expr.has(*vars_):
+        return sp.factor(sp.cancel(expr))
+    try:
+        poly = sp.Poly(sp.expand(expr), *vars_)
+    except sp.PolynomialError:
+        return E(expr, over=vec)
+    C = sp.Matrix(vec.cov)
+    return sp.factor(sp.cancel(sum(c * _moment_of(C, k) for k, c in poly.terms())))
 
 
-def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
+def build_system(loss, teacher, noisy: bool) -> SaddlePointSystem:
+    """The saddle-point system for a loss and a teacher channel (objects or registry names).
+
+    Parameters
+    ----------
+    loss : :class:`theory.losses.Loss` or registry name
+    teacher : :class:`theory.losses.Channel` or registry name
+    noisy : bool, whether the label noise :math:`\\Delta + F_\\star^2` may be > 0 (regression
+        teachers: the noise is one more Gaussian variable unless it integrates out exactly)
+
+    Returns
+    -------
+    SaddlePointSystem
+    """
+    loss, teacher = get_loss(loss), get_channel(teacher)
     features = {}
-    if teacher == "sign":
+    steps_extra = []
+    noise_var = Delta + Fstar**2
+    if teacher.discrete:
         # the teacher field integrated out given omega_1 (module docstring): 1-D expectations
         (w1,) = vec = gaussians("omega_1", cov=[[Q]])
-        s_t = sp.sqrt(V0 + Delta)
         mu = M * w1 / Q
-        labels = [(sp.Integer(y), Phi(y * mu / s_t)) for y in (1, -1)]
-        dlabels = {y: y * sp.exp(-mu**2 / (2 * s_t**2)) / (sp.sqrt(2 * sp.pi) * s_t)
-                   for y, _ in labels}
-        features[w1] = _prox_features(loss, V) + [(0, s_t * Q / M)]
-        f0 = None
+        m_ = sp.Dummy("mu")
+        labels, dlabels = [], {}
+        for yv in teacher.labels:
+            pm = teacher.smoothed(sp.Integer(yv), m_, V0, Delta)
+            labels.append((sp.Integer(yv), pm.subs(m_, mu)))
+            # Stein: E[(omega_0 - mu) P(y|omega_0) | omega_1] / V^0 = d/dmu E[P(y|omega_0)]
+            dlabels[yv] = sp.diff(pm, m_).subs(m_, mu)
+        feats = []
+        for yv in teacher.labels:
+            for c, wd in loss.features(V):
+                feats.append((yv * c if loss.margin else c, wd))
+        features[w1] = feats + [(0, teacher.smoothing_width(V0, Delta) * Q / M)]
+
+        def pieces(yv):
+            return loss.prox_symbolic(yv, w1, V)
+
+        def chan(fn):
+            return channel_mean(sum(py * fn(yv) for yv, py in labels), vec)
+
+        e_V = chan(lambda yv: (1 - pieces(yv)[1]) / V)
+        e_q = chan(lambda yv: (pieces(yv)[0] - w1) ** 2 / V**2)
+        e_m = channel_mean(sum(dlabels[int(yv)] * (pieces(yv)[0] - w1) / V
+                               for yv, _ in labels), vec)
+        e_l = chan(lambda yv: pieces(yv)[2])
+        if teacher.name == "sign":
+            mse = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
+        else:
+            mse = None
+    elif loss.residual and teacher.f0(sp.Symbol("w")) == sp.Symbol("w"):
+        # Gaussian channel, loss of y - z: everything depends on r = y - omega_1 alone,
+        # r ~ N(0, rho + Delta + F_star^2 - 2M + Q), Cov(omega_0 - M omega_1/Q, r) = V^0
+        (r,) = vec = gaussians("r", cov=[[sr2]])
+        steps_extra.append((sr2, rho + noise_var - 2 * M + Q))
+        eta, deta, lval = loss.prox_symbolic(r, sp.Integer(0), V)  # eta(y, w) = w + eta(r, 0)
+        e_V = channel_mean((1 - deta) / V, vec)
+        e_q = channel_mean(eta**2 / V**2, vec)
+        e_m = channel_mean(r * eta, vec) / (sr2 * V)
+        e_l = channel_mean(lval, vec)
+        mse = rho - 2 * M + Q + Fstar**2
     else:
         vec = gaussians("omega_0 omega_1", cov=[[rho, M], [M, Q]])
         w0, w1 = vec
-        f0 = w0 if teacher == "linear" else sp.tanh(w0)
-        labels = [(f0, sp.Integer(1))]
-
-    def chan(fn):
-        return E(sum(py * fn(y) for y, py in labels), over=vec)
-
-    def pieces(y):
-        return _prox(loss, y, w1, V)
-
-    e_V = chan(lambda y: (1 - pieces(y)[1]) / V)
-    e_q = chan(lambda y: (pieces(y)[0] - w1) ** 2 / V**2)
-    if teacher == "sign":
-        # E[(omega_0 - mu) P(y|omega_0) | omega_1] / V^0 = y phi(mu/s)/s (Stein)
-        e_m = E(sum(dlabels[y] * (pieces(y)[0] - w1) / V for y, _ in labels), over=vec)
-    else:
-        e_m = chan(lambda y: (w0 - M * w1 / Q) / V0 * (pieces(y)[0] - w1) / V)
-    e_l = chan(lambda y: pieces(y)[2])
-    extra_q = extra_l = 0
-    if teacher != "sign" and noisy:  # square loss: the label noise integrates out exactly
-        extra_q = Delta / (1 + V) ** 2
-        extra_l = Delta / (2 * (1 + V) ** 2)
+        f0 = teacher.f0(w0)
+        xi = sp.Symbol("xi", real=True)
+        yl = f0 + sp.sqrt(noise_var) * xi if noisy else f0
+        eta, deta, lval = loss.prox_symbolic(yl, w1, V)
+        nz = xi if noisy else None
+        e_V = channel_mean((1 - deta) / V, vec, nz)
+        e_q = channel_mean((eta - w1) ** 2 / V**2, vec, nz)
+        e_m = channel_mean((w0 - M * w1 / Q) / V0 * (eta - w1) / V, vec, nz)
+        e_l = channel_mean(lval, vec, nz)
+        mse = channel_mean((f0 - w1) ** 2, vec) + Fstar**2
     mD, mE, mB, mA, mC = (m(z, gamma) for m in (mom_D, mom_E, mom_B, mom_A, mom_C))
     steps = [
         (V, k1**2 * Vs + ks**2 * Vw),
         (Q, k1**2 * qs + ks**2 * qw),
         (M, k1 * ms),
         (V0, rho - M**2 / Q),
+        *steps_extra,
         (Vhs, alpha / gamma * k1**2 * e_V),
-        (qhs, alpha / gamma * k1**2 * (e_q + extra_q)),
+        (qhs, alpha / gamma * k1**2 * e_q),
         (mhs, alpha / gamma * k1 * e_m),
         (Vhw, alpha * ks**2 * e_V),
-        (qhw, alpha * ks**2 * (e_q + extra_q)),
+        (qhw, alpha * ks**2 * e_q),
         (z, (lam + Vhw) / Vhs),
     ]
     a = rho * mhs**2 + qhs
@@ -223,15 +299,20 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
         qw: gamma * qhw / (lam + Vhw) ** 2 * mC + gamma * a / Vhs**2 * mB,
     }
     obs = {}
-    if teacher == "sign":
-        obs["test_error"] = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
+    if teacher.name == "sign":
+        # 0-1 errors (theory.conventions, Sheppard's formula): against the clean label
+        # sign(omega_0), and against a fresh noisy label sign(omega_0 + sqrt(Delta) zeta), whose
+        # field is Gaussian with variance rho + Delta and covariance M with omega_1
+        clean = sp.acos(M / sp.sqrt(rho * Q)) / sp.pi
+        obs["test_error"] = clean
+        obs["test_error_clean"] = clean
+        obs["test_error_noisy"] = sp.acos(M / sp.sqrt((rho + Delta) * Q)) / sp.pi
         # E(sign(omega_0) - omega_1)^2 = 1 - 2 E[sign(omega_0) omega_1] + Q
-        obs["mse"] = 1 - 2 * sp.sqrt(2 / (sp.pi * rho)) * M + Q
-    else:
-        obs["mse"] = E((f0 - w1) ** 2, over=vec)
-        obs["test_error"] = obs["mse"]
-    obs["train_loss"] = e_l + extra_l
-    obs["train_objective"] = e_l + extra_l + lam * qw / (2 * alpha)
+        obs["test_mse"] = mse
+    elif mse is not None:  # against the noiseless target f0(omega_0) (+ F_star^2)
+        obs["test_error"] = mse
+    obs["train_loss"] = e_l
+    obs["train_objective"] = e_l + lam * qw / (2 * alpha)
     obs["q_w"] = qw
     cons = [Constraint(Vs, "V_s > 0"), Constraint(Vw, "V_w > 0"),
             Constraint(qs, "q_s >= 0", strict=False), Constraint(qw, "q_w >= 0", strict=False),
@@ -239,39 +320,65 @@ def build_system(loss: str, teacher: str, noisy: bool) -> SaddlePointSystem:
             Constraint(Vhs, "hat V_s > 0")]
     return SaddlePointSystem(
         name=f"rf_convex[{loss},{teacher}]", state=(Vs, qs, ms, Vw, qw),
-        parameters=(alpha, gamma, lam, k1, ks, rho, Delta), steps=steps, updates=updates,
-        observables=obs, constraints=cons,
+        parameters=(alpha, gamma, lam, k1, ks, rho, Delta, Fstar), steps=steps,
+        updates=updates, observables=obs, constraints=cons,
         sections={V: "where", Vhs: "conjugate (channel) equations:",
                   "updates": r"prior equations ($g_\mu$: Stieltjes transform of $FF^\top/p$):"},
         reference=REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations"),
-        latex_names={ks: r"\kappa_\star"}, features=features)
+        latex_names={ks: r"\kappa_\star", Fstar: r"F_\star", sr2: r"\sigma_r^2"},
+        features=features)
 
 
 _SYSTEMS: dict = {}
 
 
+def _loss_check(name, v):
+    """A registered loss name (``"huber"``, ``"huber(delta=0.5)"``) or a Loss instance."""
+    get_loss(v)
+    return v
+
+
+def _teacher_check(name, v):
+    get_channel(v)
+    return v
+
+
+_loss_check.options = tuple(LOSSES)  # type: ignore[attr-defined]  # listed by `theory models`
+_teacher_check.options = tuple(CHANNELS)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, kw_only=True)
 class RFConvexParams:
-    alpha: float = param(2.0, "n/p: samples per feature")
-    gamma: float = param(0.5, "d/p: input dimension per feature")
-    lam: float = param(1e-2, "l2 penalty lambda/2 ||w||^2 (0 allowed for logistic and hinge "
-                       "above the separability threshold)", nonnegative)
-    activation: str = param("erf", "activation (registry name or expression in x)",
+    alpha: float = param(2.0, "α = n/p: samples per feature")
+    gamma: float = param(0.5, "γ = d/p: input dimension per feature")
+    lam: float = param(1e-2, "λ: l2 penalty (λ/2)‖w‖² (0 allowed for margin losses "
+                       "(logistic, hinge, ...) above the separability threshold)", nonnegative)
+    activation: str = param("erf", "σ: activation (registry name or expression in x)",
                             activation_check)
-    loss: str = param("logistic", "training loss", choice(*LOSSES))
-    teacher: str = param("sign", "teacher f0", choice(*TEACHERS))
-    rho: float = param(1.0, "teacher norm ||theta||^2/d")
-    noise: float = param(0.0, "label noise variance Delta", nonnegative)
+    loss: str = param("logistic", "training loss (theory.losses registry name, e.g. "
+                      "huber(delta=0.5), or a Loss instance)", _loss_check)
+    teacher: str = param("sign", "teacher f0 (theory.losses channel)", _teacher_check)
+    rho: float = param(1.0, "ρ: teacher norm ‖θ‖²/d")
+    Delta: float = param(0.0, "Δ: label-noise variance (sign teacher: on the pre-activation)",
+                         nonnegative)
+    Fstar: float = param(0.0, "F⋆: norm of the nonlinear part of the target (effective noise "
+                         "of variance F⋆²; rf_ridge's convention)", nonnegative)
 
     def __post_init__(self):
         validate(self)
-        if self.loss != "square" and self.teacher != "sign":
-            raise InputError("teacher", self.teacher, "'sign' with the "
-                             f"{self.loss} loss (labels must be +-1)")
+        loss, teacher = get_loss(self.loss), get_channel(self.teacher)
+        if loss.margin and not teacher.discrete:
+            raise InputError("teacher", self.teacher, "a teacher with labels +-1 (sign) with "
+                             f"the {loss} loss (labels must be +-1)")
+        if self.Fstar > 0 and not teacher.accepts_fstar:
+            raise InputError("Fstar", self.Fstar, f"0 with the {teacher} teacher",
+                             hint="a nonlinear part inside the sign is label noise: add "
+                             "Fstar^2 to Delta")
         if self.lam == 0:
-            if self.loss == "square":
-                raise InputError("lam", self.lam, "> 0 for the square loss", hint="the "
-                                 "ridgeless (min-norm) limit is model rf_ridge at lam = 0")
+            if not loss.margin:
+                raise InputError("lam", self.lam, f"> 0 for the {loss} loss", hint="the "
+                                 "ridgeless (min-norm) limit of the square loss is model "
+                                 "rf_ridge at lam = 0")
             _check_not_separable(self)
 
 
@@ -283,9 +390,26 @@ class RFConvex(Model):
     Params = RFConvexParams
     hint = ("small lam near the interpolation threshold needs more iterations: "
             "max_iter, or method='damped' with damping=0.5")
+    #: what each observable is (shown by ``theory models``; :mod:`theory.conventions`)
+    observable_docs = {
+        "test_error": "teacher linear/tanh: E(f0(omega_0) - yhat)^2 against the noiseless "
+                      "target; teacher sign: test_error_clean",
+        "test_error_clean": "teacher sign: P(sign yhat != sign omega_0) = arccos(M/sqrt(rho Q))/pi,"
+                            " the 0-1 error against the clean teacher label",
+        "test_error_noisy": "teacher sign: P(sign yhat != y), y = sign(omega_0 + sqrt(Delta) "
+                            "zeta) a fresh noisy label: arccos(M/sqrt((rho + Delta) Q))/pi",
+        "test_mse": "teacher sign: E(sign omega_0 - yhat)^2",
+        "train_loss": "(1/n) sum_mu loss(y_mu, yhat_mu) at the minimiser",
+        "train_objective": "train_loss + lam q_w/(2 alpha)",
+        "q_w": "||w||^2/p",
+    }
+    #: the exact map to ``rf_ridge`` for the square loss (shown by ``theory models``)
+    correspondence = RF_CORRESPONDENCE
+    #: old parameter names (removed; the CLI names the new one)
+    renamed_parameters = {"noise": "Delta (the same label-noise variance)"}
 
     def system(self, p):
-        key = (p.loss, p.teacher, p.noise > 0)
+        key = (get_loss(p.loss), get_channel(p.teacher), p.Delta > 0 or p.Fstar > 0)
         if key not in _SYSTEMS:
             _SYSTEMS[key] = build_system(*key)
         return _SYSTEMS[key]
@@ -297,7 +421,7 @@ class RFConvex(Model):
                              hint="with mu_1 = 0 the features carry no linear signal and "
                              "these equations degenerate (m_s = 0)")
         return {"alpha": p.alpha, "gamma": p.gamma, "lambda": p.lam, "kappa_1": m1,
-                "kappa_star": mstar, "rho": p.rho, "Delta": p.noise}
+                "kappa_star": mstar, "rho": p.rho, "Delta": p.Delta, "F_star": p.Fstar}
 
     def values_mp(self, p, dps):
         """:meth:`values` with kappa_1, kappa_star at ``dps`` digits (for the mpmath polish)."""
@@ -309,7 +433,7 @@ class RFConvex(Model):
         nfeat = max(1, round(d / p.gamma))
         return {"d": int(d), "p": nfeat, "n": max(1, round(p.alpha * nfeat)),
                 "activation": p.activation, "loss": p.loss, "lam": p.lam,
-                "teacher": p.teacher, "rho": p.rho, "noise": p.noise}
+                "teacher": p.teacher, "rho": p.rho, "Delta": p.Delta, "Fstar": p.Fstar}
 
     #: generic starting states (order parameters by name)
     GENERIC_STARTS = ({"V_s": 1.0, "q_s": 1.0, "m_s": 0.5, "V_w": 1.0, "q_w": 1.0},
@@ -431,7 +555,7 @@ def signal_fraction(gamma: float, kappa_1: float, kappa_star: float) -> float:
 
 
 def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1.0,
-                           noise: float = 0.0) -> float:
+                           Delta: float = 0.0) -> float:
     r"""The sample ratio :math:`\alpha_{sep} = n/p` below which the random-features data of
     :class:`RFConvex` (sign teacher) are linearly separable with probability -> 1.
 
@@ -457,12 +581,13 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
     estimator diverges like log(1/lam) as lam -> 0); above it the lam -> 0 limit is finite.
     """
     from scipy import integrate, optimize
-    from scipy.special import ndtr as Phi_
+
+    Phi_ = atoms.Phi._numpy_impl  # the one Phi (theory.symbolic.atoms)
 
     _, k1, kst = activation_constants(activation)
     frac = signal_fraction(gamma, k1, kst)
     s2 = rho * frac
-    resid = rho - s2 + noise
+    resid = rho - s2 + Delta
     if resid <= 0:
         return float("inf")
     c = np.sqrt(s2 / resid)
@@ -485,7 +610,7 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
 
 def _check_not_separable(p) -> None:
     """At lam = 0 refuse a separable point, with the numbers that show the divergence."""
-    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.noise)
+    a_sep = separability_threshold(p.gamma, p.activation, p.rho, p.Delta)
     if p.alpha >= a_sep:
         return
     model = RFConvex()
@@ -497,12 +622,13 @@ def _check_not_separable(p) -> None:
     where = (f"alpha = {p.alpha:g} < alpha_sep = {a_sep:.6g}, the separability threshold of "
              f"these random features at gamma = {p.gamma:g} "
              "(theory.models.rf_convex.separability_threshold)")
-    if p.loss == "logistic":
+    if get_loss(p.loss).value(1.0, 2.0) > 0:  # positive beyond the margin (logistic, ...)
         msg = (f"data separable at alpha = {p.alpha:g}: ||w|| -> inf as lam -> 0 ({where}; "
                f"{nums}: q_w and V keep growing as lam decreases, ||w|| ~ log(1/lam) "
                "asymptotically)")
     else:
-        msg = (f"data separable at alpha = {p.alpha:g}: the hinge minimiser at lam = 0 is not "
+        msg = (f"data separable at alpha = {p.alpha:g}: the {p.loss} minimiser at lam = 0 is "
+               f"not "
                f"unique (every separating w scaled up has zero loss); lam -> 0+ selects the "
                f"max-margin solution ({where}; {nums})")
     raise InputError("lam", p.lam, "> 0 here", hint=msg)

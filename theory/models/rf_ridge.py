@@ -7,7 +7,8 @@ Setting (their notation): inputs :math:`x \sim \mathrm{Unif}(\mathbb S^{d-1}(\sq
 features :math:`\sigma(\langle\theta_i, x\rangle/\sqrt d)`, :math:`i \le N`, target
 :math:`y = \beta_0 + \langle\beta_1, x\rangle + f^{NL}(x) + \varepsilon` with
 :math:`\|\beta_1\|^2 \to F_1^2`, :math:`\mathbb E f^{NL}(x)^2 \to F_\star^2`,
-:math:`\mathbb E\varepsilon^2 = \tau^2`; ridge
+:math:`\mathbb E\varepsilon^2 = \tau^2` (parameter ``Delta`` :math:`= \Delta = \tau^2`, the label-noise
+variance of :mod:`theory.conventions`); ridge
 :math:`\min_a \frac1n\sum_i (y_i - \sum_j a_j\sigma_j(x_i))^2 + \frac{N\lambda}{d}\|a\|^2`;
 :math:`\psi_1 = N/d`, :math:`\psi_2 = n/d`. With :math:`\mu_1, \mu_\star` the Hermite
 coefficients of :math:`\sigma` (:mod:`theory.conventions`), :math:`\zeta = \mu_1/\mu_\star`,
@@ -23,7 +24,10 @@ at :math:`\xi = i\sqrt{\psi_1\psi_2\bar\lambda}`, where they are purely imaginar
 \mathscr E_2` of Definition 1 give :math:`\mathscr B = \mathscr E_1/\mathscr E_0`,
 :math:`\mathscr V = \mathscr E_2/\mathscr E_0` and the test error (Theorem 1)
 
-.. math:: R = F_1^2\,\mathscr B + (\tau^2 + F_\star^2)\,\mathscr V + F_\star^2 .
+.. math:: R = F_1^2\,\mathscr B + (\Delta + F_\star^2)\,\mathscr V + F_\star^2 ,
+
+the error on a fresh input against the noiseless target (observable ``test_error``; the
+simulator's ``test_error`` is the same quantity).
 
 The constant :math:`\mu_0` of the activation does not enter (Theorem 1).
 
@@ -40,10 +44,21 @@ same computation in extended precision, plus the propagated error of :math:`\mu_
 a point whose bound exceeds ``tol`` is recomputed with mpmath at 30 digits. The SymPy system below
 (iteration of Definition 1 in :math:`a_1, a_2`) is kept for the LaTeX export and the replica twin.
 
-The same curve from the
-generic replica equations with a Marchenko--Pastur spectrum is the model ``rf_convex`` with
-``loss=square, teacher=linear`` (see :meth:`RFRidge.replica_equivalent`); the tests check that
-the two agree to 1e-8.
+The same curve from the generic replica equations with a Marchenko--Pastur spectrum is the model
+``rf_convex`` with ``loss=square, teacher=linear`` under the exact correspondence
+(:data:`theory.conventions.RF_CORRESPONDENCE`, shown by ``theory models``;
+:meth:`RFRidge.replica_equivalent`):
+
+* :math:`\alpha = n/p = \psi_2/\psi_1`, :math:`\gamma = d/p = 1/\psi_1`;
+* :math:`\lambda_{\rm rf\_convex} = \psi_2\lambda` (their :math:`\sum_\mu \frac12(y - \hat y)^2
+  + \frac\lambda2\|w\|^2` is :math:`n/2` times :math:`\frac1n\sum_\mu(y - \hat y)^2
+  + \frac{N\lambda}{d}\|a\|^2` at :math:`a = w/\sqrt N`);
+* :math:`\rho = F_1^2`; :math:`\Delta_{\rm rf\_convex} = \Delta + F_\star^2` (the nonlinear
+  part of the target is noise to features that cannot fit it);
+* :math:`\kappa_1 = \mu_1`, :math:`\kappa_\star = \mu_\star` (the same activation);
+* ``test_error`` here :math:`=` ``test_error`` of ``rf_convex`` :math:`+ F_\star^2`.
+
+tests/test_conventions.py checks the two agree to 1e-10 on a grid under this map.
 """
 
 from __future__ import annotations
@@ -57,15 +72,19 @@ import mpmath
 import numpy as np
 import sympy as sp
 
+from ..conventions import RF_CORRESPONDENCE, rf_ridge_to_rf_convex
 from ..errors import InputError
-from ..numeric.hermite import hermite_expansion
+from ..numeric.activation_constants import (activation_constant_errors, activation_constants,
+                                            activation_constants_mp)
+from ..numeric.solvers import bracketed_newton
 from ..references import REFERENCES
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import (Model, SolveResult, activation_check, make_params, nonnegative, param,
                    register, validate)
 
-psi1, psi2, lam, mu1, mustar, F1, Fstar, tau = sp.symbols(
-    "psi_1 psi_2 lambda mu_1 mu_star F_1 F_star tau", positive=True)
+psi1, psi2, lam, mu1, mustar, F1, Fstar = sp.symbols(
+    "psi_1 psi_2 lambda mu_1 mu_star F_1 F_star", positive=True)
+Delta = sp.Symbol("Delta", nonnegative=True)
 a1, a2 = sp.symbols("a_1 a_2", positive=True)
 zeta, lbar, s, chi = sp.symbols("zeta lambdabar s chi", real=True)
 E0, E1, E2, B, V = sp.symbols(r"\mathcal{E}_0 \mathcal{E}_1 \mathcal{E}_2 \mathcal{B} \mathcal{V}",
@@ -96,7 +115,7 @@ def mm_system() -> SaddlePointSystem:
         a2: psi2 / (s + a1 + zeta**2 * a1 / (1 + zeta**2 * a1 * a2)),
     }
     observables = {
-        "test_error": F1**2 * B + (tau**2 + Fstar**2) * V + Fstar**2,
+        "test_error": F1**2 * B + (Delta + Fstar**2) * V + Fstar**2,
         "bias": B,
         "variance": V,
     }
@@ -105,7 +124,8 @@ def mm_system() -> SaddlePointSystem:
                    Constraint(V, "variance >= 0", strict=False)]
     return SaddlePointSystem(
         name="rf_ridge", state=(a1, a2),
-        parameters=(psi1, psi2, lam, mu1, mustar, F1, Fstar, tau), steps=steps, updates=updates, observables=observables, constraints=constraints,
+        parameters=(psi1, psi2, lam, mu1, mustar, F1, Fstar, Delta), steps=steps,
+        updates=updates, observables=observables, constraints=constraints,
         sections={zeta: r"Mei--Montanari, Definition 1, at $\xi = i s$, $\nu_k = i a_k$:",
                   "updates": r"fixed point ($\nu_{1,2}$ of Definition 1):"},
         reference=REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1"),
@@ -124,51 +144,19 @@ def _system():
 
 @dataclass(frozen=True, kw_only=True)
 class RFRidgeParams:
-    psi1: float = param(2.0, "p/d: features per input dimension (N/d in the paper)")
-    psi2: float = param(1.5, "n/d: samples per input dimension")
-    lam: float = param(1e-3, "ridge lambda, normalised as in the paper: N lambda/d ||a||^2; 0 is "
-                       "the ridgeless limit (min-norm interpolator)", nonnegative)
-    activation: str = param("relu", "activation (registry name or expression in x)",
+    psi1: float = param(2.0, "ψ₁ = N/d: features per input dimension")
+    psi2: float = param(1.5, "ψ₂ = n/d: samples per input dimension")
+    lam: float = param(1e-3, "λ: ridge penalty as in the paper, (Nλ/d)‖a‖² (0 is "
+                       "the ridgeless limit, the min-norm interpolator)", nonnegative)
+    activation: str = param("relu", "σ: activation (registry name or expression in x)",
                             activation_check)
-    F1: float = param(1.0, "norm of the linear part of the target", nonnegative)
-    Fstar: float = param(0.0, "norm of the nonlinear part of the target", nonnegative)
-    tau: float = param(0.0, "label-noise standard deviation", nonnegative)
+    F1: float = param(1.0, "F₁: norm of the linear part of the target", nonnegative)
+    Fstar: float = param(0.0, "F⋆: norm of the nonlinear part of the target", nonnegative)
+    Delta: float = param(0.0, "Δ: label-noise variance (τ² in the paper)",
+                         nonnegative)
 
     def __post_init__(self):
         validate(self)
-
-
-_MU: dict = {}
-
-
-def _act_key(name: str):
-    """Cache key of an activation: what defines it (expression and closed forms), not its name
-    alone -- ``register(name, ..., overwrite=True)`` must not leave the old constants."""
-    from ..symbolic.activations import REGISTRY
-
-    a = REGISTRY.get(name)  # families and typed expressions are defined by their text
-    return (name,) if a is None else (name, a.expr, a.mu_closed)
-
-
-def activation_constants(name: str):
-    """(mu0, mu1, mu_star) of an activation in float64 (cached)."""
-    key = _act_key(name)
-    if key not in _MU:
-        h = hermite_expansion(name, 2, exact=False)
-        _MU[key] = (float(h.mu[0]), float(h.mu[1]), float(h.mu_star))
-    return _MU[key]
-
-
-_MU_MP: dict = {}
-
-
-def activation_constants_mp(name: str, dps: int):
-    """(mu0, mu1, mu_star) as mpf at ``dps`` digits (exact values where known, else mpmath)."""
-    key = (_act_key(name), dps)
-    if key not in _MU_MP:
-        h = hermite_expansion(name, 2, dps=dps)
-        _MU_MP[key] = (h.mu[0], h.mu[1], h.mu_star)
-    return _MU_MP[key]
 
 
 # ---------------------------------------------------------------- the scalar reduction
@@ -223,35 +211,12 @@ def _bias_variance(P, u1, u2, psi1, psi2, Z):
     return e1, e2, e0
 
 
-def _risk(B, V, F1, Fs, tau):
-    """R = F_1^2 B + (tau^2 + F_star^2) V + F_star^2 (a zero weight times an infinite B or V
+def _risk(B, V, F1, Fs, Dl):
+    """R = F_1^2 B + (Delta + F_star^2) V + F_star^2 (a zero weight times an infinite B or V
     is 0: with a zero target part the estimator's response to it is zero)."""
-    wB, wV = F1 * F1, tau * tau + Fs * Fs
+    wB, wV = F1 * F1, Dl + Fs * Fs
     with np.errstate(invalid="ignore"):
         return np.where(wB == 0, 0, wB * B) + np.where(wV == 0, 0, wV * V) + Fs * Fs
-
-
-def _newton(fun, lo, hi, x, eps, max_iter=200):
-    """Vectorised safeguarded Newton for increasing ``fun`` with fun(lo) <= 0 <= fun(hi).
-
-    Returns (x, iterations). A Newton step leaving the bracket is replaced by bisection (in the
-    geometric mean when lo > 0, so tiny roots are reached in few steps)."""
-    active = np.ones(x.shape, dtype=bool)
-    it = 0
-    while it < max_iter and np.any(active):
-        it += 1
-        g, dg = fun(x)
-        lo = np.where(g <= 0, np.maximum(lo, x), lo)
-        hi = np.where(g >= 0, np.minimum(hi, x), hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xn = x - g / dg
-        bad = ~((xn >= lo) & (xn <= hi) & np.isfinite(xn))
-        mid = np.where(lo > 0, np.sqrt(lo * hi), (lo + hi) / 2)
-        xn = np.where(bad, mid, xn)
-        done = (g == 0) | (np.abs(xn - x) <= 4 * eps * np.abs(x)) | (hi - lo <= 4 * eps * hi)
-        x = np.where(active, xn, x)
-        active &= ~done
-    return x, it
 
 
 def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
@@ -286,7 +251,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(x, z)
             return ss * P - (q1 - x) * (q2 - x), ss * dP + (q1 - x) + (q2 - x)
 
-        tt, iters = _newton(g, np.zeros_like(q1), hi, t0, eps)
+        tt, iters = bracketed_newton(g, np.zeros_like(q1), hi, t0, eps)
         t[tb] = tt
         P = _p_of_t(tt, z)[0]
         lhs, rhs = (q1 - tt) * (q2 - tt), ss * P
@@ -302,7 +267,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(y - sw * x, z)
             return x * x + D * x - P, 2 * x + D + sw * dP
 
-        ww, it = _newton(h, w1, w0, w0, eps)
+        ww, it = bracketed_newton(h, w1, w0, w0, eps)
         iters = max(iters, it)
         w[wb] = ww
         t[wb] = y - sw * ww
@@ -320,15 +285,15 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             "residual": res, "iterations": iters}
 
 
-def _evaluate(psi1, psi2, lam, mu1, mustar, F1, Fs, tau, dtype=np.float64):
+def _evaluate(psi1, psi2, lam, mu1, mustar, F1, Fs, Dl, dtype=np.float64):
     """State and observables (bias, variance, test_error) at arrays of parameters."""
     st = _solve_state(psi1, psi2, lam, mu1, mustar, dtype)
-    p1, p2, f1, fs, ta = (np.asarray(v, dtype=dtype) for v in
-                          np.broadcast_arrays(psi1, psi2, F1, Fs, tau))
+    p1, p2, f1, fs, dl = (np.asarray(v, dtype=dtype) for v in
+                          np.broadcast_arrays(psi1, psi2, F1, Fs, Dl))
     e1, e2, e0 = _bias_variance(st["P"], st["u1"], st["u2"], p1, p2, st["Z"])
     with np.errstate(divide="ignore", invalid="ignore"):
         B, V = e1 / e0, e2 / e0
-    obs = {"test_error": _risk(B, V, f1, fs, ta), "bias": B, "variance": V}
+    obs = {"test_error": _risk(B, V, f1, fs, dl), "bias": B, "variance": V}
     return st, obs
 
 
@@ -368,11 +333,11 @@ def _newton_mp(fun, lo, hi, x, eps, max_iter=400):
     return x, max_iter
 
 
-def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, tau):
+def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, Dl):
     """:func:`_evaluate` for one point at the current mpmath precision (inputs made exact by
     :func:`_to_mpf`). Returns (state, observables, residual, iterations)."""
-    p1, p2, la, m1, ms, f1, fs, ta = (_to_mpf(v) for v in
-                                      (psi1, psi2, lam, mu1, mustar, F1, Fs, tau))
+    p1, p2, la, m1, ms, f1, fs, dl = (_to_mpf(v) for v in
+                                      (psi1, psi2, lam, mu1, mustar, F1, Fs, Dl))
     eps = mpmath.eps
     Z = (m1 / ms) ** 2
     s = mpmath.sqrt(p1 * p2 * la) / ms
@@ -418,7 +383,7 @@ def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, tau):
     u1, u2, a1, a2 = (v, umax, amin, amax) if p1 <= p2 else (umax, v, amax, amin)
     e1, e2, e0 = _bias_variance(P, u1, u2, p1, p2, Z)
     B, V = (e1 / e0, e2 / e0) if e0 != 0 else (mpmath.inf, mpmath.inf)
-    wB, wV = f1 * f1, ta * ta + fs * fs
+    wB, wV = f1 * f1, dl + fs * fs
     R = (wB * B if wB else 0) + (wV * V if wV else 0) + fs * fs
     return ({"a_1": a1, "a_2": a2, "chi": -P}, {"test_error": R, "bias": B, "variance": V},
             res, its)
@@ -426,42 +391,6 @@ def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, tau):
 
 # ---------------------------------------------------------------- accuracy of the observables
 _U = float(np.finfo(float).eps) / 2
-_MU_ERR: dict = {}
-
-
-def activation_constant_errors(name: str):
-    """Absolute error bounds (for mu_1, mu_star) of :func:`activation_constants`.
-
-    Twice the Hermite path's own bounds on mu_1 and mu_star (``bound[1]``, ``mu_star_bound``)
-    where it reports them; otherwise from its error estimate ``e`` of the normalised coefficients:
-    |d mu_1| <= e max(1, |mu_1|), and mu_star^2 = E sigma^2 - mu_0^2 - mu_1^2 gives
-    |d mu_star| <= (e (max(1, E sigma^2) + 2 |mu_0| max(1, |mu_0|) + 2 |mu_1| max(1, |mu_1|))
-    + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps. An
-    infinite or NaN estimate makes every float64 bound fail ``tol``, so the point is then
-    recomputed with mpmath (constants from the Hermite mpmath path).
-    """
-    consts = activation_constants(name)
-    hit = _MU_ERR.get(name)
-    if hit is None or hit[0] != consts:  # follows activation_constants (re-registered names)
-        h = hermite_expansion(name, 2, exact=False)
-        bound, star_bound = getattr(h, "bound", None), getattr(h, "mu_star_bound", None)
-        if bound is not None and star_bound is not None:  # per-entry bounds on mu_k itself
-            m1, ms = float(h.mu[1]), float(h.mu_star)
-            d1 = max(2 * float(bound[1]), 4 * _U * abs(m1))
-            ds = max(2 * float(star_bound), 4 * _U * ms)
-            _MU_ERR[name] = (consts, (d1, ds))
-            return _MU_ERR[name][1]
-        err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
-        e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
-        m0, m1, ms = float(h.mu[0]), float(h.mu[1]), float(h.mu_star)
-        e2 = float(getattr(h, "E_sigma2", ms * ms + m0 * m0 + m1 * m1))
-        d1 = 2 * max(e * max(1.0, abs(m1)), 4 * _U * abs(m1))
-        d2 = (e * (max(1.0, e2) + 2 * abs(m0) * max(1.0, abs(m0)) + 2 * abs(m1) * max(1.0, abs(m1)))
-              + 4 * _U * e2) / max(2 * ms, 1e-300)
-        _MU_ERR[name] = (consts, (float(d1), float(2 * max(d2, 4 * _U * ms))))
-    return _MU_ERR[name][1]
-
-
 def _float_errors(args, obs, dmu1, dmus):
     """Absolute error bounds of the float64 observables ``obs`` at ``args``.
 
@@ -471,13 +400,13 @@ def _float_errors(args, obs, dmu1, dmus):
     error of the float64 activation constants is propagated through the derivative of each
     observable in mu_1 and mu_star (finite difference in extended precision); plus 2 ulps for
     the final rounding (and 2^-1074 for underflow)."""
-    psi1, psi2, lam, mu1, mus, F1, Fs, tau = args
+    psi1, psi2, lam, mu1, mus, F1, Fs, Dl = args
     n = obs["test_error"].shape[0]
     if _EXTENDED:
         hstep = 2.0**-20
         _, ref = _evaluate(*args, dtype=np.longdouble)
-        _, o1 = _evaluate(psi1, psi2, lam, mu1 + hstep * mus, mus, F1, Fs, tau, np.longdouble)
-        _, o2 = _evaluate(psi1, psi2, lam, mu1, mus * (1 + hstep), F1, Fs, tau, np.longdouble)
+        _, o1 = _evaluate(psi1, psi2, lam, mu1 + hstep * mus, mus, F1, Fs, Dl, np.longdouble)
+        _, o2 = _evaluate(psi1, psi2, lam, mu1, mus * (1 + hstep), F1, Fs, Dl, np.longdouble)
     else:  # platforms whose long double is double (tested by monkeypatching _EXTENDED)
         hstep = 1e-12
         cols = [np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in args]
@@ -515,7 +444,7 @@ def _mp_point(vals: dict, activation: str, dps: int):
     for extra in (10, 20):
         with mpmath.workdps(dps + extra):
             out.append(_evaluate_mp(vals["psi1"], vals["psi2"], vals["lam"], m1, ms,
-                                    vals["F1"], vals["Fstar"], vals["tau"]))
+                                    vals["F1"], vals["Fstar"], vals["Delta"]))
     (_, coarse, _, _), (st, fine, res, its) = out
     errs = {}
     with mpmath.workdps(dps + 20):
@@ -541,6 +470,21 @@ class RFRidge(Model):
     Params = RFRidgeParams
     hint = ("the scalar equation of Definition 1 has one root for lam >= 0; check mu_star > 0 "
             "and the parameters")
+    #: what each observable is (shown by ``theory models``)
+    observable_docs = {
+        "test_error": "R = E(f(x) - yhat(x))^2 on a fresh input against the noiseless target "
+                      "(Theorem 1: F1^2 B + (Delta + Fstar^2) V + Fstar^2); the simulator's "
+                      "test_error",
+        "bias": "B = E_1/E_0 (Definition 1)",
+        "variance": "V = E_2/E_0 (Definition 1)",
+    }
+
+    #: the exact map to ``rf_convex`` (shown by ``theory models``)
+    correspondence = RF_CORRESPONDENCE
+    #: old parameter names (removed; the CLI names the new one)
+    renamed_parameters = {"tau": "Delta = tau^2, the label-noise variance (not the standard "
+                                 "deviation)"}
+
 
     def system(self, p):
         return _system()
@@ -557,7 +501,7 @@ class RFRidge(Model):
         m1, ms = self._constants(p)
         return {"psi_1": float(p.psi1), "psi_2": float(p.psi2), "lambda": float(p.lam),
                 "mu_1": m1, "mu_star": ms, "F_1": float(p.F1), "F_star": float(p.Fstar),
-                "tau": float(p.tau)}
+                "Delta": float(p.Delta)}
 
     def values_mp(self, p, dps):
         """:meth:`values` with mu_1, mu_star at ``dps`` digits (for the mpmath polish)."""
@@ -628,7 +572,7 @@ class RFRidge(Model):
         cols = [np.array([float(getattr(p, k)) for p in ps])
                 for k in ("psi1", "psi2", "lam")]
         cols += [np.full(len(ps), m1), np.full(len(ps), ms)]
-        cols += [np.array([float(getattr(p, k)) for p in ps]) for k in ("F1", "Fstar", "tau")]
+        cols += [np.array([float(getattr(p, k)) for p in ps]) for k in ("F1", "Fstar", "Delta")]
         st, obs = _evaluate(*cols)
         errs = _float_errors(cols, obs, dmu1, dmus)
         out = []
@@ -670,19 +614,29 @@ class RFRidge(Model):
         return out
 
     def replica_equivalent(self, p) -> dict:
-        """Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem."""
-        psi1, psi2, lam, F1, Fs, tau = (float(getattr(p, k)) for k in
-                                        ("psi1", "psi2", "lam", "F1", "Fstar", "tau"))
-        return {"alpha": psi2 / psi1, "gamma": 1.0 / psi1, "lam": psi2 * lam,
-                "activation": p.activation, "loss": "square", "teacher": "linear",
-                "rho": F1**2, "noise": tau**2 + Fs**2, "Fstar": Fs}
+        """Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem.
+
+        The map of :data:`theory.conventions.RF_CORRESPONDENCE`
+        (:func:`~theory.conventions.rf_ridge_to_rf_convex`): ``alpha = psi2/psi1``,
+        ``gamma = 1/psi1``, ``lam = psi2 lam``, ``rho = F1^2``, ``Delta = Delta + Fstar^2``,
+        the same activation (kappa_1 = mu_1, kappa_star = mu_star). The returned dict also holds
+        ``"Fstar"``, which ``rf_convex`` does not take: pop it;
+        ``test_error[rf_ridge] = test_error[rf_convex] + Fstar^2``.
+        """
+        eq, _ = rf_ridge_to_rf_convex(**{k: float(getattr(p, k)) for k in
+                                         ("psi1", "psi2", "lam", "F1", "Fstar", "Delta")})
+        return {**eq, "activation": p.activation, "Fstar": float(p.Fstar)}
+
+    #: the simulator's arguments that differ from the parameter of the same name (theory simulate)
+    simulation_rescaled = {"lam": "psi2*lam: the simulator's penalty lambda/2 ||w||^2"}
 
     def simulation(self, p, d: int) -> dict:
         """Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
 
         N = psi1 d features, n = psi2 d samples on the sphere of radius sqrt(d); the ridge
         N lambda/d ||a||^2 with a = w/sqrt(N), times n/2, is the simulator's lambda/2 ||w||^2
-        with lambda = psi2 lambda; the simulator's ``mse`` is the risk R of Theorem 1.
+        with lambda = psi2 lambda (``lam`` of the simulator is NOT ``lam`` of this model); the
+        simulator's ``test_error`` is the risk R of Theorem 1.
         """
         if p.F1 <= 0:
             raise InputError("F1", p.F1, "> 0 for a simulation (the teacher direction sets "
@@ -690,7 +644,7 @@ class RFRidge(Model):
         return {"d": int(d), "p": max(1, round(p.psi1 * d)), "n": max(1, round(p.psi2 * d)),
                 "activation": p.activation, "loss": "square", "lam": p.psi2 * p.lam,
                 "teacher": "linear", "rho": p.F1**2,
-                "noise": p.tau**2, "Fstar": p.Fstar, "sphere": True}
+                "Delta": p.Delta, "Fstar": p.Fstar, "sphere": True}
 
     # ------------------------------------------------------------------ fast curves
     def curve_fast(self, vary, values, *, tol=1e-10, **params):

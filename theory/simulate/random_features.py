@@ -19,15 +19,23 @@ radius :math:`\sqrt d` (Mei & Montanari's setting, arXiv:1908.05355v5 Sec. 2).
 Gaussian equivalence principle), with the same seed for :math:`F, c, \theta`, the label noise
 and the test set, so that a real run and its Gaussian twin are paired.
 
-Solvers: square loss in closed form (primal or dual, whichever is smaller); logistic loss by
-L-BFGS on the primal with its gradient; hinge loss by L-BFGS-B on the box-constrained dual
+The loss and the teacher are the objects of :mod:`theory.losses` (a registry name, e.g.
+``"huber(delta=0.5)"``, or an instance): labels come from the channel's ``sample``, the fit is
+the loss's ``erm`` -- L-BFGS on the primal with the loss's value and gradient by default; the
+square loss overrides it with the closed form (primal or dual, whichever is smaller), the hinge
+loss with L-BFGS-B on the box-constrained dual
 :math:`\max_{0\le a\le 1} \sum_\mu a_\mu - \|\sum_\mu a_\mu y^\mu x^\mu\|^2/(2\lambda p)`.
 Each run reports the optimiser's gradient norm; a run that did not reach it raises.
 
-Observables per seed, then mean and standard error over seeds:
-``mse`` (:math:`\mathbb E(f_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2` on a fresh test set,
-without label noise), ``classification_error`` (sign teacher: :math:`P(\operatorname{sign}\hat y
-\ne \operatorname{sign}\omega_0)`), ``train_loss`` (:math:`\frac1n\sum\ell`),
+Observables per seed, then mean and standard error over seeds, named as in the models
+(:mod:`theory.conventions`): ``test_error`` (linear and tanh teachers:
+:math:`\mathbb E(f_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2` on a fresh test set against the
+noiseless target; sign teacher: ``test_error_clean``), for the sign teacher
+``test_error_clean`` (:math:`P(\operatorname{sign}\hat y \ne \operatorname{sign}\omega_0)`, against
+the clean label), ``test_error_noisy`` (:math:`P(\operatorname{sign}\hat y \ne y)` against fresh
+noisy labels :math:`y = \operatorname{sign}(\omega_0 + \sqrt\Delta\zeta)`) and ``test_mse``
+(:math:`\mathbb E(\operatorname{sign}\omega_0 + F_\star\mathrm{He}_2/\sqrt2 - \hat y)^2`),
+``train_loss`` (:math:`\frac1n\sum\ell`),
 ``train_objective`` (``train_loss`` + :math:`\lambda\|w\|^2/(2n)`), ``q_w`` = :math:`\|w\|^2/p`,
 ``q_s`` = :math:`\|Fw\|^2/(pd)`, ``m_s`` = :math:`\theta\cdot Fw/(d\sqrt p)`.
 """
@@ -43,16 +51,14 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
-from scipy.special import expit
 
-from ..errors import ConvergenceError, InputError
+from ..errors import InputError
+from ..losses import CHANNELS, LOSSES, get_channel, get_loss
 
 __all__ = ["simulate_random_features", "Simulation", "LOSSES", "TEACHERS"]
 
-LOSSES = ("square", "logistic", "hinge")
-TEACHERS = ("linear", "sign", "tanh")
+#: the registries of :mod:`theory.losses` (names of losses and of teacher channels)
+TEACHERS = CHANNELS
 
 
 @dataclass
@@ -85,19 +91,13 @@ def _check(name, v, ok, allowed):
         raise InputError(name, v, allowed)
 
 
-def _teacher(teacher, w0):
-    if teacher == "linear":
-        return w0
-    if teacher == "sign":
-        return np.where(w0 >= 0, 1.0, -1.0)
-    return np.tanh(w0)
-
-
 class _Problem:
     """One seed: data, features, fit, observables."""
 
-    def __init__(self, s: dict, seed: int):
+    def __init__(self, s: dict, seed: int, loss=None, teacher=None):
         self.s = s
+        self.loss = get_loss(s["loss"] if loss is None else loss)
+        self.teacher = get_channel(s["teacher"] if teacher is None else teacher)
         self.rng = np.random.default_rng([seed, 20260521])
         self.rng_xi = np.random.default_rng([seed, 20260521, 1])  # GE noise: own stream
         d, p = s["d"], s["p"]
@@ -125,64 +125,18 @@ class _Problem:
             if X.shape != pre.shape:
                 X = np.broadcast_to(X, pre.shape).copy()
         w0 = c @ (self.theta / math.sqrt(d))
-        clean = _teacher(s["teacher"], w0)
+        clean = self.teacher.clean(w0)
+        nl = None
         if s["Fstar"]:
-            clean = clean + s["Fstar"] * (w0**2 / s["rho"] - 1.0) / math.sqrt(2.0)
-        y = clean
+            nl = s["Fstar"] * (w0**2 / s["rho"] - 1.0) / math.sqrt(2.0)
+            clean = clean + nl
         zeta = rng.standard_normal(n)  # drawn always: real and Gaussian twins stay paired
-        if noise and s["noise"] > 0:
-            if s["teacher"] == "sign":  # noise on the pre-activation, labels stay +-1
-                y = np.where(w0 + math.sqrt(s["noise"]) * zeta >= 0, 1.0, -1.0)
-            else:
-                y = clean + math.sqrt(s["noise"]) * zeta
+        y = self.teacher.sample(w0, zeta, noise=s["Delta"] if noise else 0.0, nonlinear=nl)
         return X, y, clean, w0
 
     def fit(self, X, y):
-        s, p = self.s, self.s["p"]
-        lam, n = s["lam"], X.shape[0]
-        A = X / math.sqrt(p)
-        if s["loss"] == "square":  # (A^T A + lam) w = A^T y, or w = A^T (A A^T + lam)^{-1} y
-            if n >= p:
-                w = scipy.linalg.solve(A.T @ A + lam * np.eye(p), A.T @ y, assume_a="pos")
-            else:
-                w = A.T @ scipy.linalg.solve(A @ A.T + lam * np.eye(n), y, assume_a="pos")
-            return w, 0.0
-        if s["loss"] == "logistic":
-            def f(w):
-                m = y * (A @ w)
-                val = np.logaddexp(0.0, -m).sum() + 0.5 * lam * w @ w
-                g = -(A.T @ (y * expit(-m))) + lam * w
-                return val, g
-
-            w0 = np.zeros(p)
-            r = scipy.optimize.minimize(f, w0, jac=True, method="L-BFGS-B",
-                                        options={"maxiter": 20000, "maxcor": 30,
-                                                 "gtol": 1e-9, "ftol": 1e-15})
-            gnorm = float(np.max(np.abs(f(r.x)[1])))
-            scale = max(1.0, float(np.max(np.abs(lam * r.x))))
-            if gnorm > 1e-6 * scale:
-                raise ConvergenceError(f"logistic fit did not converge ({r.message})", gnorm,
-                                       1e-6 * scale, hint="raise lam or lower alpha")
-            return r.x, gnorm
-        # hinge: dual, a in [0, 1]^n, w = A^T (a * y) / lam
-        B = A * y[:, None]
-
-        def fd(a):
-            v = B.T @ a
-            return -(a.sum() - 0.5 * v @ v / lam), -(1.0 - B @ v / lam)
-
-        r = scipy.optimize.minimize(fd, np.full(n, 0.5), jac=True, method="L-BFGS-B",
-                                    bounds=[(0.0, 1.0)] * n,
-                                    options={"maxiter": 50000, "maxcor": 30, "gtol": 1e-10,
-                                             "ftol": 1e-15})
-        a = r.x
-        g = 1.0 - B @ (B.T @ a) / lam  # projected gradient of the dual
-        pg = np.where(a <= 0, np.maximum(g, 0), np.where(a >= 1, np.minimum(g, 0), g))
-        gnorm = float(np.max(np.abs(pg)))
-        if gnorm > 1e-6:
-            raise ConvergenceError(f"hinge dual did not converge ({r.message})", gnorm, 1e-6,
-                                   hint="raise lam")
-        return B.T @ a / lam, gnorm
+        """The loss object's empirical risk minimiser on features / sqrt(p)."""
+        return self.loss.erm(X / math.sqrt(self.s["p"]), y, self.s["lam"])
 
     def run(self) -> dict:
         s, p, d = self.s, self.s["p"], self.s["d"]
@@ -190,30 +144,30 @@ class _Problem:
         w, gnorm = self.fit(X, y)
         lam, n = s["lam"], s["n"]
         yhat = X @ w / math.sqrt(p)
-        if s["loss"] == "square":
-            losses = 0.5 * (y - yhat) ** 2
-        elif s["loss"] == "logistic":
-            losses = np.logaddexp(0.0, -y * yhat)
-        else:
-            losses = np.maximum(0.0, 1.0 - y * yhat)
+        losses = self.loss.value(y, yhat)
         out = {"train_loss": float(losses.mean())}
         out["train_objective"] = out["train_loss"] + lam * float(w @ w) / (2 * n)
         Fw = self.F @ w
         out["q_w"] = float(w @ w) / p
         out["q_s"] = float(Fw @ Fw) / (p * d)
         out["m_s"] = float(self.theta @ Fw) / (d * math.sqrt(p))
-        se2 = ce = 0.0
+        se2 = ce = cn = 0.0
         left = s["n_test"]
-        while left > 0:  # test set in blocks (memory)
+        while left > 0:  # test set in blocks (memory); fresh noisy labels next to clean ones
             m = min(left, 4096)
-            Xt, _, clean, w0 = self.data(m, self.rng, noise=False)
+            Xt, yn, clean, w0 = self.data(m, self.rng)
             yt = Xt @ w / math.sqrt(p)
             se2 += float(((clean - yt) ** 2).sum())
             ce += float(((yt >= 0) != (w0 >= 0)).sum())
+            cn += float(((yt >= 0) != (yn >= 0)).sum())
             left -= m
-        out["mse"] = se2 / s["n_test"]
-        if s["teacher"] == "sign":
-            out["classification_error"] = ce / s["n_test"]
+        nt = s["n_test"]
+        if self.teacher.discrete:  # the names of theory.conventions (as rf_convex reports them)
+            out["test_error"] = out["test_error_clean"] = ce / nt
+            out["test_error_noisy"] = cn / nt
+            out["test_mse"] = se2 / nt
+        else:
+            out["test_error"] = se2 / nt
         out["gradient_norm"] = gnorm
         return out
 
@@ -223,8 +177,8 @@ def _key(settings: dict) -> str:
 
 
 def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
-                             loss: str = "square", lam: float = 1e-2, teacher: str = "linear",
-                             rho: float = 1.0, noise: float = 0.0, Fstar: float = 0.0,
+                             loss="square", lam: float = 1e-2, teacher="linear",
+                             rho: float = 1.0, Delta: float = 0.0, Fstar: float = 0.0,
                              seeds: int = 10, first_seed: int = 0,
                              gaussian_equivalent: bool = False, sphere: bool = False,
                              n_test: int = 4000, cache: str | None = None,
@@ -235,9 +189,13 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
     ----------
     d, p, n : input dimension, number of features, number of samples
     activation : registry name or expression (see ``theory activations``)
-    loss : "square" (0.5 (y - yhat)^2), "logistic" or "hinge" (labels +-1: teacher "sign")
+    loss : a :mod:`theory.losses` name ("square", "logistic", "hinge", "huber",
+        "huber(delta=0.5)", ...; margin losses need labels +-1: teacher "sign") or a Loss
     lam : l2 penalty lambda/2 ||w||^2 (> 0)
-    teacher, rho, noise, Fstar : f0, ||theta||^2/d, label-noise variance, nonlinear part
+    teacher : a :mod:`theory.losses` channel name ("linear", "sign", "tanh") or a Channel
+    rho, Delta, Fstar : ||theta||^2/d, label-noise variance Delta (sign teacher: on the
+        pre-activation), norm of the nonlinear part F_star He_2(omega_0/sqrt(rho))/sqrt(2)
+        of the target
     gaussian_equivalent : features mu0 + mu1 F^T c/sqrt(d) + mu_star xi (paired seeds)
     sphere : inputs and projections on the sphere of radius sqrt(d) (Mei-Montanari)
     n_test : test points per seed
@@ -249,21 +207,24 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                "an integer >= 1")
     _check("lam", lam, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
     _check("rho", rho, lambda t: math.isfinite(t) and t > 0, "a finite real number > 0")
-    _check("noise", noise, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
+    _check("Delta", Delta, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
     _check("Fstar", Fstar, lambda t: math.isfinite(t) and t >= 0, "a finite real number >= 0")
-    _check("loss", loss, lambda t: t in LOSSES, f"one of {list(LOSSES)}")
-    _check("teacher", teacher, lambda t: t in TEACHERS, f"one of {list(TEACHERS)}")
-    if loss != "square" and (teacher != "sign" or Fstar):
-        raise InputError("teacher", teacher, f"'sign' (and Fstar=0) with the {loss} loss: "
-                         "labels must be +-1")
+    loss_obj, teacher_obj = get_loss(loss), get_channel(teacher)
+    if loss_obj.margin and not teacher_obj.discrete:
+        raise InputError("teacher", teacher, f"a teacher with labels +-1 (sign) with the "
+                         f"{loss_obj} loss")
+    if Fstar and not (teacher_obj.accepts_fstar and loss_obj.exact_step(0, 1) is not None):
+        raise InputError("Fstar", Fstar, f"0 with the {loss_obj} loss and the {teacher_obj} "
+                         "teacher", hint="the target's He_2 part equals Gaussian noise of "
+                         "variance Fstar^2 only for the square loss (second moments)")
     from ..numeric.hermite import hermite_expansion
     from ..symbolic.activations import get_activation
 
     get_activation(activation)  # validates
     h = hermite_expansion(activation, 2, exact=False)
-    settings = {"d": int(d), "p": int(p), "n": int(n), "activation": activation, "loss": loss,
-                "lam": float(lam), "teacher": teacher, "rho": float(rho),
-                "noise": float(noise), "Fstar": float(Fstar),
+    settings = {"d": int(d), "p": int(p), "n": int(n), "activation": activation,
+                "loss": str(loss_obj), "lam": float(lam), "teacher": str(teacher_obj),
+                "rho": float(rho), "Delta": float(Delta), "Fstar": float(Fstar),
                 "gaussian_equivalent": bool(gaussian_equivalent), "sphere": bool(sphere),
                 "n_test": int(n_test),
                 "mu": [float(h.mu[0]), float(h.mu[1]), float(h.mu_star)]}
@@ -278,8 +239,8 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                 res = json.load(fh)
             cached += 1
         else:
-            res = _Problem(settings, k).run()
-            if path:
+            res = _Problem(settings, k, loss_obj, teacher_obj).run()
+            if path and cache:
                 os.makedirs(cache, exist_ok=True)
                 tmp = path + ".tmp"
                 with open(tmp, "w") as fh:

@@ -22,16 +22,50 @@ NumPy and an mpmath implementation, which the one lambdify bridge
 
 from __future__ import annotations
 
+
 from collections.abc import Callable
 
 import sympy as sp
+from sympy.core.function import ArgumentIndexError
 
 from ..errors import InputError
 
 __all__ = ["GaussianVector", "gaussians", "Expectation", "E", "numeric_function"]
 
 # symbol -> the GaussianVector that declared it (the most recent declaration wins)
-_DECLARED: dict = {}
+_DECLARED: dict = {}  # GaussianSymbol -> its declaration (GaussianVector)
+
+
+class GaussianSymbol(sp.Symbol):
+    """A real symbol made by :func:`gaussians`, tied to its declaration.
+
+    It prints as its name, but two declarations of the same name with different variables or
+    covariances make different symbols (the declaration is part of the symbol's identity), so
+    :func:`E` without ``over`` always finds the right covariance, whatever was declared
+    since. Identical declarations (a notebook cell run twice) make equal symbols.
+
+    Parameters
+    ----------
+    name : str
+        The printed name.
+    decl : str
+        A deterministic token of the declaration (names and covariance).
+    **assumptions
+        SymPy assumptions (``real=True``).
+    """
+
+    __slots__ = ("_decl",)
+
+    def __new__(cls, name, decl, **assumptions):
+        obj = sp.Symbol.__xnew__(cls, name, **assumptions)
+        obj._decl = decl
+        return obj
+
+    def _hashable_content(self):
+        return (*super()._hashable_content(), self._decl)
+
+    def __getnewargs_ex__(self):
+        return ((self.name, self._decl), self._assumptions_orig)
 
 
 class GaussianVector(tuple):
@@ -86,8 +120,8 @@ def gaussians(names: str, cov=None) -> GaussianVector:
     >>> E(u * v, over=uv)
     E[u*v; u, v]
 
-    ``E(u * v)`` without ``over`` finds the declaration from the symbols, unless ``u`` or
-    ``v`` was declared again with other variables or another covariance (then it raises).
+    ``E(u * v)`` without ``over`` finds the declaration from the symbols (the latest one
+    holding them; a warning if an earlier one gave them another covariance).
     """
     syms = sp.symbols(names, real=True)
     if isinstance(syms, sp.Symbol):
@@ -98,14 +132,12 @@ def gaussians(names: str, cov=None) -> GaussianVector:
         raise InputError("cov", cov.tolist(), f"a {d}x{d} matrix for the {d} variables {names!r}")
     if not cov.is_symmetric():
         raise InputError("cov", cov.tolist(), "a symmetric matrix")
-    vec = GaussianVector(tuple(syms), sp.ImmutableMatrix(cov))
+    cov = sp.ImmutableMatrix(cov)
+    decl = f"{' '.join(str(s) for s in syms)}|{sp.srepr(cov)}"
+    syms = tuple(GaussianSymbol(str(s), decl, real=True) for s in syms)
+    vec = GaussianVector(syms, cov)
     for s in syms:
-        # every distinct declaration of a symbol is kept: E(f) without ``over`` refuses a
-        # symbol declared twice with different covariances instead of silently using the
-        # latest one (a notebook cell re-declaring z must not change an earlier model's E)
-        decls = _DECLARED.setdefault(s, [])
-        if not any(tuple(v) == tuple(vec) and v.cov == vec.cov for v in decls):
-            decls.append(vec)
+        _DECLARED[s] = vec
     return vec
 
 
@@ -254,35 +286,17 @@ def E(integrand, over: GaussianVector | None = None) -> Expectation:
 def _declaration_of(integrand) -> GaussianVector:
     """The :func:`gaussians` declaration an integrand's Gaussian symbols come from.
 
-    A symbol may have been declared more than once (a notebook re-running a cell, two models
-    naming a variable alike). The expectation of ``f`` depends only on the joint law of the
-    variables it holds, so every declaration holding all of them is a candidate; they must
-    agree on the marginal covariance of those variables, else the call is ambiguous and
-    raises (before, the latest declaration was used silently).
+    Each declaration makes its own symbols (:class:`GaussianSymbol`): a variable declared again
+    with another covariance is another symbol, so this look-up is never ambiguous.
     """
-    used = sorted((s for s in integrand.free_symbols if s in _DECLARED), key=str)
-    if not used:
-        raise InputError("over", None, "the GaussianVector to integrate over",
-                         hint="the integrand holds no variable declared by gaussians(); "
-                         "pass over=...")
-    cands: dict = {}
-    for s in used:
-        for v in _DECLARED[s]:
-            if all(u in v for u in used):
-                cands[id(v)] = v
-    if not cands:
-        raise InputError("over", None, "the GaussianVector to integrate over",
-                         hint=f"the integrand's variables {[str(u) for u in used]} come from "
-                         "several gaussians() declarations; pass over=...")
-    vecs = list(cands.values())
-    marg = {sp.ImmutableMatrix([[v.cov[v.index(a), v.index(b)] for b in used] for a in used])
-            for v in vecs}
-    if len(marg) > 1:
-        raise InputError("over", None, "the GaussianVector to integrate over",
-                         hint=f"{[str(u) for u in used]} were declared by gaussians() more "
-                         "than once with different covariances; pass over=... to say which "
-                         "declaration is meant")
-    return vecs[-1]
+    vecs = {id(_DECLARED[s]): _DECLARED[s] for s in integrand.free_symbols if s in _DECLARED}
+    if len(vecs) != 1:
+        raise InputError(
+            "over", None, "the GaussianVector to integrate over",
+            hint="the integrand holds variables of "
+            f"{len(vecs)} declarations; pass over=...",
+        )
+    return next(iter(vecs.values()))
 
 
 def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: Callable | None = None,
@@ -328,7 +342,7 @@ def numeric_function(name: str, nargs: int, numpy_impl: Callable, mpmath_impl: C
     def fdiff(self, argindex=1):
         d = derivatives.get(argindex - 1)
         if d is None:
-            raise sp.ArgumentIndexError(self, argindex)
+            raise ArgumentIndexError(self, argindex)
         return d(*self.args)
 
     def _latex(self, printer, exp=None):
