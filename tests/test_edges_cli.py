@@ -133,7 +133,7 @@ def test_reregistered_activation_reaches_rf_ridge_and_rf_convex(order):
     mu_star (they were cached by name)."""
     from theory import register
     from theory.models import get_model, solve
-    from theory.models.rf_ridge import activation_constants_mp
+    from theory.numeric.activation_constants import activation_constants_mp
 
     ridge, convex = get_model("rf_ridge"), get_model("rf_convex")
     for expr in order:

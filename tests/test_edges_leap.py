@@ -1,7 +1,7 @@
 """Issue 8, kind 11: the leap index must not depend on the coordinates.
 
 The leap reported is the max step of the subspace-conditioned staircase (module docstring of
-``theory.symbolic.multiindex``).  What is compared against what:
+``theory.numeric.multiindex``).  What is compared against what:
 
 * known cases: values derived by hand in the comments (conditional expectations of polynomials);
 * rotation invariance: random polynomial targets (hypothesis, 2-4 variables, integer
@@ -27,7 +27,7 @@ from sympy.polys.constructor import construct_domain
 from sympy.polys.matrices import DomainMatrix
 
 from theory.errors import IntegrationError
-from theory.symbolic.multiindex import (
+from theory.numeric.multiindex import (
     analyze_target,
     coordinate_leap_index,
     information_exponent,

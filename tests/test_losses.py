@@ -225,14 +225,14 @@ def ridge_as_convex(psi1, psi2, lam, F1, Fs, tau):
     lam_convex/2 ||w||^2 with lam_convex = psi2 lam; rho = F1^2, Delta = tau^2; F_star the
     same symbol in both."""
     return {"alpha": psi2 / psi1, "gamma": 1 / psi1, "lam": psi2 * lam, "activation": "relu",
-            "loss": "square", "teacher": "linear", "rho": F1**2, "noise": tau**2,
+            "loss": "square", "teacher": "linear", "rho": F1**2, "Delta": tau**2,
             "Fstar": Fs}
 
 
 @pytest.mark.parametrize("pt", RIDGE_GRID)
 def test_square_rf_convex_equals_rf_ridge(pt):
     psi1, psi2, lam, F1, Fs, tau = pt
-    ref = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, tau=tau)
+    ref = solve("rf_ridge", psi1=psi1, psi2=psi2, lam=lam, F1=F1, Fstar=Fs, Delta=tau**2)
     got = solve("rf_convex", tol=1e-13, **ridge_as_convex(*pt))
     assert got.converged, got.message
     a, b = ref.observables["test_error"], got.observables["test_error"]
@@ -253,7 +253,7 @@ class MySquare(Loss):
 def test_user_loss_instance_in_rf_convex():
     pt = RIDGE_GRID[3]
     ref = solve("rf_ridge", psi1=pt[0], psi2=pt[1], lam=pt[2], F1=pt[3], Fstar=pt[4],
-                tau=pt[5]).observables["test_error"]
+                Delta=pt[5] ** 2).observables["test_error"]
     got = solve("rf_convex", tol=1e-11, **{**ridge_as_convex(*pt), "loss": MySquare()})
     assert got.converged, got.message
     assert _has_quadrature(build_system(MySquare(), "linear", True))
@@ -262,11 +262,11 @@ def test_user_loss_instance_in_rf_convex():
 
 def test_huber_limits():
     """Huber with delta -> inf is the square loss; lam -> inf: w -> 0, the loss is E h(y)."""
-    kw = dict(alpha=2.0, gamma=0.5, lam=0.05, teacher="linear", noise=0.5)
+    kw = dict(alpha=2.0, gamma=0.5, lam=0.05, teacher="linear", Delta=0.5)
     big = solve("rf_convex", loss="huber(delta=100)", **kw).observables
     sq = solve("rf_convex", loss="square", **kw).observables
     assert big["test_error"] == pytest.approx(sq["test_error"], rel=1e-10)
-    r = solve("rf_convex", loss="huber", lam=1e8, teacher="linear", rho=1.0, noise=1.0)
+    r = solve("rf_convex", loss="huber", lam=1e8, teacher="linear", rho=1.0, Delta=1.0)
     # y ~ N(0, 2): E h_1(y) = E y^2/2 on |y| <= 1 + E(|y| - 1/2) beyond (closed form)
     s = math.sqrt(2.0)
     a = 1 / s
@@ -290,7 +290,7 @@ def test_simulator_fit_uses_the_loss_object():
     from theory.simulate.random_features import _Problem
 
     s = simulate_random_features(d=30, p=40, n=60, loss="huber(delta=0.5)", teacher="linear",
-                                 noise=0.5, lam=0.1, seeds=2, n_test=100)
+                                 Delta=0.5, lam=0.1, seeds=2, n_test=100)
     assert s.settings["loss"] == "huber(delta=0.5)" and s.mean("train_loss") > 0
     pr = _Problem({**s.settings, "loss": MySquare()}, 0)
     X, y, _, _ = pr.data(60, pr.rng)
@@ -314,12 +314,12 @@ def test_huber_replica_vs_simulation_d1000():
     zs = []
     for a in HUBER_ALPHAS:
         th = solve("rf_convex", alpha=a, gamma=2.0, lam=0.05, loss="huber", teacher="linear",
-                   noise=0.5)
+                   Delta=0.5)
         assert th.converged
         sim = simulate_random_features(d=1000, p=500, n=round(500 * a), loss="huber",
-                                       lam=0.05, teacher="linear", noise=0.5, seeds=6,
+                                       lam=0.05, teacher="linear", Delta=0.5, seeds=6,
                                        n_test=2000)
-        for k in ("mse", "train_loss"):
+        for k in ("test_error", "train_loss"):
             m, se = sim.observables[k]
             zs.append((a, k, (m - th.observables[k]) / se))
     print("z-scores:", [(a, k, round(z, 2)) for a, k, z in zs])

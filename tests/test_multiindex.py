@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theory.errors import InputError, ParseError
-from theory.symbolic.multiindex import (
+from theory.numeric.multiindex import (
     _greedy,
     analyze_target,
     hermite_decomposition,

@@ -99,13 +99,15 @@ __all__ = [
 ]
 
 
-def register_model(model):
+def register_model(model, *, replace: bool = False):
     """Add a model class to the model registry (``theory models``, ``theory solve NAME``).
 
     Parameters
     ----------
     model : type
         A :class:`~theory.models.base.Model` subclass, e.g. ``Model.from_system(system)``.
+    replace : bool, default False
+        Replace a model already registered under that name (else a taken name is refused).
 
     Returns
     -------
@@ -115,11 +117,12 @@ def register_model(model):
     Raises
     ------
     InputError
-        ``model`` is not a Model subclass or has no usable ``name``.
+        ``model`` is not a Model subclass, has no usable ``name``, or the name is taken
+        (the package's models included) and ``replace`` is not True.
     """
     from .models.base import register as _register
 
-    return _register(model)
+    return _register(model, replace=replace)
 
 
 def register_activation(name, expr, **kwargs):
@@ -160,7 +163,8 @@ def register(obj, *args, **kwargs):
         registered as a model under its ``name``. A string: the name of an activation, with
         its expression as the next argument (``register("swish", "x*sigmoid(x)")``).
     *args, **kwargs
-        For an activation: ``expr`` and the options of
+        For a model: ``replace=True`` replaces a model of the same name (a taken name is
+        refused otherwise). For an activation: ``expr`` and the options of
         :func:`theory.symbolic.activations.register`.
 
     Returns
@@ -171,7 +175,8 @@ def register(obj, *args, **kwargs):
     Raises
     ------
     InputError
-        A class that is not a Model, or a bad activation name or expression.
+        A class that is not a Model, a model name already taken (without ``replace=True``),
+        or a bad activation name or expression.
 
     Examples
     --------
@@ -187,10 +192,10 @@ def register(obj, *args, **kwargs):
     >>> _ = MODELS.pop("doc_mean_field")  # leave the registry as it was
     """
     if isinstance(obj, type):
-        if args or kwargs:
+        if args or set(kwargs) - {"replace"}:
             raise InputError("register", args or kwargs, "no further arguments for a model "
-                             "class")
-        return register_model(obj)
+                             "class than replace=")
+        return register_model(obj, **kwargs)
     if isinstance(obj, str):
         return register_activation(obj, *args, **kwargs)
     raise InputError("register", type(obj).__name__, "a Model subclass (a model) or a name "

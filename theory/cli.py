@@ -46,6 +46,8 @@ class _Parser(argparse.ArgumentParser):
 class _Decimal(float):
     """A float that remembers the decimal text it was read from (for ``--dps``)."""
 
+    text: str
+
     def __new__(cls, text: str):
         obj = super().__new__(cls, text)
         obj.text = text.strip()
@@ -110,7 +112,7 @@ def _cmd_conditional(a) -> int:
 
 
 def _cmd_leap(a) -> int:
-    from .symbolic.multiindex import analyze_target
+    from .numeric.multiindex import analyze_target
 
     info = analyze_target(a.expression)
     if a.json:

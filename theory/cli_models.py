@@ -178,6 +178,9 @@ def _cmd_curve(a) -> int:
     # every option is checked before anything is solved
     p0 = make_params(model, {**params, name: float(values[0])})
     known = model.observable_names(p0)
+    if a.observable is None:  # test_error where the model has one, else its first observable
+        first = [*model.system(p0).observables, *model.system(p0).state_names][0]
+        a.observable = "test_error" if known is None or "test_error" in known else first
     if known is not None:
         ok = a.observable in known or (a.observable.startswith("closed_form.")
                                        and hasattr(model, "closed_form"))
@@ -210,7 +213,7 @@ def _cmd_curve(a) -> int:
         w.writerows(rows)
         outputs.append((a.csv, buf.getvalue().encode()))
     if a.plot and c.converged.any():
-        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt)))
+        outputs.append((a.plot, _plot_bytes(c, a.observable, fmt or "png")))
     for path, data in outputs:
         _atomic_write(path, data)
     if a.json:
@@ -371,9 +374,10 @@ def add_model_commands(sub, int_type, dps_type) -> None:
                    help="fixed model parameters, each given once")
     c.add_argument("--vary", required=True, metavar="NAME=GRID",
                    help="NAME=start:stop:count or NAME=v1,v2,... (finite numbers; required)")
-    c.add_argument("--observable", default="test_error", metavar="NAME",
+    c.add_argument("--observable", default=None, metavar="NAME",
                    help="column shown and plotted: an order parameter or observable of the "
-                   "model (checked before solving)")
+                   "model (checked before solving); default test_error, or the model's first "
+                   "observable when it has no test_error")
     solver_options(c)
     c.add_argument("--plot", metavar="FILE", help="figure file (.png, .pdf or .svg)")
     c.add_argument("--csv", metavar="FILE", help="table file (all points, flagged)")

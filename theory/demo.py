@@ -161,7 +161,7 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
 
     # 4. leap indices of the slides' examples
     try:
-        from .symbolic.multiindex import analyze_target
+        from .numeric.multiindex import analyze_target
 
         examples = ["z1 + z1*z2 + z1*z2*z3", "He(3, z1)", "z1*z2*z3*z4", "z1 + z2*z3*z4"]
         leaps = {e: {k: v for k, v in analyze_target(e).items()
@@ -179,7 +179,7 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
           f"{time.perf_counter() - t0:.1f} s")
     for p in written:
         print(f"  {p.name}")
-    print(f"  e.g. relu: mu_0 = {sp.sstr(rows[0].exact[0])} = {rows[0].mu[0]:.15f}")
+    print(f"  e.g. relu: mu_0 = {sp.sstr((rows[0].exact or [None])[0])} = {rows[0].mu[0]:.15f}")
     print(f"  rf_ridge peak (psi1 = psi2 = 1.5, lam = 1e-3): test error "
           f"{_PEAK['closed_form']:.10f} (replica equations: {_PEAK['replica']:.10f})")
     return written

@@ -15,6 +15,7 @@ __all__ = ["MODELS", "Curve", "SolveResult", "curve", "get_model", "load_all", "
            "solve"]
 
 _LOADED = False
+_LOADING = False
 
 
 def load_all() -> dict:
@@ -26,10 +27,14 @@ def load_all() -> dict:
         :data:`MODELS`: model name -> :class:`~theory.models.base.Model` subclass (the built-in
         models and every model registered since).
     """
-    global _LOADED
-    if not _LOADED:
-        for info in pkgutil.iter_modules(__path__):
-            if info.name not in ("base",) and not info.name.startswith("_"):
-                importlib.import_module(f"{__name__}.{info.name}")
-        _LOADED = True
+    global _LOADED, _LOADING
+    if not _LOADED and not _LOADING:  # a model module's register() calls this while loading
+        _LOADING = True
+        try:
+            for info in pkgutil.iter_modules(__path__):
+                if info.name not in ("base",) and not info.name.startswith("_"):
+                    importlib.import_module(f"{__name__}.{info.name}")
+            _LOADED = True
+        finally:
+            _LOADING = False
     return MODELS

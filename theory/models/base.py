@@ -51,25 +51,33 @@ __all__ = ["MODELS", "register", "get_model", "SolveResult", "Curve", "solve", "
 MODELS: dict = {}
 
 
-def register(model):
+def register(model=None, *, replace: bool = False):
     """Add a model class to the registry under ``model.name`` (a class decorator).
 
     Parameters
     ----------
-    model : type
-        A :class:`Model` subclass (a model file's class, or :meth:`Model.from_system`'s).
+    model : type or None
+        A :class:`Model` subclass (a model file's class, or :meth:`Model.from_system`'s);
+        None when used as ``@register(replace=True)``.
+    replace : bool, default False
+        Replace a model already registered under that name (the package's own included).
+        Without it a taken name is refused: which model ``solve("name")`` runs never depends
+        on the order of imports.
 
     Returns
     -------
-    type
+    type or callable
         ``model`` itself; ``theory models``, ``theory solve NAME`` and :func:`get_model` then
-        know it.
+        know it. With ``model=None``, the decorator that registers its argument.
 
     Raises
     ------
     InputError
-        ``model`` is not a Model subclass, or its ``name`` is not an identifier-like string.
+        ``model`` is not a Model subclass, its ``name`` is not an identifier-like string, or
+        the name is taken and ``replace`` is not True.
     """
+    if model is None:  # @register(replace=True)
+        return lambda c: register(c, replace=replace)
     if not (isinstance(model, type) and issubclass(model, Model)):
         raise InputError("model", model, "a Model subclass (Model.from_system(system) builds "
                          "one from a SaddlePointSystem)")
@@ -77,8 +85,24 @@ def register(model):
     if not isinstance(name, str) or not name or not all(
             c.isalnum() or c in "_-.[],=" for c in name):
         raise InputError("name", name, "a non-empty name of letters, digits and _ - . [ ] , =")
+    if not isinstance(replace, bool):
+        raise InputError("replace", replace, "True or False")
+    from . import load_all
+
+    load_all()  # the package's own models first: a clash is seen now, not at import
+    old = MODELS.get(name)
+    if not replace and old is not None and old is not model and not _same_origin(old, model):
+        raise InputError("name", name, "a name not yet registered", hint=f"{name!r} is "
+                         f"taken by the model {old.title or old.__qualname__!r}: choose "
+                         "another name, or register(model, replace=True) to replace it")
     MODELS[name] = model
     return model
+
+
+def _same_origin(a, b) -> bool:
+    """The same class defined again (a module or notebook cell run twice)."""
+    return (a.__module__, a.__qualname__) == (b.__module__, b.__qualname__) and \
+        not getattr(a, "_from_system", False)
 
 
 def get_model(name):
@@ -283,7 +307,7 @@ def make_params(model, overrides: dict):
 # ---------------------------------------------------------------- results
 @dataclass
 class SolveResult:
-    """One solved saddle point (what :func:`solve` returns).
+    r"""One solved saddle point (what :func:`solve` returns).
 
     Attributes
     ----------
@@ -324,15 +348,23 @@ class SolveResult:
     dps : int or None
         Decimal digits of the mpmath polish (None: float64 only).
     observable_errors : dict {str: float}
-        Absolute error of each observable: the model's bound when it reports one, else the
-        change over one Newton step at the answer.
+        Error bound of each observable: the model's bound when it reports one, else the
+        gradient times the state bound plus the observable's own quadrature error.
     state_errors : dict {str: float}
-        Estimated absolute error of each order parameter: the size of that Newton step.
+        Error bound of each order parameter: :math:`(I - J)^{-1}` times the residual and the
+        quadrature error of the map, with a safety factor 2; after a ``dps`` polish the
+        mpmath bound (the next Newton step, and the map at ``dps`` against ``dps + 10``
+        digits).
     failure : str or None
         None when converged, else the check that failed: a key of
         :data:`theory.errors.FAILURE_HINTS` (``message`` gives its numbers).
     last_state : dict {str: float}
         The best iterate of a failed solve, for diagnosis only (``state`` is NaN then).
+    near_critical : bool
+        True when :math:`I - J` is nearly singular or Newton converges only linearly (a
+        multiple root at a phase transition): the bounds are then widened from the observed
+        shrink factor of the Newton steps, and ``message`` says so with the smallest singular
+        value.
     """
 
     model: str
@@ -357,6 +389,7 @@ class SolveResult:
     state_errors: dict = field(default_factory=dict)
     failure: str | None = None
     last_state: dict = field(default_factory=dict)
+    near_critical: bool = False
 
     @property
     def hint(self) -> str:
@@ -393,6 +426,7 @@ class SolveResult:
         d["closed_form"] = {k: num(v) for k, v in self.closed_form.items()}
         d["observable_errors"] = {k: float(v) for k, v in self.observable_errors.items()}
         d["state_errors"] = {k: float(v) for k, v in self.state_errors.items()}
+        d["near_critical"] = self.near_critical
         d["alternatives"] = self.alternatives
         d["violations"] = [[w, num(v) if not isinstance(v, str) else v]
                            for w, v in self.violations]
@@ -409,7 +443,8 @@ class SolveResult:
             if dct:
                 lines.append(f"  {title}:")
                 for k, v in dct.items():
-                    err = self.observable_errors.get(k) if dct is self.observables else None
+                    err = (self.observable_errors if dct is self.observables else
+                           self.state_errors if dct is self.state else {}).get(k)
                     pm = f"  +- {err:.2g}" if err is not None else ""
                     lines.append(f"    {k:<22} {_fmt(v, self.dps)}{pm}")
         for alt in self.alternatives:
@@ -480,13 +515,13 @@ class Curve:
         return state, obs, cf
 
     def column(self, name: str) -> np.ndarray:
-        """One column (NaN at failed points).
+        r"""One column (NaN at failed points), as :meth:`rows` has it.
 
         Parameters
         ----------
         name : str
-            An order parameter, an observable, or ``closed_form.<observable>`` (one of
-            :meth:`columns`).
+            The varied parameter, an order parameter, an observable, ``closed_form.NAME``,
+            ``residual``, ``iterations`` or ``converged`` (1.0 / 0.0).
 
         Returns
         -------
@@ -498,6 +533,10 @@ class Curve:
         InputError
             ``name`` is not a column.
         """
+        if name == self.vary:
+            return np.asarray(self.values, dtype=float)
+        if name in ("residual", "iterations", "converged"):
+            return np.array([float(getattr(p, name)) for p in self.points], dtype=float)
         state, obs, cf = self._names()
         key = name[len("closed_form."):] if name.startswith("closed_form.") else name
         for names, attr in ((state, "state"), (obs, "observables"), (cf, "closed_form")):
@@ -530,13 +569,17 @@ class Curve:
         state, obs, cf = self._names()
         out = []
         for v, p in zip(self.values, self.points):
-            row: dict = {self.vary: float(v)}
-            row.update({k: _as_float(p.state.get(k), p.converged) for k in state})
-            row.update({k: _as_float(p.observables.get(k), p.converged) for k in obs})
+            # later updates win: the varied value, the state and the solver's columns are
+            # never hidden by an observable of the same name (SaddlePointSystem refuses such
+            # names; a model's derived observables are kept from doing it here)
+            row: dict = {k: _as_float(p.observables.get(k), p.converged) for k in obs}
+            row.update({f"{k}.error": float(x) for k, x in p.observable_errors.items()})
             row.update({f"closed_form.{k}": _as_float(p.closed_form.get(k), True) for k in cf})
+            row.update({k: _as_float(p.state.get(k), p.converged) for k in state})
+            row[self.vary] = float(v)
             row.update({"residual": float(p.residual), "iterations": p.iterations,
                         "converged": bool(p.converged), "failure": p.failure or ""})
-            row.update({f"{k}.error": float(x) for k, x in p.observable_errors.items()})
+            row = {self.vary: row.pop(self.vary), **row}
             out.append(row)
         return out
 
@@ -646,77 +689,272 @@ def _as_model(model, init):
 
 def _solve_at_level(cs, pv, x0, tol, method, damping, level, max_iter, budget, names,
                     progress, label):
+    outside: dict = {}  # domain constraint -> evaluations it refused
+
     def F(x):
-        return cs.map(x, pv, level)
+        try:
+            return cs.map(x, pv, level)
+        except InputError as exc:
+            if exc.param == "state" and str(exc.allowed).startswith("inside the domain"):
+                what = str(exc.allowed)[len("inside the domain of the map ("):-1]
+                outside[what] = outside.get(what, 0) + 1
+            raise
 
     def admissible(x):
         return cs.constraint_violations(x, pv, level)
 
-    return solve_fixed_point(F, x0, tol=tol, method=method, damping=damping,
-                             max_iter=max_iter, admissible=admissible, budget=budget,
-                             names=names, progress=progress, label=label)
+    fp = solve_fixed_point(F, x0, tol=tol, method=method, damping=damping,
+                           max_iter=max_iter, admissible=admissible, budget=budget,
+                           names=names, progress=progress, label=label)
+    if fp.failure == "nan" and outside:
+        # the iteration kept leaving the region a constraint allows: the constraint (not a
+        # NaN of the map) stopped it, and most likely excludes the fixed point
+        which = max(outside, key=outside.get)
+        fp.failure = "constraint"
+        fp.message = (f"the constraint {which} excludes the fixed point the iteration heads "
+                      f"for: {outside[which]} of the evaluations left the region it allows "
+                      f"(best residual {fp.residual:.3g} > tol {tol:.1g}); check the "
+                      f"constraint, or the start ({fp.message})")
+    return fp
+
+
+def _jacobian(cs, pv, lev, x, fx):
+    """Forward-difference Jacobian ``dF/dx`` of the map at ``x`` (``fx = F(x)``; relative step
+    1e-7, backward where the forward step leaves the domain): n evaluations of the map."""
+    n = x.size
+    J = np.empty((n, n))
+    for j in range(n):
+        h = 1e-7 * max(1.0, abs(x[j]))
+        xh = x.copy()
+        xh[j] += h
+        try:
+            fh = cs.map(xh, pv, lev)
+        except (IntegrationError, InputError):
+            # the forward step left the domain (q + h > 1 at 1 - q ~ 1e-8): backward
+            h = -h
+            xh[j] = x[j] + h
+            fh = cs.map(xh, pv, lev)
+        J[:, j] = (fh - fx) / h
+    return J
+
+
+#: safety factor on the quadrature error of a node level estimated by its difference to the
+#: next level (the next level's own error is assumed at most half of it; measured: the next
+#: level's error is 0.1-3% of this level's on the kinked 2-D arc-cosine integrand)
+QUAD_SAFETY = 2.0
+#: safety factor on the linearised (Newton-step) error estimates
+NEWTON_SAFETY = 2.0
+#: chord ratio |(I-J)^{-1} G(x1)| / |x1 - x0| above which the fixed point counts as
+#: near-critical (quadratic convergence would make it ~|x1 - x0| * curvature / sigma << 1)
+NONLINEAR_RATIO = 0.1
+#: smallest singular value of I - J, relative to max(1, ||J||), below which a fixed point is
+#: near-critical
+CRITICAL_SIGMA = 1e-6
+
+
+def _quadrature_propagated(cs, pv, lev, x, fx, fine):
+    """``(I - J)^{-1} (F_{lev+1}(x) - F_lev(x))``: the quadrature error of the map carried to the
+    state (first order), with ``J`` the Jacobian at level ``lev``; returns (vector, J) or
+    (None, None) when the Jacobian cannot be formed."""
+    try:
+        with np.errstate(all="ignore"):
+            J = _jacobian(cs, pv, lev, x, fx)
+            if not np.all(np.isfinite(J)):
+                return None, None
+            s = np.linalg.solve(np.eye(x.size) - J, fine - fx)
+    except (IntegrationError, InputError, np.linalg.LinAlgError, ValueError,
+            ZeroDivisionError, FloatingPointError):
+        return None, None
+    return (s, J) if np.all(np.isfinite(s)) else (None, None)
+
+
+def _newton_critical(cs, pv, lev, x, fx, r, max_steps=60):
+    """Newton's method with a fresh Jacobian per step at a near-critical fixed point, where
+    the steps shrink only linearly (a k-fold root: by (k-1)/k per step). Stops when a step
+    would not lower the residual, leaves the admissible region, or is below ten times the
+    finite-difference step of the Jacobian (which cannot resolve the curvature further).
+    Returns (x, F(x), residual, the step computed at x, its shrink factor rho, sigma_min)."""
+    n = x.size
+    prev = None
+    ratios: list = []
+    d = np.zeros(n)
+    sig = np.nan
+    for _ in range(max_steps):
+        J = _jacobian(cs, pv, lev, x, fx)
+        A = np.eye(n) - J
+        d = np.linalg.solve(A, fx - x)
+        D = np.maximum(1.0, np.abs(x))
+        sig = float(np.linalg.svd(A * D[None, :] / D[:, None], compute_uv=False)[-1])
+        nd = float(np.max(np.abs(d)))
+        if prev is not None and prev > 0:
+            ratios.append(nd / prev)
+        h = 1e-7 * max(1.0, float(np.max(np.abs(x))))
+        if not np.all(np.isfinite(d)) or nd <= 10 * h:
+            break
+        x1 = x + d
+        if cs.constraint_violations(x1, pv, lev):
+            break
+        f1 = cs.map(x1, pv, lev)
+        r1 = residual_of(x1, f1)
+        if not r1 < r:
+            break
+        x, fx, r, prev = x1, f1, r1, nd
+    rho = max(ratios[-3:]) if ratios else 0.5  # one step only: a double root's factor
+    return x, fx, r, d, min(rho, 0.95), sig
 
 
 def _refine(model, p, system, cs, pv, lev, fp):
-    """One Newton step on G(x) = F(x) - x at a converged fixed point, and the error estimates.
+    """Newton refinement of a converged fixed point and its error bounds (state and
+    observables).
 
-    A residual ``max|F(x) - x|/max(1, |x|) <= tol`` does not make the state accurate to ``tol``:
-    the error is about ``(I - J)^{-1}`` times the residual, and near a phase boundary (the
-    separability threshold of rf_convex, the interpolation peak) ``I - J`` is close to
-    singular (a hinge point at alpha = 6.25, lam = 1e-6 converged to residual 7e-11 with q_s off
-    by 1.3e-8 relative). The step ``delta = -(J_G)^{-1} G(x)`` with a forward-difference
-    Jacobian (relative step 1e-7, n extra map evaluations) is taken when it lowers the residual
-    and stays admissible; ``|delta|`` estimates the error of the state before the step (the
-    reported ``state_errors``, conservative for the refined state), and the change of each
-    observable over the step its error (``observable_errors``). Returns (fp, state errors by
-    name, observable errors by name); both empty when the step cannot be taken.
+    A residual ``max|F(x) - x|/max(1, |x|) <= tol`` does not make the state accurate to
+    ``tol``: the error of ``x`` is about ``(I - J)^{-1}`` times (the residual + the quadrature
+    error of ``F``), and near a phase boundary ``I - J`` is close to singular (a hinge point
+    of rf_convex at alpha = 6.25, lam = 1e-6 converged to residual 7e-11 with q_s off by
+    1.3e-8 relative). One Newton step ``x1 = x + (I - J)^{-1} (F(x) - x)`` (forward-difference
+    Jacobian, relative step 1e-7) is taken when it lowers the residual and stays admissible.
+
+    Error bound of the reported state (``state_errors``), per order parameter:
+
+    * Newton part: ``2 |(I - J)^{-1} (F(x1) - x1)|`` (the chord step at ``x1``, no new
+      Jacobian); when that chord step is not much shorter than the Newton step (ratio
+      > :data:`NONLINEAR_RATIO`) or the smallest singular value sigma of ``I - J`` is below
+      :data:`CRITICAL_SIGMA` ``max(1, ||J||)``, the fixed point is **near-critical** (a
+      multiple root: m = tanh(beta m) at beta = 1): Newton steps with fresh Jacobians follow
+      until they stop shrinking, and the bound is ``2 |last step| / (1 - rho)`` with ``rho`` the
+      observed shrink factor per step (a k-fold root: rho = (k-1)/k, error = k |step|);
+    * quadrature part: ``2 |(I - J)^{-1} (F_{level+1}(x) - F_level(x))|`` (see
+      :data:`QUAD_SAFETY`);
+    * rounding: ``4 eps (|x_i| + ||(I - J)^{-1}|| max(||x||, ||F(x)||))``.
+
+    Observable errors: ``sum_j |dO/dx_j| err_j`` (forward-difference gradient) + 2 |O at the
+    next node level - O| + ``4 eps |O|``. Returns (fp, state errors, observable errors) with
+    ``fp.near_critical`` and ``fp.sigma`` set; both dicts are empty when the Jacobian cannot
+    be formed (the map fails next to the answer).
     """
     x = np.asarray(fp.x, dtype=float)
     names = system.state_names
+    n = x.size
+    eps = np.finfo(float).eps
+    fp.near_critical, fp.sigma = False, float("nan")
+    quad = cs.groups and lev < cs.max_level
+
+    def obs_at(z, level):
+        o = cs.observables(z, pv, level)
+        o.update(model.derived(p, dict(zip(names, z.tolist())), o))
+        return o
+
     try:
         with np.errstate(all="ignore"):
             fx = cs.map(x, pv, lev)
-            g = fx - x
             r0 = residual_of(x, fx)
-            n = x.size
-            J = np.empty((n, n))
-            for j in range(n):
-                h = 1e-7 * max(1.0, abs(x[j]))
-                xh = x.copy()
-                xh[j] += h
-                try:
-                    fh = cs.map(xh, pv, lev)
-                except (IntegrationError, InputError):
-                    # the forward step left the domain (q + h > 1 at 1 - q ~ 1e-8): backward
-                    h = -h
-                    xh[j] = x[j] + h
-                    fh = cs.map(xh, pv, lev)
-                J[:, j] = (fh - xh - g) / h
+            J = getattr(fp, "jac", None)
+            if J is None:
+                J = _jacobian(cs, pv, lev, x, fx)
             if not np.all(np.isfinite(J)):
                 return fp, {}, {}
-            delta = -np.linalg.solve(J, g)
-            x1 = x + delta
-            if cs.constraint_violations(x1, pv, lev):
+            A = np.eye(n) - J
+            delta = np.linalg.solve(A, fx - x)
+            if not np.all(np.isfinite(delta)):
                 return fp, {}, {}
-            f1 = cs.map(x1, pv, lev)
-            r1 = residual_of(x1, f1)
-            obs0 = cs.observables(x, pv, lev)
-            obs0.update(model.derived(p, dict(zip(names, x.tolist())), obs0))
-            obs1 = cs.observables(x1, pv, lev)
-            obs1.update(model.derived(p, dict(zip(names, x1.tolist())), obs1))
-            obs_err = {k: float(abs(obs1[k] - v)) for k, v in obs0.items() if k in obs1}
+            x1 = x + delta
+            take = False
+            if not cs.constraint_violations(x1, pv, lev):
+                f1 = cs.map(x1, pv, lev)
+                r1 = residual_of(x1, f1)
+                take = bool(r1 <= r0)
+            if take:
+                chord = np.linalg.solve(A, f1 - x1)
+                nd = float(np.max(np.abs(delta)))
+                rho = float(np.max(np.abs(chord))) / nd if nd > 0 else 0.0
+                xr, fr, rr, err_n = x1, f1, r1, NEWTON_SAFETY * np.abs(chord)
+            else:
+                rho = 0.0
+                xr, fr, rr, err_n = x, fx, r0, NEWTON_SAFETY * np.abs(delta)
+            # singular values of I - J in the units of the residual (each order parameter
+            # scaled by max(1, |x_i|)): independent of the units the state is written in
+            D = np.maximum(1.0, np.abs(xr))
+            Js = J * D[None, :] / D[:, None]
+            sig = float(np.linalg.svd(np.eye(n) - Js, compute_uv=False)[-1])
+            scale = max(1.0, float(np.linalg.norm(Js, 2)))
+            note = ""
+            if rho > NONLINEAR_RATIO or sig < CRITICAL_SIGMA * scale:
+                fp.near_critical = True
+                xr, fr, rr, d, rho_c, sig = _newton_critical(cs, pv, lev, xr, fr, rr)
+                err_n = NEWTON_SAFETY * np.abs(d) / (1.0 - rho_c)
+                J = _jacobian(cs, pv, lev, xr, fr)
+                A = np.eye(n) - J
+                note = (f"; NEAR-CRITICAL fixed point: the smallest singular value of I - J is "
+                        f"{sig:.2g} (||J|| = {scale:.2g}) and Newton steps shrink by "
+                        f"~{rho_c:.2g} per step (a multiple root, linear convergence): the "
+                        f"error bound is widened to 2 |step| / (1 - {rho_c:.2g}) = "
+                        f"{float(np.max(err_n)):.2g}")
+            fp.sigma = sig
+            Ainv = np.linalg.inv(A)
+            # rounding: each F_i carries ~eps max(|x_i|, |F_i|), carried by |(I - J)^{-1}|
+            floor = 4 * eps * (np.abs(xr) + np.abs(Ainv) @ np.maximum(np.abs(xr), np.abs(fr)))
+            err_q = np.zeros(n)
+            if quad:
+                sq = getattr(fp, "qstate", None)
+                if sq is None:
+                    sq = Ainv @ (cs.map(xr, pv, lev + 1) - fr)
+                err_q = QUAD_SAFETY * np.abs(sq)
+            err = err_n + err_q + floor
+            D = np.maximum(1.0, np.abs(xr))
+            fp.bound_parts = (float(np.max(err_n / D)), float(np.max(err_q / D)),
+                              float(np.max(floor / D)))
+            if not np.all(np.isfinite(err)):
+                return fp, {}, {}
+            # observables: gradient times the state error, plus their own quadrature error
+            obs = obs_at(xr, lev)
+            oq = obs_at(xr, lev + 1) if quad else obs
+            obs_err = {k: QUAD_SAFETY * abs(float(oq[k]) - float(v)) + 4 * eps * abs(float(v))
+                       for k, v in obs.items() if k in oq}
+            for j in range(n):
+                h = 1e-7 * max(1.0, abs(xr[j]))
+                xh = xr.copy()
+                xh[j] += h
+                try:
+                    oh = obs_at(xh, lev)
+                except (IntegrationError, InputError):
+                    h = -h
+                    xh[j] = xr[j] + h
+                    oh = obs_at(xh, lev)
+                for k in obs_err:
+                    if k in oh:
+                        obs_err[k] += abs((float(oh[k]) - float(obs[k])) / h) * err[j]
     except (IntegrationError, InputError, np.linalg.LinAlgError, ValueError, ZeroDivisionError,
             FloatingPointError):
         return fp, {}, {}
-    if not np.all(np.isfinite(delta)):
-        return fp, {}, {}
-    err = {k: float(abs(d)) for k, d in zip(names, delta)}
-    fp.observables_at_x = obs0
-    if r1 <= r0:
-        fp.x, fp.residual = x1, r1
-        fp.message += f"; refined by one Newton step to residual {r1:.1e}"
-        fp.observables_at_x = obs1
-    return fp, err, obs_err
+    if xr is not x:
+        fp.x, fp.residual = xr, rr
+        fp.message += (f"; refined by {'Newton steps' if fp.near_critical else 'one Newton step'}"
+                       f" to residual {rr:.1e}")
+    fp.message += note
+    fp.observables_at_x = obs
+    return fp, {k: float(e) for k, e in zip(names, err)}, obs_err
+
+
+def _check_bound(fp, tol) -> None:
+    """"converged" means the error bound is within ``tol`` (relative, as the residual): a
+    quadrature part above it fails the solve as "quadrature", a Newton part above it (not at
+    a near-critical point, which is flagged instead) as "residual"; a bound set by float64
+    rounding alone is stated in the message (only ``dps=`` can do better)."""
+    parts = getattr(fp, "bound_parts", None)
+    if parts is None or not fp.converged:
+        return
+    newton, quad, floor = parts
+    if quad > tol:
+        fp.converged, fp.failure = False, "quadrature"
+        fp.message += (f"; the quadrature error of the map, carried to the state, is "
+                       f"{quad:.2g} > tol {tol:.1g}")
+    elif newton > tol and not getattr(fp, "near_critical", False):
+        fp.converged, fp.failure = False, "residual"
+        fp.message += (f"; the error bound of the state (I - J)^-1 (F(x) - x) is {newton:.2g} "
+                       f"> tol {tol:.1g}")
+    elif floor > tol:
+        fp.message += (f"; float64 rounding carried by (I - J)^-1 limits the state to "
+                       f"{floor:.2g} > tol {tol:.1g} (solve with dps= for more digits)")
 
 
 def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_iter,
@@ -746,15 +984,31 @@ def _solve_one(model, p, system, cs, pv, x0, tol, method, damping, level, max_it
                           f"{lev}: {fp.residual:.2g}")
             return fp, lev, np.inf, iterations
         qerr = residual_of(fp.x, fine)
+        carried = ""
         if qerr <= tol:
-            return fp, lev, qerr, iterations
+            # the difference of the levels carried to the state by (I - J)^{-1}: near a
+            # phase boundary a small quadrature error of F is a large error of the state
+            try:
+                coarse = cs.map(fp.x, pv, lev)
+            except (IntegrationError, InputError):
+                coarse = None
+            sq, J = (None, None) if coarse is None else \
+                _quadrature_propagated(cs, pv, lev, fp.x, coarse, fine)
+            if sq is None:
+                return fp, lev, qerr, iterations
+            qstate = QUAD_SAFETY * float(np.max(np.abs(sq) / np.maximum(1.0, np.abs(fp.x))))
+            if qstate <= tol:
+                fp.jac, fp.qstate = J, sq
+                return fp, lev, qerr, iterations
+            carried = (f", which the fixed point amplifies to a state error of {qstate:.3g} "
+                       f"(2 |(I - J)^-1 (F_{lev + 1} - F_{lev})|)")
         note = (f"after level {lev} was not resolved: levels {lev} and {lev + 1} differ by "
-                f"{qerr:.3g} > tol {tol:.1g}")
+                f"{qerr:.3g}{carried} > tol {tol:.1g}")
         x0 = fp.x
     fp.converged, fp.failure = False, "quadrature"
-    fp.message = (f"quadrature not resolved: the map at node level {lev} (the finest) and at "
-                  f"level {lev - 1} differ by {qerr:.3g} > tol {tol:.1g} at the answer (the "
-                  f"fixed-point residual itself is {fp.residual:.2g} <= tol {tol:.1g})"
+    fp.message = (f"quadrature not resolved: at the answer of level {lev - 1}, "
+                  f"{note.split(': ', 1)[-1]}; level {lev} is the finest (its fixed-point "
+                  f"residual is {fp.residual:.2g} <= tol {tol:.1g})"
                   if lev == cs.max_level and lev > level else
                   f"quadrature not resolved: the map at node level {lev} and the next differ "
                   f"by {qerr:.3g} > tol {tol:.1g} at the answer (fixed-point residual "
@@ -842,9 +1096,10 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
         A starting state, one value per order parameter (by name). Default: every start of the
         model; required for a bare system.
     level : int, optional
-        First quadrature node level (default: the model's).
+        First quadrature node level (default: the model's): an integer from 0 to one below
+        the finest level of the system's rules (the finest checks the level below it).
     max_iter : int, default 5000
-        Iterations per solver phase.
+        Iterations per solver phase (an integer >= 1).
     starts : bool, default True
         With ``init=None``, run every start of the model and report all distinct fixed points
         (True), or only the first (False).
@@ -862,8 +1117,11 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     Returns
     -------
     SolveResult
-        ``state`` and ``observables`` by name, ``converged``, ``residual``, error estimates
-        (``state_errors``, ``observable_errors``). Never an unconverged state as an answer: a
+        ``state`` and ``observables`` by name, ``converged``, ``residual``, error bounds
+        (``state_errors``, ``observable_errors``: the residual and the quadrature error of the
+        map carried to the state by ``(I - J)^{-1}``; "converged" means they are within
+        ``tol``), ``near_critical`` (a nearly singular ``I - J``: the bound is widened and the
+        message says so). Never an unconverged state as an answer: a
         failed solve has NaN state and observables, ``converged=False`` and ``failure`` set
         (the best iterate is in ``last_state``; ``message`` names the check and its numbers).
 
@@ -872,7 +1130,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     InputError
         A parameter that is unknown, missing (no default) or outside its range; an ``init``
         that misses an order parameter or names one the system does not have; a bad ``tol``,
-        ``method`` or ``dps``.
+        ``method``, ``dps``, ``level`` or ``max_iter``; a ``starts`` callable that raises.
     ConvergenceError
         With ``strict=True``, when the solve failed.
 
@@ -905,6 +1163,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
         raise InputError("tol", tol, "a number in (0, 1)")
     if dps is not None:
         dps = check_int("dps", dps, 15, 10000)
+    max_iter = check_int("max_iter", max_iter, 1, 10**9)
     budget = Budget(max_time, max_evaluations)
     given = params.pop("_params", None)
     exact = params.pop("_exact", None) or {}
@@ -933,8 +1192,12 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     cs = compile_system(system)
     values = model.values(p)
     pv = _pvals(system, values)
-    lev0 = model.default_level if level is None else int(level)
-    lev0 = min(lev0, cs.max_level)
+    if level is not None and not cs.groups:
+        level = check_int("level", level, 0, 1000)  # no expectation: any level is the same
+    elif level is not None:
+        level = check_int("level", level, 0, max(cs.max_level - 1, 0))
+    lev0 = model.default_level if level is None else level
+    lev0 = min(lev0, max(cs.max_level - 1, 0) if cs.groups else cs.max_level)
     inits = [check_init(system, init)] if init is not None else model.starts(p)
     if init is None and not starts:
         inits = inits[:1]
@@ -963,6 +1226,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
     obs_err: dict = {}
     if fp.converged:
         fp, state_err, obs_err = _refine(model, p, system, cs, pv, lev, fp)
+        _check_bound(fp, tol)
     state = dict(zip(system.state_names, fp.x.tolist()))
     obs: dict = {}
     last: dict = {}
@@ -1000,6 +1264,7 @@ def solve(model, /, *, tol: float = 1e-10, method: str = "auto", damping: float 
                       its, fp.residual, tol, msg, fp.method, fp.history, qerr, lev,
                       alts, {}, fp.violations, failure=failure, last_state=last)
     if fp.converged:
+        res.near_critical = bool(getattr(fp, "near_critical", False))
         res.state_errors = state_err
         res.observable_errors = {k: max(v, 4 * np.finfo(float).eps * abs(obs[k]))
                                  for k, v in obs_err.items() if k in obs and np.isfinite(v)}
@@ -1147,7 +1412,8 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
             return cs.map_mp(list(x), pmp, dps)
 
         try:
-            x, fx = _newton_mp(F, x0, dps)
+            x, fx, JG, steps = _newton_mp(F, x0, dps)
+            errs, rho = _mp_errors(cs, pmp, dps, x, fx, JG, F, steps)
         except (ValueError, ZeroDivisionError) as exc:
             _polish_failed(res, system, f"mpmath polish at {dps} digits failed from the "
                            f"float64 answer (residual {float(res.residual):.2g}): {exc}")
@@ -1163,19 +1429,96 @@ def _polish_mp(cs, system, pv, res, dps, model, p, budget=None, progress=None, l
                 sys.stderr.write("\n")
         r = _rel_residual_mp(x, fx)
         obs = cs.observables_mp(x, pmp, dps)
+        obs_err = _mp_observable_errors(cs, pmp, dps, x, obs, errs, model, p, system)
     with mpmath.workdps(dps):
         res.state = {n: +v for n, v in zip(system.state_names, x)}
         res.observables = {k: +v for k, v in obs.items()}
         res.observables.update(model.derived(p, res.state, res.observables))
         res.residual = +r
+    # the float64 bounds no longer apply: the errors at dps digits (a plain float each; below
+    # 1e-308 they are reported as 1e-308, never as 0)
+    res.state_errors = {n: max(float(e), 1e-308) for n, e in zip(system.state_names, errs)}
+    res.observable_errors = {k: max(float(e), 1e-308) for k, e in obs_err.items()
+                             if k in res.observables}
     res.dps = dps
     need = mpmath.mpf(10) ** (-dps)
     res.converged = r <= need
     if res.converged:
         res.message = f"converged at {dps} digits: residual {mpmath.nstr(r, 3)}"
+        if rho > NONLINEAR_RATIO:
+            res.near_critical = True
+            res.message += (f"; NEAR-CRITICAL fixed point: Newton steps shrink only by ~{rho:.2g}"
+                            f" per step (a multiple root): the error bound is widened to "
+                            f"{max(res.state_errors.values()):.2g}")
     else:
         _polish_failed(res, system, f"mpmath polish reached residual {mpmath.nstr(r, 3)} > "
                        f"1e-{dps} (the {dps}-digit tolerance)")
+
+
+def _mp_errors(cs, pmp, dps, x, fx, JG, F, steps=()) -> tuple:
+    """Error bound of each order parameter after the polish at ``dps`` digits (working
+    precision ``dps + 10``): ``2 |(I - J)^{-1} (F(x) - x)|`` (the next Newton step, with the
+    last Jacobian) + ``2 |(I - J)^{-1} (F_{dps+10}(x) - F_dps(x))|`` (the map at ``dps`` digits
+    against the map at ``dps + 10``: its quadrature and rounding error carried to the state)
+    + ``10^-dps |x|`` (the answer rounded to ``dps`` digits). When the last two Newton steps
+    shrank by less than 10x (ratio rho > 0.1 above the precision floor: a multiple root, where
+    Newton converges linearly and a k-fold root leaves an error of (k-1) times the last step),
+    the step part is ``2 |last step| / (1 - rho)``. Returns (bounds, rho)."""
+    n = len(x)
+    if JG is None:  # no Newton step was needed: form the Jacobian once
+        h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+        g = [a - b for a, b in zip(fx, x)]
+        JG = mpmath.matrix(n, n)
+        for j in range(n):
+            hj = h0 * max(1, abs(x[j]))
+            xh = list(x)
+            xh[j] += hj
+            fh = F(xh)
+            for i in range(n):
+                JG[i, j] = ((fh[i] - xh[i]) - g[i]) / hj
+    with mpmath.workdps(dps + 20):
+        hi = cs.map_mp(list(x), [+v for v in pmp], dps + 10)
+    step = mpmath.lu_solve(JG, mpmath.matrix([b - a for a, b in zip(fx, x)]))
+    quad = mpmath.lu_solve(JG, mpmath.matrix([a - b for a, b in zip(hi, fx)]))
+    ulp = mpmath.mpf(10) ** (-dps)
+    steps = list(steps)
+    rho = float(steps[-1] / steps[-2]) if len(steps) > 1 and steps[-2] > 0 else 0.0
+    if len(steps) < 2 or steps[-1] <= ulp * max(1, max(abs(v) for v in x)):
+        rho = 0.0  # steps at the precision floor are noise, not a sign of a multiple root
+    part = [2 * abs(v) for v in step]
+    if rho > NONLINEAR_RATIO:
+        wide = 2 * steps[-1] / (1 - min(rho, 0.95))
+        part = [max(v, wide) for v in part]
+    return [part[i] + 2 * abs(quad[i]) + ulp * abs(x[i]) for i in range(n)], rho
+
+
+def _mp_observable_errors(cs, pmp, dps, x, obs, errs, model, p, system) -> dict:
+    """Error bound of each observable at ``dps`` digits: ``2 |O_{dps+10} - O_dps|`` + the
+    change of O along the state's error vector (a directional difference) + ``10^-dps |O|``."""
+    names = system.state_names
+
+    def with_derived(z, o):
+        o = dict(o)
+        o.update(model.derived(p, dict(zip(names, z)), o))
+        return o
+
+    obs = with_derived(x, obs)
+    with mpmath.workdps(dps + 20):
+        hi = with_derived(x, cs.observables_mp(list(x), [+v for v in pmp], dps + 10))
+    size = max(errs)
+    out = {k: 2 * abs(hi[k] - v) + mpmath.mpf(10) ** (-dps) * abs(v) for k, v in obs.items()
+           if k in hi}
+    if size > 0:
+        h = mpmath.mpf(10) ** (-((dps + 10) // 2))
+        xs = [a + h * e / size for a, e in zip(x, errs)]
+        try:
+            moved = with_derived(xs, cs.observables_mp(xs, pmp, dps))
+        except (ValueError, ZeroDivisionError, IntegrationError, InputError):
+            moved = None
+        for k in out:
+            if moved is not None and k in moved:
+                out[k] += 2 * abs(moved[k] - obs[k]) / h * size
+    return out
 
 
 def _rel_residual_mp(x, fx):
@@ -1194,7 +1537,8 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
     ``max_steps``. ``n + 1`` evaluations of ``F`` per step for ``n`` order parameters (mpmath's
     ``findroot`` with a tolerance below the working precision cannot stop early and spent
     ~30 evaluations on the 1-dimensional perceptron). Raises ZeroDivisionError when the
-    Jacobian is singular.
+    Jacobian is singular. Returns ``(x, F(x), J, steps)`` with ``J`` the last Jacobian of
+    ``F(x) - x`` (None when no step was needed) and the sizes of the steps taken.
     """
     n = len(x0)
     x = list(x0)
@@ -1203,6 +1547,7 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
     target = mpmath.mpf(10) ** (-(dps + 5))
     floor = mpmath.mpf(10) ** (-dps)
     h0 = mpmath.mpf(10) ** (-((dps + 10) // 2))
+    J, steps = None, []
     for _ in range(max_steps):
         if not r > target:  # also stops on NaN (reported by the caller's check)
             break
@@ -1227,10 +1572,11 @@ def _newton_mp(F, x0, dps: int, max_steps: int = 30):
         else:
             break  # no step lowers the residual: the map's precision floor
         slow = r1 > r / 10
+        steps.append(max(abs(lam * v) for v in step))
         x, fx, r = x1, f1, r1
         if slow and r <= floor:
             break
-    return x, fx
+    return x, fx, J, steps
 
 
 def _polish_failed(res, system, message, failure="polish"):
@@ -1264,7 +1610,7 @@ def parse_grid(text: str) -> np.ndarray:
     return out
 
 
-def curve(model, vary: str, values: Sequence[float], /, *, tol: float = 1e-10,
+def curve(model, vary: str, values: Sequence[float] | np.ndarray, /, *, tol: float = 1e-10,
           method: str = "auto", damping: float = 0.0, strict: bool = True,
           max_iter: int = 5000, progress: Callable | None = None,
           max_time: float | None = DEFAULT_MAX_TIME,
@@ -1638,7 +1984,19 @@ class Model:
                                  f"{list(the_system.state_names)}", hint="pass init={...} to "
                                  "solve/curve, or starts= to Model.from_system")
             if callable(start_list):
-                return [check_init(the_system, st, "starts") for st in start_list(p)]
+                fname = getattr(start_list, "__name__", repr(start_list))
+                try:
+                    got = start_list(p)
+                except Exception as exc:  # the user's callable: name it, never a traceback
+                    raise InputError("starts", fname, "a callable starts(p) -> list of "
+                                     "{order parameter: value} that runs at these parameters",
+                                     hint=f"it raised {type(exc).__name__}: {exc}") from exc
+                if isinstance(got, dict):
+                    got = [got]
+                if not isinstance(got, (list, tuple)) or not got:
+                    raise InputError("starts", fname, "a callable returning a non-empty list "
+                                     "of {order parameter: value}", hint=f"it returned {got!r}")
+                return [check_init(the_system, st, "starts") for st in got]
             return [dict(st) for st in start_list]
 
         attrs = {"name": mname, "title": title or f"saddle-point system {system.name}",

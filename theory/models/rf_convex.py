@@ -101,6 +101,7 @@ import sympy as sp
 from ..conventions import RF_CORRESPONDENCE
 from ..errors import InputError
 from ..losses import CHANNELS, LOSSES, get_channel, get_loss
+from ..numeric.activation_constants import activation_constants, activation_constants_mp
 from ..numeric.bridge import mpmath_function, numpy_function
 from ..references import REFERENCES
 from ..symbolic import atoms
@@ -110,7 +111,6 @@ from ..symbolic.spectra import (mp_resolvent_moments, mp_stieltjes_negative,
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import Model, activation_check, nonnegative, param, register, \
     validate
-from .rf_ridge import activation_constants, activation_constants_mp
 
 alpha, gamma, lam, k1, ks, rho = sp.symbols(
     r"alpha gamma lambda kappa_1 kappa_star rho", positive=True)
@@ -343,8 +343,8 @@ def _teacher_check(name, v):
     return v
 
 
-_loss_check.options = tuple(LOSSES)
-_teacher_check.options = tuple(CHANNELS)
+_loss_check.options = tuple(LOSSES)  # type: ignore[attr-defined]  # listed by `theory models`
+_teacher_check.options = tuple(CHANNELS)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -581,7 +581,8 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
     estimator diverges like log(1/lam) as lam -> 0); above it the lam -> 0 limit is finite.
     """
     from scipy import integrate, optimize
-    from scipy.special import ndtr as Phi_
+
+    Phi_ = atoms.Phi._numpy_impl  # the one Phi (theory.symbolic.atoms)
 
     _, k1, kst = activation_constants(activation)
     frac = signal_fraction(gamma, k1, kst)

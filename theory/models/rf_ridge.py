@@ -74,7 +74,9 @@ import sympy as sp
 
 from ..conventions import RF_CORRESPONDENCE, rf_ridge_to_rf_convex
 from ..errors import InputError
-from ..numeric.hermite import hermite_expansion
+from ..numeric.activation_constants import (activation_constant_errors, activation_constants,
+                                            activation_constants_mp)
+from ..numeric.solvers import bracketed_newton
 from ..references import REFERENCES
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import (Model, SolveResult, activation_check, make_params, nonnegative, param,
@@ -157,39 +159,6 @@ class RFRidgeParams:
         validate(self)
 
 
-_MU: dict = {}
-
-
-def _act_key(name: str):
-    """Cache key of an activation: what defines it (expression and closed forms), not its name
-    alone -- ``register(name, ..., overwrite=True)`` must not leave the old constants."""
-    from ..symbolic.activations import REGISTRY
-
-    a = REGISTRY.get(name)  # families and typed expressions are defined by their text
-    return (name,) if a is None else (name, a.expr, a.mu_closed)
-
-
-def activation_constants(name: str):
-    """(mu0, mu1, mu_star) of an activation in float64 (cached)."""
-    key = _act_key(name)
-    if key not in _MU:
-        h = hermite_expansion(name, 2, exact=False)
-        _MU[key] = (float(h.mu[0]), float(h.mu[1]), float(h.mu_star))
-    return _MU[key]
-
-
-_MU_MP: dict = {}
-
-
-def activation_constants_mp(name: str, dps: int):
-    """(mu0, mu1, mu_star) as mpf at ``dps`` digits (exact values where known, else mpmath)."""
-    key = (_act_key(name), dps)
-    if key not in _MU_MP:
-        h = hermite_expansion(name, 2, dps=dps)
-        _MU_MP[key] = (h.mu[0], h.mu[1], h.mu_star)
-    return _MU_MP[key]
-
-
 # ---------------------------------------------------------------- the scalar reduction
 # Derivation (followed in the code below; the tests check each identity against Definition 1
 # solved directly at 30+ digits). With xi = i s, nu_k = i a_k, Definition 1 reads
@@ -250,29 +219,6 @@ def _risk(B, V, F1, Fs, Dl):
         return np.where(wB == 0, 0, wB * B) + np.where(wV == 0, 0, wV * V) + Fs * Fs
 
 
-def _newton(fun, lo, hi, x, eps, max_iter=200):
-    """Vectorised safeguarded Newton for increasing ``fun`` with fun(lo) <= 0 <= fun(hi).
-
-    Returns (x, iterations). A Newton step leaving the bracket is replaced by bisection (in the
-    geometric mean when lo > 0, so tiny roots are reached in few steps)."""
-    active = np.ones(x.shape, dtype=bool)
-    it = 0
-    while it < max_iter and np.any(active):
-        it += 1
-        g, dg = fun(x)
-        lo = np.where(g <= 0, np.maximum(lo, x), lo)
-        hi = np.where(g >= 0, np.minimum(hi, x), hi)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            xn = x - g / dg
-        bad = ~((xn >= lo) & (xn <= hi) & np.isfinite(xn))
-        mid = np.where(lo > 0, np.sqrt(lo * hi), (lo + hi) / 2)
-        xn = np.where(bad, mid, xn)
-        done = (g == 0) | (np.abs(xn - x) <= 4 * eps * np.abs(x)) | (hi - lo <= 4 * eps * hi)
-        x = np.where(active, xn, x)
-        active &= ~done
-    return x, it
-
-
 def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
     """Definition 1 at arrays of parameters, by the scalar reduction above.
 
@@ -305,7 +251,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(x, z)
             return ss * P - (q1 - x) * (q2 - x), ss * dP + (q1 - x) + (q2 - x)
 
-        tt, iters = _newton(g, np.zeros_like(q1), hi, t0, eps)
+        tt, iters = bracketed_newton(g, np.zeros_like(q1), hi, t0, eps)
         t[tb] = tt
         P = _p_of_t(tt, z)[0]
         lhs, rhs = (q1 - tt) * (q2 - tt), ss * P
@@ -321,7 +267,7 @@ def _solve_state(psi1, psi2, lam, mu1, mustar, dtype=np.float64):
             P, dP = _p_of_t(y - sw * x, z)
             return x * x + D * x - P, 2 * x + D + sw * dP
 
-        ww, it = _newton(h, w1, w0, w0, eps)
+        ww, it = bracketed_newton(h, w1, w0, w0, eps)
         iters = max(iters, it)
         w[wb] = ww
         t[wb] = y - sw * ww
@@ -445,42 +391,6 @@ def _evaluate_mp(psi1, psi2, lam, mu1, mustar, F1, Fs, Dl):
 
 # ---------------------------------------------------------------- accuracy of the observables
 _U = float(np.finfo(float).eps) / 2
-_MU_ERR: dict = {}
-
-
-def activation_constant_errors(name: str):
-    """Absolute error bounds (for mu_1, mu_star) of :func:`activation_constants`.
-
-    Twice the Hermite path's own bounds on mu_1 and mu_star (``bound[1]``, ``mu_star_bound``)
-    where it reports them; otherwise from its error estimate ``e`` of the normalised coefficients:
-    |d mu_1| <= e max(1, |mu_1|), and mu_star^2 = E sigma^2 - mu_0^2 - mu_1^2 gives
-    |d mu_star| <= (e (max(1, E sigma^2) + 2 |mu_0| max(1, |mu_0|) + 2 |mu_1| max(1, |mu_1|))
-    + 4 u E sigma^2) / (2 mu_star); both doubled for safety, and never below 4 ulps. An
-    infinite or NaN estimate makes every float64 bound fail ``tol``, so the point is then
-    recomputed with mpmath (constants from the Hermite mpmath path).
-    """
-    consts = activation_constants(name)
-    hit = _MU_ERR.get(name)
-    if hit is None or hit[0] != consts:  # follows activation_constants (re-registered names)
-        h = hermite_expansion(name, 2, exact=False)
-        bound, star_bound = getattr(h, "bound", None), getattr(h, "mu_star_bound", None)
-        if bound is not None and star_bound is not None:  # per-entry bounds on mu_k itself
-            m1, ms = float(h.mu[1]), float(h.mu_star)
-            d1 = max(2 * float(bound[1]), 4 * _U * abs(m1))
-            ds = max(2 * float(star_bound), 4 * _U * ms)
-            _MU_ERR[name] = (consts, (d1, ds))
-            return _MU_ERR[name][1]
-        err = getattr(h, "error", None)  # a scalar or per-coefficient bounds: take the largest
-        e = float(np.max(np.abs(np.asarray(err, dtype=float)))) if err is not None else _U
-        m0, m1, ms = float(h.mu[0]), float(h.mu[1]), float(h.mu_star)
-        e2 = float(getattr(h, "E_sigma2", ms * ms + m0 * m0 + m1 * m1))
-        d1 = 2 * max(e * max(1.0, abs(m1)), 4 * _U * abs(m1))
-        d2 = (e * (max(1.0, e2) + 2 * abs(m0) * max(1.0, abs(m0)) + 2 * abs(m1) * max(1.0, abs(m1)))
-              + 4 * _U * e2) / max(2 * ms, 1e-300)
-        _MU_ERR[name] = (consts, (float(d1), float(2 * max(d2, 4 * _U * ms))))
-    return _MU_ERR[name][1]
-
-
 def _float_errors(args, obs, dmu1, dmus):
     """Absolute error bounds of the float64 observables ``obs`` at ``args``.
 

@@ -112,7 +112,7 @@ class ConditionalCoefficients:
         """
         conv = (lambda a: [float(v) for v in a]) if self.dps is None else (
             lambda a: [_fmt(v, self.dps) for v in a])
-        out = {
+        out: dict = {
             "activation": self.activation.name,
             "c": self.c if self.dps is None else str(self.c),
             "kappa": conv(self.kappa),
@@ -658,7 +658,7 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
                 pts.add((mpmath.mpf(sp.N(b, dps + 15)) - km) / sc)
             if sc >= WIDE:  # the activation's own scale is narrow in xi: cut at its features
                 pts.update((mpmath.mpf(float(y)) - km) / sc for y in _FEATURES)
-            pts = [-mpmath.inf, *sorted(pts), mpmath.inf]
+            grid = [-mpmath.inf, *sorted(pts), mpmath.inf]
             memo: dict = {}
 
             def g(t, km=km, memo=memo):
@@ -668,13 +668,13 @@ def _mp_conditional(act: Activation, kappa, c, dps: int) -> ConditionalCoefficie
                     memo[t] = v
                 return v
 
-            m0 = _scaled_quad(g, pts, f"mu0({kap}) of {act.name}")
-            m1 = _scaled_quad(lambda t: t * g(t), pts, f"mu1({kap}) of {act.name}") / sc
-            e2 = _scaled_quad(lambda t, km=km: f(km + sc * t) ** 2 * mpmath.npdf(t), pts,
+            m0 = _scaled_quad(g, grid, f"mu0({kap}) of {act.name}")
+            m1 = _scaled_quad(lambda t: t * g(t), grid, f"mu1({kap}) of {act.name}") / sc
+            e2 = _scaled_quad(lambda t, km=km: f(km + sc * t) ** 2 * mpmath.npdf(t), grid,
                           f"E sigma^2({kap}) of {act.name}")
             # mu_star^2 as the variance of the residual (no e2 - m0^2 - c m1^2 cancellation)
             s2 = _scaled_quad(lambda t, km=km, m0=m0, m1=m1: (f(km + sc * t) - m0 - sc * m1 * t) ** 2
-                          * mpmath.npdf(t), pts, f"mu_star^2({kap}) of {act.name}")
+                          * mpmath.npdf(t), grid, f"mu_star^2({kap}) of {act.name}")
             par = _parity(act.expr)
             if km == 0 and par == "odd":
                 m0 = mpmath.mpf(0)
@@ -729,6 +729,6 @@ def finite_support_family(activation, kappa, support, c: float = 1.0, **kw) -> d
     k = np.asarray(kappa, dtype=float).ravel()
     r = conditional_coefficients(activation, np.outer(u, k).ravel(), c, **kw)
     shape = (u.size, k.size)
-    return {"support": u, "kappa": k, "mu0": r.mu0.reshape(shape),
-            "mu1": r.mu1.reshape(shape), "mu_star": r.mu_star.reshape(shape),
+    return {"support": u, "kappa": k, "mu0": np.reshape(r.mu0, shape),
+            "mu1": np.reshape(r.mu1, shape), "mu_star": np.reshape(r.mu_star, shape),
             "unresolved": {key: v.reshape(shape) for key, v in (r.unresolved or {}).items()}}

@@ -41,6 +41,7 @@ import sympy as sp
 
 from ..errors import InputError, IntegrationError
 from ..symbolic.expectation import Expectation
+from ..symbolic.kinks import kink_argument, kink_arguments
 from .bridge import mpmath_function, numpy_function
 from .hermite import check_dps
 from ..conventions import BREAK_CLIP
@@ -58,7 +59,6 @@ _LEVELS_BY_DIM = {
     2: ((8, 8), (12, 12), (16, 16), (24, 24), (32, 32), (48, 48), (64, 64)),
     3: ((6, 6), (8, 8), (12, 12), (16, 16), (24, 24), (32, 32)),
 }
-_NONSMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min)
 
 
 def psd_cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
@@ -138,16 +138,7 @@ def _psd_cholesky_exact(cov: np.ndarray, name: str, scale: float, exact=None) ->
 
 def _kinks(integrand: sp.Expr, variables: tuple):
     """{variable index: [breakpoint expressions]} and a list of unaligned kink arguments."""
-    args = []
-    for node in sp.preorder_traversal(integrand):
-        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            args.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            a = node.args
-            args += [a[i] - a[j] for i in range(len(a)) for j in range(i + 1, len(a))]
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                args += [r.lhs - r.rhs for r in cond.atoms(sp.core.relational.Relational)]
+    args = kink_arguments(integrand)
     out: dict = {}
     unaligned = []
     for g in args:
@@ -253,16 +244,12 @@ def _features(integrand: sp.Expr, variables: tuple):
     arguments that are not affine in several variables.
     """
     d = len(variables)
-    hard, soft = [], []
+    hard: list = []
+    soft: list = []
     for node in sp.preorder_traversal(integrand):
-        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            hard.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            a = node.args
-            hard += [a[i] - a[j] for i in range(len(a)) for j in range(i + 1, len(a))]
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                hard += [r.lhs - r.rhs for r in cond.atoms(sp.core.relational.Relational)]
+        kinks = kink_argument(node)
+        if kinks is not None:
+            hard += kinks
         elif node.func in _TRANSITIONS and node.args:
             soft.append((node.args[0], sp.Float(_TRANSITIONS[node.func])))
         elif type(node).__name__ in _TRANSITION_NAMES and len(node.args) == 1:
@@ -700,7 +687,7 @@ class GaussianGeometry:
         C = [[mpmath.fsum(row[i] * Lr[i][j] for i in range(d)) for j in range(r)] for row in feats]
         Cf = np.array([[float(x) for x in c] for c in C]).reshape(len(C), r)
         Qf = _choose_frame(Cf) if r else np.eye(0)
-        Q = []  # Gram--Schmidt of the float columns at working precision
+        Q: list = []  # Gram--Schmidt of the float columns at working precision
         for j in range(r):
             v = [mpmath.mpf(float(x)) for x in Qf[:, j]]
             for q in Q:
@@ -865,8 +852,8 @@ class _Plan:
                 pts = {mpmath.mpf(0), mpmath.mpf(-6), mpmath.mpf(6)}
                 clip = mpmath.mpf(BREAK_CLIP)
                 pts |= {min(max(c, -clip), clip) for c in GaussianGeometry.cuts_mp(spec[0], [])}
-                pts = [-mpmath.inf, *sorted(pts), mpmath.inf]
-                cur, err = mpmath.quad(lambda u: point([u]) * mpmath.npdf(u), pts,
+                cuts = [-mpmath.inf, *sorted(pts), mpmath.inf]
+                cur, err = mpmath.quad(lambda u: point([u]) * mpmath.npdf(u), cuts,
                                        error=True, maxdegree=10)
                 if err > mpmath.mpf(10) ** (-dps) * max(1, abs(cur)):
                     raise IntegrationError(f"{self.node} at {dps} digits: mpmath.quad error "

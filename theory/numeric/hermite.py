@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import mpmath
 import numpy as np
@@ -180,12 +181,12 @@ def feature_points(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
         if not all(c.is_number for c in poly.coeffs()):
             continue
         try:
-            co = [complex(c) for c in poly.all_coeffs()]
+            cz = [complex(c) for c in poly.all_coeffs()]
         except TypeError:
             continue
-        if any(abs(c.imag) > 0 for c in co):
+        if any(abs(c.imag) > 0 for c in cz):
             continue
-        co = [c.real for c in co]
+        co = [c.real for c in cz]
         if poly.degree() == 1 and abs(co[0]) > STEEP:
             centre, width = -co[1] / co[0], 1.0 / abs(co[0])
         elif poly.degree() == 2 and isinstance(node, sp.exp) and -co[0] > STEEP**2 / 2:
@@ -472,7 +473,7 @@ def _mp_cut_range(dps: int, kmax: int) -> float:
     return min(float(KINK_RANGE), 2 * math.sqrt((dps + 5 + lsf) * math.log(10)))
 
 
-def _mp_levels(kmax: int):
+def _mp_levels(kmax: int) -> list[tuple[int, int]]:
     """(half-range nodes per tail, Gauss--Legendre degree per panel) of the mp rules j = 0, 1, ..."""
     base = (kmax + 1) // 2
     return [(base + 16, 4), (base + 28, 5), (base + 48, 6), (base + 80, 7)]
@@ -484,7 +485,7 @@ def _mp_grid(dps: int, kmax: int) -> float:
     return math.ceil(max(math.sqrt(2 * (dps + 5) * math.log(10)), 2 * math.sqrt(kmax) + 6))
 
 
-def _mp_rule(cuts: tuple, n_tail: int, degree: int, work: int):
+def _mp_rule(cuts: tuple, n_tail: int, degree: int, work: int) -> list:
     """[(z, w)] with sum w f(z) = E f(z), cut at ``cuts`` (sorted mpf, 0 included), nodes and
     weights computed at ``work`` digits: the shared split rule with panels of width <= 1."""
     return split_rule_mp(cuts, n_tail, degree, work, panel=1)
@@ -612,9 +613,9 @@ class HermiteExpansion:
 
     activation: Activation
     kmax: int
-    mu: object
-    E_sigma2: object
-    mu_star: object
+    mu: Any
+    E_sigma2: Any
+    mu_star: Any
     exact: list | None = None
     tier: str | None = None
     method: str = "split-gauss"
@@ -624,8 +625,8 @@ class HermiteExpansion:
     bound: list = field(default_factory=list)
     resolved: list = field(default_factory=list)
     source: list = field(default_factory=list)
-    E_sigma2_bound: object = 0.0
-    mu_star_bound: object = 0.0
+    E_sigma2_bound: Any = 0.0
+    mu_star_bound: Any = 0.0
 
     @property
     def mu_normalized(self):
@@ -918,9 +919,10 @@ def hermite_expansion(activation, kmax: int = 10, *, dps: int | None = None,
     kmax = check_int("kmax", kmax, lo=0, hi=200)
     dps = check_dps(dps)
     act = get_activation(activation)
+    ex: list | None
     ex, tier = exact_coefficients(act, kmax) if exact else ([None], None)
     ex = ex if tier is not None else None
-    known = ex
+    known: Any = ex
     if known is None:
         cheap = _cheap_exact(act, kmax)
         if cheap is not None:

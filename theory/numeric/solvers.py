@@ -4,6 +4,9 @@ r"""Fixed-point solvers for saddle-point maps ``x = F(x)``, generic over a state
 * **Anderson acceleration** (type II, memory ``m``), safeguarded: a step whose map cannot be
   evaluated (an inadmissible covariance) or whose residual grows is replaced by a damped step
   and the memory is cleared;
+* **batched** (:func:`solve_fixed_point_batched`, :func:`solve_batched`): Anderson iteration
+  of a whole parameter grid at once, for maps that broadcast over parameter arrays, and the
+  vectorised safeguarded Newton :func:`bracketed_newton` for batches of scalar equations;
 * **Newton** (``scipy.optimize.root``, Powell hybrid) on ``F(x) - x``, used to polish or when
   iteration stalls -- never trusted alone: from a generic start it finds unphysical roots of
   these systems (isotropic ridge at alpha = 0.5: V < 0), so every answer goes through the
@@ -30,12 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.optimize
 
 from ..errors import InputError, IntegrationError, TheoryError
 
 __all__ = ["FixedPoint", "Budget", "solve_fixed_point", "residual_of", "METHODS",
-           "DEFAULT_MAX_TIME", "DEFAULT_MAX_EVALUATIONS"]
+           "DEFAULT_MAX_TIME", "DEFAULT_MAX_EVALUATIONS", "BatchedFixedPoint",
+           "solve_fixed_point_batched", "solve_batched", "bracketed_newton"]
 
 METHODS = ("auto", "anderson", "damped", "newton")
 
@@ -50,7 +53,20 @@ PROGRESS_EVERY = 1.0
 
 
 def residual_of(x: np.ndarray, fx: np.ndarray) -> float:
-    """``max_i |F_i(x) - x_i| / max(1, |x_i|)`` (inf if anything is not finite)."""
+    """The undamped residual ``max_i |F_i(x) - x_i| / max(1, |x_i|)``.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        State, shape (n,).
+    fx : numpy.ndarray
+        The map at ``x``, shape (n,).
+
+    Returns
+    -------
+    float
+        The residual; inf if anything is not finite.
+    """
     if not (np.all(np.isfinite(fx)) and np.all(np.isfinite(x))):
         return float("inf")
     return float(np.max(np.abs(fx - x) / np.maximum(1.0, np.abs(x))))
@@ -84,6 +100,13 @@ class Budget:
         self.exhausted = ""
 
     def elapsed(self) -> float:
+        """Seconds since the budget was created.
+
+        Returns
+        -------
+        float
+            Wall-clock seconds.
+        """
         return time.perf_counter() - self.t0
 
     def spend(self) -> None:
@@ -108,6 +131,31 @@ class FixedPoint:
 
     ``failure`` is ``None`` when converged, else the check that failed (a key of
     :data:`theory.errors.FAILURE_HINTS`); ``message`` states it with its numbers.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        The last (or converged) state.
+    converged : bool
+        Residual below the tolerance and no constraint violated.
+    residual : float
+        Undamped residual at ``x`` (:func:`residual_of`).
+    iterations : int
+        Iterations of every phase together.
+    evaluations : int
+        Evaluations of the map.
+    method : str
+        The phases run (e.g. ``"anderson+newton"``).
+    message : str
+        What happened, with the numbers of the failed check.
+    history : list of float
+        Residual after each iteration.
+    violations : list
+        Constraints violated at ``x`` (from ``admissible``).
+    seconds : float
+        Wall-clock time of the solve.
+    failure : str or None
+        None when converged, else the failed check.
     """
 
     x: np.ndarray
@@ -292,6 +340,8 @@ def _newton(ev, x, tol):
         return fx - v
 
     try:
+        import scipy.optimize  # imported when first needed (0.5-2 s of import time)
+
         sol = scipy.optimize.root(G, x, method="hybr", tol=min(tol, 1e-13) * 1e-2)
     except (TheoryError, ValueError, np.linalg.LinAlgError):
         return None, None, np.inf, 0
@@ -320,6 +370,8 @@ def solve_fixed_point(F: Callable, x0, *, tol: float = 1e-10, method: str = "aut
     admissible : ``x -> list of violated constraints`` (empty when physical)
     budget : a :class:`Budget` shared with other solves (default: a new one from ``max_time``
         seconds, default 300, and ``max_evaluations`` evaluations of the map, default 200000)
+    memory : Anderson memory (default 6)
+    max_time, max_evaluations : the budget of a new :class:`Budget` when ``budget`` is None
     stall_window : a damped phase stops ("stall") when its best residual has not decreased by
         1% over this many iterations (default 200)
     names : names of the components of x (for messages: which order parameter went NaN)
@@ -436,3 +488,285 @@ def _solve(ev, x, tol, method, damping, max_iter, memory, admissible, window, hi
                f"{ev.first_undefined})"
     return FixedPoint(x, converged, r, iters, ev.calls, how, msg, hist, violations,
                       time.perf_counter() - t0, failure)
+
+
+# ------------------------------------------------------------------------------------------
+# batched solvers: one call for a whole grid of parameters (every column its own problem)
+# ------------------------------------------------------------------------------------------
+
+def bracketed_newton(fun: Callable, lo, hi, x, eps: float, max_iter: int = 200):
+    r"""Vectorised safeguarded Newton for increasing scalar equations ``fun(x) = 0``, one per
+    entry of the arrays (a batch of brackets ``lo <= root <= hi`` with
+    ``fun(lo) <= 0 <= fun(hi)``).
+
+    Every entry keeps its own bracket, shrunk at each step by the sign of ``fun``; a Newton step
+    that leaves the bracket (or is not finite) is replaced by bisection -- in the geometric
+    mean when ``lo > 0``, so tiny roots are reached in few steps (Press et al., *Numerical
+    Recipes*, 3rd ed., Sec. 9.4, ``rtsafe``, vectorised). An entry stops when ``fun`` vanishes,
+    the step is below ``4 eps |x|``, or the bracket is below ``4 eps hi``.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x) -> (g, dg)``: values and derivatives at the array ``x`` (same shape).
+    lo, hi : numpy.ndarray
+        Brackets, shape (n,).
+    x : numpy.ndarray
+        Starting points inside the brackets, shape (n,).
+    eps : float
+        Relative precision (``numpy.finfo(dtype).eps`` of the arithmetic used).
+    max_iter : int, optional
+        Largest number of sweeps (default 200).
+
+    Returns
+    -------
+    x : numpy.ndarray
+        The roots, shape (n,).
+    iterations : int
+        Sweeps done (the largest over the entries).
+    """
+    active = np.ones(np.shape(x), dtype=bool)
+    it = 0
+    while it < max_iter and np.any(active):
+        it += 1
+        g, dg = fun(x)
+        lo = np.where(g <= 0, np.maximum(lo, x), lo)
+        hi = np.where(g >= 0, np.minimum(hi, x), hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xn = x - g / dg
+        bad = ~((xn >= lo) & (xn <= hi) & np.isfinite(xn))
+        with np.errstate(invalid="ignore"):
+            mid = np.where(lo > 0, np.sqrt(lo * hi), (lo + hi) / 2)
+        xn = np.where(bad, mid, xn)
+        done = (g == 0) | (np.abs(xn - x) <= 4 * eps * np.abs(x)) | (hi - lo <= 4 * eps * hi)
+        x = np.where(active, xn, x)
+        active &= ~done
+    return x, it
+
+
+@dataclass
+class BatchedFixedPoint:
+    """Outcome of :func:`solve_fixed_point_batched`: one column per parameter point.
+
+    Attributes
+    ----------
+    x : numpy.ndarray
+        States, shape (n_state, n_points).
+    converged : numpy.ndarray of bool
+        Shape (n_points,).
+    residual : numpy.ndarray
+        Undamped residual ``max_i |F_i(x) - x_i| / max(1, |x_i|)`` per column.
+    iterations : numpy.ndarray of int
+        Iterations until each column converged (or stopped).
+    evaluations : int
+        Evaluations of the batched map.
+    failure : list of (str or None)
+        Per column: None when converged, else ``"max_iter"``, ``"nan"`` (the map was not
+        finite there) or ``"constraint"`` (:func:`solve_batched`: a fixed point outside the
+        system's admissible region).
+    message : str
+        One line: how many columns converged, the worst residual.
+    """
+
+    x: np.ndarray
+    converged: np.ndarray
+    residual: np.ndarray
+    iterations: np.ndarray
+    evaluations: int
+    failure: list
+    message: str
+
+
+def _column_residual(x: np.ndarray, fx: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore"):
+        r = np.max(np.abs(fx - x) / np.maximum(1.0, np.abs(x)), axis=0)
+    ok = np.all(np.isfinite(fx), axis=0) & np.all(np.isfinite(x), axis=0)
+    return np.where(ok, r, np.inf)
+
+
+def solve_fixed_point_batched(F: Callable, x0, *, tol: float = 1e-10, damping: float = 0.0,
+                              memory: int = 5, max_iter: int = 2000) -> BatchedFixedPoint:
+    r"""Solve ``x = F(x)`` for many independent problems at once (a parameter grid).
+
+    ``F`` maps an array of states of shape (n_state, n_points) to the next states (same
+    shape), column by column: the compiled map of a system whose steps broadcast over
+    parameter arrays (:meth:`theory.numeric.system.CompiledSystem.batched_map`), or any model
+    map written with NumPy array operations. Each column runs Anderson acceleration (type II,
+    memory ``memory``; Walker & Ni, SIAM J. Numer. Anal. 49, 1715 (2011), Eq. (2.1)) on
+    ``G(x) = F(x) - x`` with its own history; a column whose next residual is not finite or
+    grows tenfold falls back to the damped step ``x + (1 - damping) G(x)`` and clears its
+    history (the same safeguard as :func:`solve_fixed_point`). Converged columns are frozen.
+
+    The residual of each column is the undamped one, as in :func:`solve_fixed_point`.
+    Unconverged columns are reported (``converged`` False, ``failure``), never returned as
+    answers.
+
+    Parameters
+    ----------
+    F : callable
+        Batched map, ``(n_state, n_points) -> (n_state, n_points)``.
+    x0 : array_like
+        Starting states, shape (n_state, n_points) (a shape (n_state,) start is broadcast
+        only if ``F`` accepts it; give the full shape).
+    tol : float, optional
+        Residual tolerance per column (default 1e-10).
+    damping : float, optional
+        ``delta`` in ``[0, 1)`` of the fallback step (default 0).
+    memory : int, optional
+        Anderson memory ``m >= 0`` (0: damped iteration only; default 5).
+    max_iter : int, optional
+        Largest number of sweeps (default 2000).
+
+    Returns
+    -------
+    BatchedFixedPoint
+
+    Raises
+    ------
+    InputError
+        If ``x0`` is not 2-D, ``damping`` is not in ``[0, 1)``, ``memory`` < 0 or ``tol`` <= 0.
+    """
+    x = np.array(x0, dtype=float)
+    if x.ndim != 2:
+        raise InputError("x0", f"shape {x.shape}", "an array of shape (n_state, n_points)")
+    if not 0.0 <= damping < 1.0:
+        raise InputError("damping", damping, "a number in [0, 1)")
+    if not (isinstance(memory, (int, np.integer)) and memory >= 0):
+        raise InputError("memory", memory, "an integer >= 0")
+    if not tol > 0:
+        raise InputError("tol", tol, "> 0")
+    n, B = x.shape
+    beta = 1.0 - damping
+    with np.errstate(all="ignore"):
+        fx = np.asarray(F(x), dtype=float).reshape(n, B)
+    evals = 1
+    r = _column_residual(x, fx)
+    active = r > tol
+    its = np.zeros(B, dtype=int)
+    dX: list = []  # differences of iterates, each (n, B)
+    dG: list = []
+    x_prev = g_prev = None
+    sweeps = 0
+    while np.any(active) and sweeps < max_iter:
+        sweeps += 1
+        g = fx - x
+        if x_prev is not None and g_prev is not None:
+            dX.append(x - x_prev)
+            dG.append(g - g_prev)
+            if len(dX) > memory:
+                dX.pop(0)
+                dG.pop(0)
+        step = x + beta * g
+        if dX:
+            Xm = np.stack(dX, axis=-1).transpose(1, 0, 2)  # (B, n, k)
+            Gm = np.stack(dG, axis=-1).transpose(1, 0, 2)
+            gt = g.T[:, :, None]  # (B, n, 1)
+            A = Gm.transpose(0, 2, 1) @ Gm  # normal equations, Tikhonov-regularised
+            reg = 1e-14 * np.trace(A, axis1=1, axis2=2)[:, None, None] + 1e-300
+            k = A.shape[-1]
+            with np.errstate(all="ignore"):
+                try:
+                    gam = np.linalg.solve(A + reg * np.eye(k), Gm.transpose(0, 2, 1) @ gt)
+                    acc = (x.T[:, :, None] + beta * gt - (Xm + beta * Gm) @ gam)[:, :, 0].T
+                except np.linalg.LinAlgError:
+                    acc = step
+            good = np.all(np.isfinite(acc), axis=0)
+            step = np.where(good, acc, step)
+        xn = np.where(active, step, x)
+        with np.errstate(all="ignore"):
+            fxn = np.asarray(F(xn), dtype=float).reshape(n, B)
+        evals += 1
+        rn = _column_residual(xn, fxn)
+        worse = active & (~np.isfinite(rn) | (rn > 10.0 * r))
+        if np.any(worse):  # safeguard per column: a damped step, history cleared
+            xd = np.where(worse, x + beta * g, xn)
+            with np.errstate(all="ignore"):
+                fxd = np.asarray(F(xd), dtype=float).reshape(n, B)
+            evals += 1
+            xn = np.where(worse, xd, xn)
+            fxn = np.where(worse, fxd, fxn)
+            rn = np.where(worse, _column_residual(xd, fxd), rn)
+            for d in (dX, dG):  # the columns' histories restart (zero differences)
+                for j in range(len(d)):
+                    d[j] = np.where(worse, 0.0, d[j])
+        x_prev, g_prev = x, g
+        x = np.where(active, xn, x)
+        fx = np.where(active, fxn, fx)
+        r = np.where(active, rn, r)
+        its = its + active
+        active = active & (r > tol)
+    conv = r <= tol
+    fail = [None if c else ("nan" if not np.isfinite(rr) else "max_iter")
+            for c, rr in zip(conv, r)]
+    worst = float(np.max(r)) if B else 0.0
+    msg = (f"{int(conv.sum())} of {B} points converged (residual <= tol {tol:.1g}); "
+           f"largest residual {worst:.3g} after {sweeps} sweeps, {evals} batched evaluations")
+    return BatchedFixedPoint(x, conv, r, its, evals, fail, msg)
+
+
+def solve_batched(compiled, params, x0, *, tol: float = 1e-10, damping: float = 0.0,
+                  memory: int = 5, max_iter: int = 2000) -> BatchedFixedPoint:
+    """Solve a compiled system at every point of a parameter grid in one batched iteration.
+
+    Parameters
+    ----------
+    compiled : theory.numeric.system.CompiledSystem
+        A system whose map broadcasts (``compiled.broadcasts``: no Gaussian expectation).
+    params : sequence of array_like
+        One entry per system parameter, in ``system.parameters`` order, each a scalar or an
+        array of shape (n_points,).
+    x0 : array_like
+        Starting states: shape (n_state,) (the same start for every point) or
+        (n_state, n_points).
+    tol, damping, memory, max_iter
+        As in :func:`solve_fixed_point_batched`.
+
+    Returns
+    -------
+    BatchedFixedPoint
+        ``x[:, j]`` is the fixed point at the parameters of column j.
+
+    Raises
+    ------
+    InputError
+        If the map does not broadcast (a system with expectations: solve its points one by one
+        with :func:`solve_fixed_point`), or the shapes do not match.
+    """
+    if not getattr(compiled, "broadcasts", False):
+        raise InputError("system", getattr(compiled.system, "name", "?"),
+                         "a system whose map broadcasts over parameter arrays (no Gaussian "
+                         "expectation); solve it point by point")
+    p = [np.asarray(v, dtype=float) for v in params]
+    if len(p) != len(compiled.params):
+        raise InputError("params", f"{len(p)} arrays",
+                         f"{len(compiled.params)} (one per parameter: "
+                         f"{', '.join(map(str, compiled.params))})")
+    try:
+        npts = np.broadcast(*p).shape if p else ()
+    except ValueError:
+        raise InputError("params", [v.shape for v in p], "arrays that broadcast together") \
+            from None
+    npts = (int(np.prod(npts)),) if len(npts) else (1,)
+    p = [np.broadcast_to(v, npts) if v.ndim else v for v in p]
+    x = np.asarray(x0, dtype=float)
+    n = len(compiled.state)
+    if x.ndim == 1:
+        x = np.repeat(x[:, None], npts[0], axis=1)
+    if x.shape != (n, npts[0]):
+        raise InputError("x0", f"shape {x.shape}", f"shape ({n},) or ({n}, {npts[0]})")
+    out = solve_fixed_point_batched(lambda X: compiled.map_arrays(X, p), x, tol=tol,
+                                    damping=damping, memory=memory, max_iter=max_iter)
+    # a fixed point outside the admissible region is not an answer (e.g. Im nu < 0)
+    bad = np.zeros(npts[0], dtype=bool)
+    first: dict = {}
+    for what, ok in compiled.constraints_arrays(out.x, p):
+        for j in np.flatnonzero(out.converged & ~ok):
+            first.setdefault(int(j), what)
+        bad |= out.converged & ~ok
+    if np.any(bad):
+        out.converged = out.converged & ~bad
+        for j in first:
+            out.failure[j] = "constraint"
+        out.message += (f"; {int(bad.sum())} of them violate a constraint (e.g. column "
+                        f"{min(first)}: {first[min(first)]}) and are not answers")
+    return out

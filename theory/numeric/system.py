@@ -26,7 +26,8 @@ import sympy as sp
 from ..errors import InputError, IntegrationError
 from ..symbolic.expectation import Expectation
 from ..symbolic.system import SaddlePointSystem
-from .bridge import mpmath_function, numpy_function
+from . import diskcache
+from .bridge import mpmath_function, numpy_function, source_store
 from ..conventions import BREAK_CLIP
 from .expectation import (_LEVELS_BY_DIM, NARROW, _features, _kinks, _Plan, psd_cholesky,
                           tensor_nodes)
@@ -51,10 +52,9 @@ def graded_cuts(hard, soft) -> np.ndarray:
         while 0 < r < PANEL:
             cuts += [c - r, c + r]
             r *= GRADE
-    cuts = np.clip(np.array(cuts), -BREAK_CLIP, BREAK_CLIP)
-    cuts = np.unique(cuts)
-    keep = np.concatenate([[True], np.diff(cuts) > 1e-13 * (1 + np.abs(cuts[1:]))])
-    return cuts[keep]
+    out = np.unique(np.clip(np.array(cuts), -BREAK_CLIP, BREAK_CLIP))
+    keep = np.concatenate([[True], np.diff(out) > 1e-13 * (1 + np.abs(out[1:]))])
+    return out[keep]
 
 
 def graded_rule(hard, soft, n_tail: int, n_mid: int):
@@ -97,7 +97,18 @@ def graded_rule(hard, soft, n_tail: int, n_mid: int):
 
 
 def levels_for(dim: int) -> tuple:
-    """The node levels ((n_tail, n_mid) per coordinate) available for ``dim`` variables."""
+    """The node levels available for expectations over ``dim`` variables.
+
+    Parameters
+    ----------
+    dim : int
+        Number of Gaussian variables (1, 2 or 3).
+
+    Returns
+    -------
+    tuple of (int, int)
+        ``(n_tail, n_mid)`` per coordinate, level 0 first.
+    """
     return _LEVELS_BY_DIM[dim]
 
 
@@ -111,6 +122,7 @@ class _Group:
         self.cov_expr = cov
         self.args = args  # symbols available when the group is evaluated
         self.nodes: list = []
+        self.is_obs = False  # a group of observables (evaluated after the fixed point)
         self.dim = len(variables)
         if self.dim > 3:
             raise InputError("expectation", str(variables), "an expectation over at most 3 "
@@ -186,11 +198,20 @@ class _Group:
 
 
 class CompiledSystem:
-    """NumPy and mpmath maps of a saddle-point system (see the module docstring)."""
+    """NumPy and mpmath maps of a saddle-point system (see the module docstring).
+
+    Parameters
+    ----------
+    system : SaddlePointSystem
+        The system; use :func:`compile_system`, which remembers the result and reads the disk
+        cache.
+    """
 
     def __init__(self, system: SaddlePointSystem):
         self.system = system
-        self.params = system.parameters
+        #: the disk-cache session used while compiling (None: not cached)
+        self.disk_cache: diskcache.Session | None = None
+        self.params: tuple = tuple(system.parameters or ())  # inferred by the constructor
         self.state = system.state
         obs_syms = [sp.Dummy(f"obs_{k}") for k in system.observables]
         self._obs = dict(zip(system.observables, obs_syms))
@@ -268,25 +289,86 @@ class CompiledSystem:
         return vals
 
     def map(self, state, params, level: int = 2) -> np.ndarray:
-        """Next state F(state) in float64 (expectations at node ``level``)."""
+        """Next state F(state) in float64.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        numpy.ndarray
+            F(state), shape (n_state,).
+        """
         vals = self._run(state, params, level, self.n_steps)
         vals += [np.nan] * (len(self.args_all) - len(vals))
         with np.errstate(all="ignore"):
             return np.array([float(u(*vals)) for u in self.updates])
 
     def assigned(self, state, params, level: int = 2) -> dict:
-        """Every step's value at ``state`` (the conjugates, auxiliary definitions)."""
+        """Every step's value at ``state`` (the conjugates, auxiliary definitions).
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        dict
+            ``{step symbol name: float}``.
+        """
         vals = self._run(state, params, level, self.n_steps)
         n0 = len(self.params) + len(self.state)
         return {str(s): v for (s, *_), v in zip(self._steps, vals[n0:])}
 
     def observables(self, state, params, level: int = 2) -> dict:
+        """The observables at ``state`` in float64.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        dict
+            ``{observable name: float}``.
+        """
         vals = self._run(state, params, level, len(self._steps))
         n = len(self.params) + len(self.state) + self.n_steps
         return dict(zip(self.system.observables, vals[n:]))
 
     def constraint_violations(self, state, params, level: int = 2) -> list:
-        """The constraints violated at ``state``: [(description, value)]."""
+        """The constraints violated at ``state``.
+
+        Parameters
+        ----------
+        state : array_like
+            Order parameters, shape (n_state,), in ``system.state`` order.
+        params : array_like
+            Parameter values, shape (n_param,), in ``system.parameters`` order.
+        level : int, optional
+            Node level of the Gaussian expectations (default 2; :func:`levels_for`).
+
+        Returns
+        -------
+        list of (str, float)
+            ``(description, value)`` of each violated constraint (empty when admissible).
+        """
         try:
             vals = self._run(state, params, level, self.n_steps)
         except (IntegrationError, InputError, np.linalg.LinAlgError) as exc:
@@ -301,9 +383,97 @@ class CompiledSystem:
                 bad.append((f"{c.what}: {sp.sstr(c.expr)} {'>' if c.strict else '>='} 0", v))
         return bad
 
+    @property
+    def broadcasts(self) -> bool:
+        """True when the map broadcasts over arrays of states and parameters (no Gaussian
+        expectation: every step is a NumPy expression), so a whole parameter grid is solved in
+        one batched iteration (:func:`theory.numeric.solvers.solve_batched`)."""
+        return not self.groups
+
+    def map_arrays(self, state, params) -> np.ndarray:
+        """Next states for arrays of states and parameters (a parameter grid at once).
+
+        Parameters
+        ----------
+        state : array_like
+            Shape (n_state, n_points).
+        params : sequence of array_like
+            n_param arrays (or scalars) broadcasting to (n_points,).
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape (n_state, n_points).
+
+        Raises
+        ------
+        InputError
+            If the system has Gaussian expectations (:attr:`broadcasts` is False).
+        """
+        if self.groups:
+            raise InputError("system", self.system.name, "a system without expectations for "
+                             "array evaluation (its map broadcasts over parameter arrays)")
+        state = np.asarray(state, dtype=float)
+        vals: list = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        with np.errstate(all="ignore"):
+            for _sym, f, _refs, _run in self._steps[: self.n_steps]:
+                vals.append(np.asarray(f(*vals), dtype=float))
+            vals += [np.nan] * (len(self.args_all) - len(vals))
+            out = [np.broadcast_to(np.asarray(u(*vals), dtype=float), state.shape[1:])
+                   for u in self.updates]
+        return np.array(out)
+
+    def constraints_arrays(self, state, params) -> list:
+        """Every constraint at arrays of states and parameters (systems whose map broadcasts).
+
+        Parameters
+        ----------
+        state : array_like
+            Shape (n_state, n_points).
+        params : sequence of array_like
+            n_param arrays (or scalars) broadcasting to (n_points,).
+
+        Returns
+        -------
+        list of (str, numpy.ndarray)
+            ``(description, ok)``, ``ok`` a bool array of shape (n_points,), False where the
+            constraint is violated or not finite.
+        """
+        out = self.evaluate_arrays(state, params)
+        state = np.asarray(state, dtype=float)
+        vals: list = [np.asarray(v, dtype=float) for v in (*params, *state)]
+        vals += [out[str(s)] for (s, *_r) in self._steps[: self.n_steps]]
+        vals += [np.nan] * (len(self.args_all) - len(vals))
+        res = []
+        for c, f in zip(self.system.constraints, self.cons):
+            with np.errstate(all="ignore"):
+                v = np.broadcast_to(np.asarray(f(*vals), dtype=float), state.shape[1:])
+                ok = (v > 0) if c.strict else (v >= -1e-14)
+            res.append((f"{c.what}: {sp.sstr(c.expr)} {'>' if c.strict else '>='} 0",
+                        ok & np.isfinite(v)))
+        return res
+
     def evaluate_arrays(self, state, params) -> dict:
-        """Vectorised evaluation for systems without expectations: every step, update and
-        observable at arrays of states and parameters (broadcast together)."""
+        """Every step, update and observable at arrays of states and parameters (systems
+        without expectations; the arrays broadcast together).
+
+        Parameters
+        ----------
+        state : sequence of array_like
+            One array per order parameter.
+        params : sequence of array_like
+            One array (or scalar) per parameter.
+
+        Returns
+        -------
+        dict
+            ``{step name or observable: array}``, and ``"__map__"``: the next states.
+
+        Raises
+        ------
+        InputError
+            If the system has Gaussian expectations.
+        """
         if self.groups:
             raise InputError("system", self.system.name, "a system without expectations for "
                              "array evaluation")
@@ -312,7 +482,7 @@ class CompiledSystem:
             for _sym, f, _refs, _run in self._steps:
                 vals.append(np.asarray(f(*vals), dtype=float))
             n = len(self.params) + len(self.state)
-            out = {str(s): v for (s, *_), v in zip(self._steps, vals[n:])}
+            out: dict = {str(s): v for (s, *_), v in zip(self._steps, vals[n:])}
             full = vals[: len(self.args_all)]
             out["__map__"] = [np.asarray(u(*full), dtype=float) for u in self.updates]
         for k, d in self._obs.items():
@@ -336,7 +506,22 @@ class CompiledSystem:
         return vals
 
     def map_mp(self, state, params, dps: int) -> list:
-        """Next state in mpmath at ``dps`` digits."""
+        """Next state in mpmath.
+
+        Parameters
+        ----------
+        state : sequence of mpmath.mpf
+            Order parameters.
+        params : sequence of mpmath.mpf
+            Parameters.
+        dps : int
+            Decimal digits.
+
+        Returns
+        -------
+        list of mpmath.mpf
+            F(state).
+        """
         vals = self._run_mp(state, params, dps, self.n_steps)
         with mpmath.workdps(dps + 10):
             ups = self._mp_updates()
@@ -350,6 +535,22 @@ class CompiledSystem:
         return self._mp_cache["updates"]
 
     def observables_mp(self, state, params, dps: int) -> dict:
+        """The observables at ``state`` in mpmath.
+
+        Parameters
+        ----------
+        state : sequence of mpmath.mpf
+            Order parameters.
+        params : sequence of mpmath.mpf
+            Parameters.
+        dps : int
+            Decimal digits.
+
+        Returns
+        -------
+        dict
+            ``{observable name: mpmath.mpf}``.
+        """
         vals = self._run_mp(state, params, dps, len(self._mp_steps))
         n = len(self.params) + len(self.state) + self.n_steps
         return dict(zip(self.system.observables, vals[n:]))
@@ -358,11 +559,32 @@ class CompiledSystem:
 _CACHE: dict = {}
 
 
-def compile_system(system: SaddlePointSystem) -> CompiledSystem:
-    """Compile (and remember) the maps of ``system``."""
+def compile_system(system: SaddlePointSystem, *, disk_cache: bool = True) -> CompiledSystem:
+    """Compile (and remember) the maps of ``system``.
+
+    Parameters
+    ----------
+    system : SaddlePointSystem
+        The system to compile.
+    disk_cache : bool, optional
+        Read and write the generated NumPy source in the on-disk cache
+        (:mod:`theory.numeric.diskcache`; ``THEORY_CACHE_DIR=off`` disables it globally), so a
+        fresh process does not run ``stabilize`` + CSE + the printer again. Default True.
+
+    Returns
+    -------
+    CompiledSystem
+        Remembered for the lifetime of ``system`` (same object: same compiled maps).
+    """
     key = id(system)
     got = _CACHE.get(key)
     if got is None or got[0] is not system:
-        got = (system, CompiledSystem(system))
+        session = diskcache.open_session(system) if disk_cache else None
+        with source_store(session):
+            cs = CompiledSystem(system)
+        if session is not None:
+            session.save()
+        cs.disk_cache = session
+        got = (system, cs)
         _CACHE[key] = got
     return got[1]

@@ -330,7 +330,7 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
             cached += 1
         else:
             res = _Problem(settings, k, loss_obj, teacher_obj).run()
-            if path:
+            if path and cache:
                 os.makedirs(cache, exist_ok=True)
                 tmp = path + ".tmp"
                 with open(tmp, "w") as fh:

@@ -38,6 +38,7 @@ import sympy as sp
 
 from ..errors import InputError, ParseError
 from .atoms import Mills, Phi, Ramp1, Ramp2, RampStar, esinhmx, expm1mx, phi, sigmoid, softplus, stabilize
+from .kinks import kink_arguments
 from .parse import parse_expression
 
 __all__ = [
@@ -394,19 +395,7 @@ def _breakpoints(expr: sp.Expr, var: sp.Symbol = x) -> tuple:
     (recorded, see :func:`kinks_truncated`). Raises :class:`InputError` if the root set is
     not made of isolated points SymPy can locate (an interval, an unsolved equation).
     """
-    candidates: list[sp.Expr] = []
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, (sp.Abs, sp.sign, sp.Heaviside)):
-            candidates.append(node.args[0])
-        elif isinstance(node, (sp.Max, sp.Min)):
-            args = node.args
-            for i in range(len(args)):
-                for j in range(i + 1, len(args)):
-                    candidates.append(args[i] - args[j])
-        elif isinstance(node, sp.Piecewise):
-            for _, cond in node.args:
-                for rel in cond.atoms(sp.core.relational.Relational):
-                    candidates.append(rel.lhs - rel.rhs)
+    candidates = kink_arguments(expr)
     pts: set = set()
     window = sp.Interval(-KINK_RANGE, KINK_RANGE)
     for g in candidates:

@@ -59,6 +59,7 @@ symbolic integration or simplification; the value is the same, only the numerics
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import mpmath
@@ -259,8 +260,8 @@ class _Atom(sp.Function):
 
     nargs = 1
     _tex = ""
-    _numpy_impl: Any = None
-    _mpmath_impl: Any = None
+    _numpy_impl: Callable[..., Any] | None = None
+    _mpmath_impl: Callable[..., Any] | None = None
 
     def _eval_is_real(self):
         return self.args[0].is_real

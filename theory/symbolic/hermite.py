@@ -30,6 +30,8 @@ import sympy as sp
 from functools import lru_cache
 
 from .activations import Activation, get_activation, x
+from .atoms import Phi
+from .kinks import NONSMOOTH
 
 __all__ = [
     "He",
@@ -74,11 +76,9 @@ def _phi(z):
 
 
 def _Phi(z):
-    if z is sp.oo:
-        return sp.Integer(1)
-    if z is -sp.oo:
-        return sp.Integer(0)
-    return (1 + sp.erf(z / sp.sqrt(2))) / 2
+    """The normal cdf of the package (:class:`theory.symbolic.atoms.Phi`) in its erf form,
+    which SymPy simplifies exactly (``Phi(1) - Phi(-1) = erf(1/sqrt 2)``)."""
+    return Phi(z).rewrite(sp.erf)
 
 
 def gaussian_interval_moment(n: int, a, b) -> sp.Expr:
@@ -125,7 +125,6 @@ def _poly_moment_he(poly: sp.Poly, k: int) -> sp.Expr:
     return total
 
 
-_NONSMOOTH = (sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise)
 
 
 def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
@@ -178,7 +177,7 @@ def smooth_piece(expr: sp.Expr, at, var: sp.Symbol = x) -> sp.Expr:
             return sp.nan
         return e
 
-    return expr.replace(lambda e: isinstance(e, _NONSMOOTH), pick)
+    return expr.replace(lambda e: isinstance(e, NONSMOOTH), pick)
 
 
 def _piecewise_polynomial_pieces(act: Activation):
@@ -221,8 +220,7 @@ def exponential_terms(expr: sp.Expr, var: sp.Symbol = x):
         ``[(p_i, alpha_i, beta_i)]`` (``sympy.Poly``, numbers) with
         ``expr = sum_i p_i(var) exp(alpha_i var + beta_i)``, or None.
     """
-    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(
-            sp.Abs, sp.sign, sp.Heaviside, sp.Max, sp.Min, sp.Piecewise):
+    if not expr.has(sp.exp, sp.sin, sp.cos, sp.sinh, sp.cosh) or expr.has(*NONSMOOTH):
         return None
     try:
         e = sp.expand(expr.rewrite(sp.exp))

@@ -31,7 +31,12 @@ from . import _texlayout as _tl
 from .atoms import stabilize
 from .expectation import Expectation
 
-__all__ = ["Constraint", "SaddlePointSystem"]
+__all__ = ["Constraint", "SaddlePointSystem", "RESERVED_COLUMNS"]
+
+#: columns every solve and curve reports next to the state and the observables; an observable
+#: may not take one of these names (nor a state or parameter name, nor ``NAME.error``)
+RESERVED_COLUMNS = frozenset({"residual", "iterations", "converged", "failure", "tol",
+                              "level", "message", "method", "seconds", "dps"})
 
 
 @dataclass(frozen=True)
@@ -168,6 +173,13 @@ class SaddlePointSystem:
             raise InputError("updates", self.updates, "a mapping {order parameter: expression}")
         if not isinstance(self.observables, Mapping):
             raise InputError("observables", self.observables, "a mapping {name: expression}")
+        if isinstance(self.state, (str, sp.Symbol)):
+            self.state = [self.state]  # one order parameter given bare
+        if isinstance(self.parameters, (str, sp.Symbol)):
+            self.parameters = [self.parameters]
+        for what, seq in (("state", self.state), ("parameters", self.parameters)):
+            if seq is not None and not isinstance(seq, Sequence):
+                raise InputError(what, seq, "a list of SymPy symbols or their names")
         steps = [(s, stabilize(_sympify("steps", s, e))) for s, e in steps]
         updates = {s: stabilize(_sympify("updates", s, e)) for s, e in self.updates.items()}
         observables = {str(k): stabilize(_sympify("observables", k, e))
@@ -183,8 +195,6 @@ class SaddlePointSystem:
         lookup = _symbols_by_name(exprs, [s for s, _ in steps] + list(updates)
                                   + list(self.state) + list(self.parameters or ()))
         resolve = lambda where, s: _resolve(where, s, lookup)  # noqa: E731
-        if isinstance(self.state, (str, sp.Symbol)):
-            self.state = [self.state]
         self.state = tuple(resolve("state", s) for s in self.state)
         self.steps = [(resolve("steps", s), e) for s, e in steps]
         self.updates = {resolve("updates", s): e for s, e in updates.items()}
@@ -196,9 +206,22 @@ class SaddlePointSystem:
             for e in exprs:
                 free |= _free(e)
             self.parameters = tuple(sorted(free - set(self.state) - assigned, key=str))
+            taken = {str(x) for x in (*self.state, *assigned)}
+            twins = [x for x in self.parameters if str(x) in taken]
+            if twins:
+                x = twins[0]
+                where = [w for w, e in (*((f"step {a}", e) for a, e in self.steps),
+                                        *((f"update of {a}", e) for a, e in self.updates.items()),
+                                        *((f"observable {k}", e) for k, e in observables.items()),
+                                        *((f"constraint {c.what}", c.expr) for c in constraints))
+                         if x in _free(e)]
+                raise InputError("system", where[0] if where else str(x), "one symbol per "
+                                 "name", hint=f"{', '.join(where)} use(s) a symbol named "
+                                 f"{str(x)!r} ({sp.srepr(x)}) that is not the order parameter "
+                                 f"or step {str(x)!r} of the same name (other SymPy "
+                                 "assumptions): use one symbol, or give the state as a "
+                                 "string")
         else:
-            if isinstance(self.parameters, (str, sp.Symbol)):
-                self.parameters = [self.parameters]
             self.parameters = tuple(resolve("parameters", s) for s in self.parameters)
         names = [str(s) for s in self.state]
         if not names:
@@ -227,6 +250,22 @@ class SaddlePointSystem:
             known.add(sym)
         for sym, expr in self.updates.items():
             self._check_symbols(expr, known, f"update of {sym}")
+        clash = {**{n: "an order parameter" for n in names},
+                 **{n: "a parameter" for n in pnames},
+                 **{n: "a result column of solve and curve" for n in RESERVED_COLUMNS}}
+        same = {str(x): x for x in (*self.state, *self.parameters)}
+        for k, expr in self.observables.items():
+            if k in same and expr == same[k]:
+                continue  # the order parameter itself under its own name: the same column
+            what = clash.get(k) or ("a result column of solve and curve (NAME.error holds "
+                                    "an observable's error bound)" if k.endswith(".error") or
+                                    k.startswith("closed_form.") else None)
+            if what:
+                raise InputError("observables", k, "names distinct from the order parameters, "
+                                 "the parameters and the result columns "
+                                 f"{sorted(RESERVED_COLUMNS)}", hint=f"{k!r} is {what}: a "
+                                 "column of that name would hide the other; rename the "
+                                 "observable")
         for k, expr in self.observables.items():
             self._check_symbols(expr, known, f"observable {k}")
         for c in self.constraints:
@@ -344,6 +383,22 @@ class SaddlePointSystem:
         rel = {True: ">", False: r"\geq"}
         return [f"{_tl.Breaker(names).tex(c.expr)} {rel[c.strict]} 0" for c in self.constraints]
 
+    def _gaussian_items(self, names) -> list:
+        r"""``$(z_1, z_2) \sim \mathcal{N}(0, \Sigma)$`` for each distinct Gaussian of the
+        expectations (its covariance may depend on the state): what ``\mathbb{E}_z`` means."""
+        out, seen = [], set()
+        for node in self.expectations():
+            key = (tuple(node.variables), node.cov)
+            if key in seen:
+                continue
+            seen.add(key)
+            vs = ", ".join(sp.latex(v, symbol_names=dict(names)) for v in node.variables)
+            vs = f"({vs})" if len(node.variables) > 1 else vs
+            cov = node.cov[0, 0] if node.cov.shape == (1, 1) else node.cov
+            out.append(rf"${vs} \sim \mathcal{{N}}\left(0, "
+                       rf"{sp.latex(cov, symbol_names=dict(names))}\right)$")
+        return out
+
     def latex(self, *, observables: bool = True, constraints: bool = True,
               symbol_names: Mapping | None = None, width: float | None = _tl.TEXTWIDTH_EM) -> str:
         r"""The whole system as one ``aligned`` environment (paste inside ``\[ ... \]``).
@@ -413,6 +468,10 @@ class SaddlePointSystem:
             if rows:
                 lines = _tl.align_block(rows, room=_tl.TEXTWIDTH_EM - 0.5, symbol_names=names)
                 body.append("\\begin{align*}\n" + " \\\\\n".join(lines) + "\n\\end{align*}\n")
+        gauss = self._gaussian_items(names)
+        if gauss:
+            body.append("\n\\noindent Gaussian variables (mean zero): " + "; ".join(gauss)
+                        + ".\n")
         if self.constraints:
             items = ", ".join(f"${c}$" for c in self._constraint_items(names))
             body.append(f"\n\\noindent Constraints at a physical fixed point: {items}.\n")
@@ -427,10 +486,14 @@ def as_symbols(names: Sequence[str] | str, **assumptions) -> tuple:
 
 def _sympify(where, key, expr):
     try:
-        return sp.sympify(expr, strict=not isinstance(expr, (int, float)))
+        out = sp.sympify(expr, strict=not isinstance(expr, (int, float)))
     except (sp.SympifyError, TypeError):
         raise InputError(where, f"{key}: {expr!r}", "a SymPy expression (build it from "
                          "symbols; strings are not parsed)") from None
+    if not isinstance(out, sp.Expr) or isinstance(out, sp.MatrixBase):
+        raise InputError(where, f"{key}: {expr!r}", "a scalar SymPy expression (not a "
+                         f"{type(out).__name__}: one expression per order parameter)")
+    return out
 
 
 def _free(expr) -> set:

@@ -88,6 +88,8 @@ Coordinate leap (``coordinate_leap_index``; basis dependent, kept under its own 
 Non-polynomial targets are expanded numerically up to a total degree ``max_degree`` (quadrature
 checked against a second rule with other nodes); their staircase is that of the truncated
 expansion, with zeros and ranks decided at a stated tolerance, and is flagged ``exact=False``.
+That quadrature is why this module lives in :mod:`theory.numeric` (it was
+``theory.symbolic.multiindex``): the exact layer :mod:`theory.symbolic` imports nothing numeric.
 """
 
 from __future__ import annotations
@@ -104,7 +106,10 @@ from sympy.polys.matrices import DomainMatrix
 from sympy.polys.rings import ring
 
 from ..errors import InputError, IntegrationError
-from .parse import parse_expression
+from ..symbolic.parse import parse_expression
+from .bridge import numpy_function
+from .hermite import normalized_he_table
+from .quadrature import normal_rule
 
 __all__ = ["hermite_decomposition", "hermite_tensor", "information_exponent", "leap_index",
            "leap_staircase", "subspace_staircase", "SubspaceStaircase", "LeapStep",
@@ -174,10 +179,6 @@ def _poly_decomposition(expr, variables) -> dict:
 
 def _numeric_coefficients(expr, variables, max_degree: int, n_nodes: int) -> dict:
     """Normalised coefficients E[g He_alpha/sqrt(alpha!)] by a tensor split-Gauss rule."""
-    from ..numeric.bridge import numpy_function
-    from ..numeric.hermite import normalized_he_table
-    from ..numeric.quadrature import normal_rule
-
     r = len(variables)
     z, w = normal_rule(None, n_nodes, n_nodes)
     z, w = z[0], w[0]
