@@ -30,13 +30,9 @@ docscrape = pytest.importorskip("numpydoc.docscrape")
 
 CHECKS = {"GL08", "SS01", "GL06", "PR01", "PR02", "RT01", "YD01"}
 
-# Modules whose docstrings are fixed by another helper of issue 9:
-# owned by another helper this session — coordinator removes at merge
-ALLOW = (
-    "theory.models.rf_convex",  # losses, conventions
-    "theory.models.rf_ridge",  # conventions
-    "theory.numeric.system",  # glm (arch's part is documented)
-)
+# Modules exempt from the check (a helper fixing their docstrings lists them here while it works;
+# empty: every public docstring of the package is checked).
+ALLOW: tuple = ()
 
 
 def _allowed(qualname: str) -> bool:

@@ -1973,12 +1973,54 @@ class Model:
         the_system = system
 
         def _system(self, p):
+            r"""The saddle-point system (the same for every ``p``).
+
+            Parameters
+            ----------
+            p : Params
+                Validated parameters.
+
+            Returns
+            -------
+            SaddlePointSystem
+                The system given to :meth:`Model.from_system`.
+            """
             return the_system
 
         def _values(self, p):
+            r"""Numbers for the system's parameter symbols, by name.
+
+            Parameters
+            ----------
+            p : Params
+                Validated parameters.
+
+            Returns
+            -------
+            dict {str: float}
+                The value of each system parameter.
+            """
             return {n: getattr(p, n) for n in pnames}
 
         def _starts(self, p):
+            r"""The starting states given to :meth:`Model.from_system` (evaluated at ``p``).
+
+            Parameters
+            ----------
+            p : Params
+                Validated parameters.
+
+            Returns
+            -------
+            list of dict {str: float}
+                Starting states, every order parameter given.
+
+            Raises
+            ------
+            InputError
+                No starts were given (then every solve needs ``init=``), or a start is not a
+                state.
+            """
             if start_list is None:
                 raise InputError("init", None, "a starting state {order parameter: value} for "
                                  f"{list(the_system.state_names)}", hint="pass init={...} to "

@@ -178,6 +178,21 @@ def channel_mean(expr, vec, noise=None):
     the Gaussian (exact: the square loss, whose Moreau envelope is quadratic, with a linear
     teacher has no quadrature); anything else becomes an :func:`E` for the quadrature
     (over ``vec`` and ``noise`` together if the noise did not integrate out).
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+        The integrand.
+    vec : GaussianVector
+        The Gaussian variables (from :func:`~theory.symbolic.expectation.gaussians`, with
+        their covariance).
+    noise : sympy.Symbol or None, optional
+        A standard normal independent of ``vec`` that ``expr`` may hold.
+
+    Returns
+    -------
+    sympy.Expr
+        The expectation: a closed form, or an expression holding an :func:`E` node.
     """
     expr = sp.sympify(expr)
     if noise is not None and expr.has(noise):
@@ -349,6 +364,32 @@ _teacher_check.options = tuple(CHANNELS)  # type: ignore[attr-defined]
 
 @dataclass(frozen=True, kw_only=True)
 class RFConvexParams:
+    r"""Validated parameters of :class:`RFConvex` (keyword-only, frozen).
+
+    Attributes
+    ----------
+    alpha : float, default 2.0
+        :math:`\alpha = n/p`: samples per feature (> 0).
+    gamma : float, default 0.5
+        :math:`\gamma = d/p`: input dimension per feature (> 0).
+    lam : float, default 1e-2
+        :math:`\lambda`: l2 penalty :math:`(\lambda/2)\|w\|^2` (>= 0; 0 only for margin losses
+        above the separability threshold).
+    activation : str, default "erf"
+        :math:`\sigma`: registry name or expression in x.
+    loss : str or Loss, default "logistic"
+        Training loss (:mod:`theory.losses` registry name, e.g. ``"huber(delta=0.5)"``, or a
+        Loss instance).
+    teacher : str or Channel, default "sign"
+        Teacher :math:`f_0` (:mod:`theory.losses` channel).
+    rho : float, default 1.0
+        :math:`\rho = \|\theta\|^2/d` (> 0).
+    Delta : float, default 0.0
+        :math:`\Delta`: label-noise variance (sign teacher: on the pre-activation).
+    Fstar : float, default 0.0
+        :math:`F_\star`: norm of the nonlinear part of the target (effective noise of variance
+        :math:`F_\star^2`; ``rf_ridge``'s convention).
+    """
     alpha: float = param(2.0, "α = n/p: samples per feature")
     gamma: float = param(0.5, "γ = d/p: input dimension per feature")
     lam: float = param(1e-2, "λ: l2 penalty (λ/2)‖w‖² (0 allowed for margin losses "
@@ -384,6 +425,13 @@ class RFConvexParams:
 
 @register
 class RFConvex(Model):
+    r"""Random features with a convex loss and an l2 penalty (``theory solve rf_convex``).
+
+    The saddle-point equations of Gerace, Loureiro, Krzakala, Mézard & Zdeborová
+    (arXiv:2002.09339v2, Sec. 2; module docstring) for any loss, penalty and teacher of
+    :mod:`theory.losses`; for the square loss and a linear teacher they reproduce ``rf_ridge``
+    exactly (:data:`theory.conventions.RF_CORRESPONDENCE`).
+    """
     name = "rf_convex"
     title = "random features, convex loss + l2 (Gerace et al. replica equations)"
     reference = REFERENCES["gerace2020"].cite("Sec. 2, saddle-point equations")
@@ -409,12 +457,43 @@ class RFConvex(Model):
     renamed_parameters = {"noise": "Delta (the same label-noise variance)"}
 
     def system(self, p):
+        r"""The saddle-point system for the loss and teacher of ``p`` (:func:`build_system`, cached).
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+
+        Returns
+        -------
+        SaddlePointSystem
+            State ``V_s``, ``q_s``, ``m_s``, ``V_w``, ``q_w``.
+        """
         key = (get_loss(p.loss), get_channel(p.teacher), p.Delta > 0 or p.Fstar > 0)
         if key not in _SYSTEMS:
             _SYSTEMS[key] = build_system(*key)
         return _SYSTEMS[key]
 
     def values(self, p):
+        r"""Numbers for the system's parameter symbols, :math:`\kappa_1, \kappa_\star` from the
+        activation.
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+
+        Returns
+        -------
+        dict {str: float}
+            ``alpha``, ``gamma``, ``lambda``, ``kappa_1``, ``kappa_star``, ``rho``, ``Delta``,
+            ``F_star``.
+
+        Raises
+        ------
+        InputError
+            An activation with :math:`\kappa_1 = 0` (no linear signal: the equations degenerate).
+        """
         _, m1, mstar = activation_constants(p.activation)
         if m1 == 0:
             raise InputError("activation", p.activation, "an activation with mu_1 != 0",
@@ -424,12 +503,39 @@ class RFConvex(Model):
                 "kappa_star": mstar, "rho": p.rho, "Delta": p.Delta, "F_star": p.Fstar}
 
     def values_mp(self, p, dps):
-        """:meth:`values` with kappa_1, kappa_star at ``dps`` digits (for the mpmath polish)."""
+        r""":meth:`values` with kappa_1, kappa_star at ``dps`` digits (for the mpmath polish).
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+        dps : int
+            Decimal digits of :math:`\kappa_1, \kappa_\star`.
+
+        Returns
+        -------
+        dict {str: float or mpmath.mpf}
+            As :meth:`values`, ``kappa_1`` and ``kappa_star`` as mpf.
+        """
         _, m1, ms = activation_constants_mp(p.activation, dps)
         return {**self.values(p), "kappa_1": m1, "kappa_star": ms}
 
     def simulation(self, p, d: int) -> dict:
-        """Arguments of :func:`theory.simulate.simulate_random_features` at input size d."""
+        r"""Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+        d : int
+            Input dimension (p = d/gamma features, n = alpha p samples).
+
+        Returns
+        -------
+        dict
+            Keyword arguments of :func:`~theory.simulate.simulate_random_features` (without
+            ``seeds``).
+        """
         nfeat = max(1, round(d / p.gamma))
         return {"d": int(d), "p": nfeat, "n": max(1, round(p.alpha * nfeat)),
                 "activation": p.activation, "loss": p.loss, "lam": p.lam,
@@ -440,7 +546,7 @@ class RFConvex(Model):
                       {"V_s": 0.1, "q_s": 4.0, "m_s": 1.5, "V_w": 0.1, "q_w": 4.0})
 
     def starts(self, p):
-        """A start already at the fixed point when the log-space pre-solve finds it, else the
+        r"""A start already at the fixed point when the log-space pre-solve finds it, else the
         generic starts.
 
         All five order parameters are positive at a physical fixed point, and they live on
@@ -454,6 +560,16 @@ class RFConvex(Model):
         with the method, budget and tolerance asked, and its node-level check. The saddle
         point of a strictly convex problem is unique, so one converged pre-solve replaces the
         other starts.
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+
+        Returns
+        -------
+        list of dict {str: float}
+            One pre-solved state, or :attr:`GENERIC_STARTS`.
         """
         self.last_presolve = None
         names = ("V_s", "q_s", "m_s", "V_w", "q_w")
@@ -471,7 +587,21 @@ class RFConvex(Model):
         return [dict(s) for s in self.GENERIC_STARTS]
 
     def lam_path(self, p, lams) -> list:
-        """[(lam, state or None)] along ``lams`` (log-space pre-solves, each from the last)."""
+        r"""[(lam, state or None)] along ``lams`` (log-space pre-solves, each from the last).
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+        lams : sequence of float
+            Penalties, in the order of the continuation.
+
+        Returns
+        -------
+        list of (float, numpy.ndarray or None)
+            Each lam with its pre-solved state (shape (5,): V_s, q_s, m_s, V_w, q_w), None from
+            the first failure on.
+        """
         names = ("V_s", "q_s", "m_s", "V_w", "q_w")
         x = np.array([self.GENERIC_STARTS[0][n] for n in names])
         out = []
@@ -498,10 +628,28 @@ class RFConvex(Model):
         return out
 
     def log_presolve(self, p, x0, *, level=None, tol=1e-7, max_iter=100):
-        """Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
+        r"""Anderson iteration on log(state) (see :meth:`starts`); the state, or None.
 
         The trajectory (q_w and V = kappa_1^2 V_s + kappa_star^2 V_w per evaluation) is kept in
         ``self.last_presolve`` for the separability diagnosis of :meth:`diagnose`.
+
+        Parameters
+        ----------
+        p : RFConvexParams
+            Validated parameters.
+        x0 : numpy.ndarray of float, shape (5,)
+            Positive start (V_s, q_s, m_s, V_w, q_w).
+        level : int or None, optional
+            Quadrature node level (default: the model's).
+        tol : float, default 1e-7
+            Tolerance of the pre-solve.
+        max_iter : int, default 100
+            Iteration budget.
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (5,), or None
+            The fixed point, or None when the pre-solve failed or ended at an unphysical point.
         """
         from ..numeric.solvers import solve_fixed_point
         from ..numeric.system import compile_system
@@ -548,6 +696,20 @@ def signal_fraction(gamma: float, kappa_1: float, kappa_star: float) -> float:
     :math:`FF^\top/d` (:math:`w_i` those of :math:`FF^\top/p`), i.e.
     :math:`s^2 = \rho\int\frac{w}{w+z}d\mu(w) = \rho\,(1 - z\,g_\mu(-z))`,
     :math:`z = \gamma\kappa_\star^2/\kappa_1^2`.
+
+    Parameters
+    ----------
+    gamma : float
+        :math:`\gamma = d/p`.
+    kappa_1 : float
+        :math:`\kappa_1` of the activation (non-zero).
+    kappa_star : float
+        :math:`\kappa_\star` of the activation.
+
+    Returns
+    -------
+    float
+        :math:`s^2/\rho \in [0, 1]`.
     """
     zz = gamma * kappa_star**2 / kappa_1**2
     g = float(numpy_function(_G, (_w, _g))(-zz, gamma))
@@ -579,6 +741,22 @@ def separability_threshold(gamma: float, activation: str = "erf", rho: float = 1
 
     Below :math:`\alpha_{sep}` the logistic loss has no minimiser at lam = 0 (the norm of the
     estimator diverges like log(1/lam) as lam -> 0); above it the lam -> 0 limit is finite.
+
+    Parameters
+    ----------
+    gamma : float
+        :math:`\gamma = d/p`.
+    activation : str, default "erf"
+        Registry name or expression in x.
+    rho : float, default 1.0
+        :math:`\rho = \|\theta\|^2/d`.
+    Delta : float, default 0.0
+        Label-noise variance (on the pre-activation).
+
+    Returns
+    -------
+    float
+        :math:`\alpha_{sep}` (inf when the labels are linear-separable in the features).
     """
     from scipy import integrate, optimize
 

@@ -92,7 +92,15 @@ E0, E1, E2, B, V = sp.symbols(r"\mathcal{E}_0 \mathcal{E}_1 \mathcal{E}_2 \mathc
 
 
 def mm_system() -> SaddlePointSystem:
-    """Definition 1 of Mei & Montanari (arXiv:1908.05355v5) as a saddle-point system."""
+    r"""Definition 1 of Mei & Montanari (arXiv:1908.05355v5) as a saddle-point system.
+
+    Returns
+    -------
+    SaddlePointSystem
+        State ``a_1``, ``a_2`` (:math:`\nu_k = i a_k` at :math:`\xi = is`); parameters
+        :math:`\psi_1, \psi_2, \lambda, \mu_1, \mu_\star, F_1, F_\star, \Delta`; observables
+        ``test_error`` (Theorem 1), ``bias`` :math:`\mathscr B`, ``variance`` :math:`\mathscr V`.
+    """
     steps = [
         (zeta, mu1 / mustar),
         (lbar, lam / mustar**2),
@@ -144,6 +152,26 @@ def _system():
 
 @dataclass(frozen=True, kw_only=True)
 class RFRidgeParams:
+    r"""Validated parameters of :class:`RFRidge` (keyword-only, frozen).
+
+    Attributes
+    ----------
+    psi1 : float, default 2.0
+        :math:`\psi_1 = N/d`: features per input dimension (> 0).
+    psi2 : float, default 1.5
+        :math:`\psi_2 = n/d`: samples per input dimension (> 0).
+    lam : float, default 1e-3
+        :math:`\lambda`: ridge penalty as in the paper, :math:`(N\lambda/d)\|a\|^2` (>= 0; 0 is
+        the ridgeless limit, the min-norm interpolator).
+    activation : str, default "relu"
+        :math:`\sigma`: registry name or expression in x.
+    F1 : float, default 1.0
+        :math:`F_1`: norm of the linear part of the target (>= 0).
+    Fstar : float, default 0.0
+        :math:`F_\star`: norm of the nonlinear part of the target (>= 0).
+    Delta : float, default 0.0
+        :math:`\Delta`: label-noise variance (:math:`\tau^2` in the paper, >= 0).
+    """
     psi1: float = param(2.0, "ψ₁ = N/d: features per input dimension")
     psi2: float = param(1.5, "ψ₂ = n/d: samples per input dimension")
     lam: float = param(1e-3, "λ: ridge penalty as in the paper, (Nλ/d)‖a‖² (0 is "
@@ -464,6 +492,19 @@ def _mp_point(vals: dict, activation: str, dps: int):
 
 @register
 class RFRidge(Model):
+    r"""Random-features ridge regression: Mei & Montanari's closed form (``theory solve rf_ridge``).
+
+    Definition 1 and Theorem 1 of arXiv:1908.05355v5 (module docstring), solved through its
+    scalar reduction with error bounds (:meth:`solve_direct`); the exact correspondence with
+    ``rf_convex`` (square loss, linear teacher) is :meth:`replica_equivalent`.
+
+    Examples
+    --------
+    >>> from theory import solve
+    >>> r = solve("rf_ridge", psi1=2.0, psi2=1.5, lam=1e-3)
+    >>> r.converged
+    True
+    """
     name = "rf_ridge"
     title = "random-features ridge regression (Mei-Montanari closed form)"
     reference = REFERENCES["meimontanari2019"].cite("Definition 1, Theorem 1")
@@ -487,6 +528,18 @@ class RFRidge(Model):
 
 
     def system(self, p):
+        r"""The saddle-point system of Definition 1 (:func:`mm_system`, built once).
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters (the system does not depend on them).
+
+        Returns
+        -------
+        SaddlePointSystem
+            State ``a_1``, ``a_2``.
+        """
         return _system()
 
     def _constants(self, p):
@@ -498,17 +551,60 @@ class RFRidge(Model):
         return m1, ms
 
     def values(self, p):
+        r"""Numbers for the system's parameter symbols, :math:`\mu_1, \mu_\star` from the activation.
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters.
+
+        Returns
+        -------
+        dict {str: float}
+            ``psi_1``, ``psi_2``, ``lambda``, ``mu_1``, ``mu_star``, ``F_1``, ``F_star``, ``Delta``.
+
+        Raises
+        ------
+        InputError
+            An activation with :math:`\mu_\star = 0` (linear: the closed form divides by it).
+        """
         m1, ms = self._constants(p)
         return {"psi_1": float(p.psi1), "psi_2": float(p.psi2), "lambda": float(p.lam),
                 "mu_1": m1, "mu_star": ms, "F_1": float(p.F1), "F_star": float(p.Fstar),
                 "Delta": float(p.Delta)}
 
     def values_mp(self, p, dps):
-        """:meth:`values` with mu_1, mu_star at ``dps`` digits (for the mpmath polish)."""
+        r""":meth:`values` with mu_1, mu_star at ``dps`` digits (for the mpmath polish).
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters.
+        dps : int
+            Decimal digits of :math:`\mu_1, \mu_\star`.
+
+        Returns
+        -------
+        dict {str: float or mpmath.mpf}
+            As :meth:`values`, ``mu_1`` and ``mu_star`` as mpf.
+        """
         _, m1, ms = activation_constants_mp(p.activation, dps)
         return {**self.values(p), "mu_1": m1, "mu_star": ms}
 
     def starts(self, p):
+        r"""One positive start below both bounds :math:`a_k \le \psi_k/s` and
+        :math:`a_k \le \sqrt{\psi_k/\bar\lambda}`.
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters.
+
+        Returns
+        -------
+        list of dict {str: float}
+            ``[{"a_1": ..., "a_2": ...}]``.
+        """
         # a_k(s) ~ psi_k / s for large s, and bounded by sqrt(psi_k / lambdabar) (no
         # interaction): a positive start below both
         _, ms = self._constants(p)
@@ -519,17 +615,32 @@ class RFRidge(Model):
     # ------------------------------------------------------------------ direct solve
     def solve_direct(self, p, *, tol: float = 1e-10, dps: int | None = None,
                      exact: dict | None = None) -> SolveResult:
-        """Solve Definition 1 through its scalar reduction and report every observable with an
+        r"""Solve Definition 1 through its scalar reduction and report every observable with an
         error bound (``observable_errors``).
 
         Parameters
         ----------
         p : RFRidgeParams
-        tol : residual tolerance; an observable whose float64 error bound exceeds ``tol``
-            (relative) is recomputed with mpmath at 30 digits ("polished") automatically
-        dps : None for float64, else the mpmath digits of every returned number
-        exact : optional exact values of the parameters (decimal strings, Fractions, mpf) used
-            on the mpmath path instead of the float fields of ``p`` (``psi1 = "0.3"`` is 0.3)
+            Validated parameters.
+        tol : float, default 1e-10
+            Residual tolerance; an observable whose float64 error bound exceeds ``tol``
+            (relative) is recomputed with mpmath at 30 digits ("polished") automatically.
+        dps : int or None, optional
+            None for float64, else the mpmath digits of every returned number.
+        exact : dict or None, optional
+            Exact values of the parameters (decimal strings, Fractions, mpf) used on the mpmath
+            path instead of the float fields of ``p`` (``psi1 = "0.3"`` is 0.3).
+
+        Returns
+        -------
+        SolveResult
+            State ``a_1``, ``a_2``, ``chi``; observables ``test_error``, ``bias``, ``variance``
+            with their error bounds.
+
+        Raises
+        ------
+        InputError
+            An activation with :math:`\mu_\star = 0`.
 
         Notes
         -----
@@ -614,7 +725,7 @@ class RFRidge(Model):
         return out
 
     def replica_equivalent(self, p) -> dict:
-        """Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem.
+        r"""Parameters of ``rf_convex`` (square loss, linear teacher) for the same problem.
 
         The map of :data:`theory.conventions.RF_CORRESPONDENCE`
         (:func:`~theory.conventions.rf_ridge_to_rf_convex`): ``alpha = psi2/psi1``,
@@ -622,6 +733,16 @@ class RFRidge(Model):
         the same activation (kappa_1 = mu_1, kappa_star = mu_star). The returned dict also holds
         ``"Fstar"``, which ``rf_convex`` does not take: pop it;
         ``test_error[rf_ridge] = test_error[rf_convex] + Fstar^2``.
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of ``rf_convex`` plus ``"Fstar"``.
         """
         eq, _ = rf_ridge_to_rf_convex(**{k: float(getattr(p, k)) for k in
                                          ("psi1", "psi2", "lam", "F1", "Fstar", "Delta")})
@@ -631,12 +752,30 @@ class RFRidge(Model):
     simulation_rescaled = {"lam": "psi2*lam: the simulator's penalty lambda/2 ||w||^2"}
 
     def simulation(self, p, d: int) -> dict:
-        """Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
+        r"""Arguments of :func:`theory.simulate.simulate_random_features` at input size d.
 
         N = psi1 d features, n = psi2 d samples on the sphere of radius sqrt(d); the ridge
         N lambda/d ||a||^2 with a = w/sqrt(N), times n/2, is the simulator's lambda/2 ||w||^2
         with lambda = psi2 lambda (``lam`` of the simulator is NOT ``lam`` of this model); the
         simulator's ``test_error`` is the risk R of Theorem 1.
+
+        Parameters
+        ----------
+        p : RFRidgeParams
+            Validated parameters.
+        d : int
+            Input dimension.
+
+        Returns
+        -------
+        dict
+            Keyword arguments of :func:`~theory.simulate.simulate_random_features` (without
+            ``seeds``).
+
+        Raises
+        ------
+        InputError
+            ``F1`` is 0 (the teacher direction also sets the nonlinear part).
         """
         if p.F1 <= 0:
             raise InputError("F1", p.F1, "> 0 for a simulation (the teacher direction sets "
@@ -648,7 +787,29 @@ class RFRidge(Model):
 
     # ------------------------------------------------------------------ fast curves
     def curve_fast(self, vary, values, *, tol=1e-10, **params):
-        """All points of a curve at once (the vectorised scalar solve, with error bounds)."""
+        r"""All points of a curve at once (the vectorised scalar solve, with error bounds).
+
+        Parameters
+        ----------
+        vary : str
+            The varied parameter (a field of :class:`RFRidgeParams`).
+        values : sequence of float
+            Its values.
+        tol : float, default 1e-10
+            As in :meth:`solve_direct`.
+        **params
+            The other parameters.
+
+        Returns
+        -------
+        list of SolveResult
+            One per value (empty for no values).
+
+        Raises
+        ------
+        InputError
+            An unknown or invalid parameter.
+        """
         ps = [make_params(self, {**params, vary: float(v)}) for v in values]
         if not ps:
             return []

@@ -73,6 +73,26 @@ def graded_rule(hard, soft, n_tail: int, n_mid: int):
     into equal panels of ``n_mid`` Gauss--Legendre nodes; beyond the outermost cuts the
     half-range Hermite rule of ``n_tail`` nodes integrates the tails (as
     :func:`~theory.numeric.quadrature.normal_rule`).
+
+    Parameters
+    ----------
+    hard : sequence of float
+        Kinks of f in standard units (non-finite entries are ignored).
+    soft : sequence of (float, float)
+        ``(center, width)`` of each narrow smooth feature, in standard units (a feature
+        whose center lies beyond the clip range, or that is not finite, is ignored).
+    n_tail : int
+        Nodes of the half-range Hermite rule of each tail.
+    n_mid : int
+        Gauss--Legendre nodes per panel between the outermost cuts.
+
+    Returns
+    -------
+    z : numpy.ndarray of float, shape (m,)
+        Nodes.
+    w : numpy.ndarray of float, shape (m,)
+        Weights, the standard normal density included: :math:`\sum_i w_i f(z_i)`
+        approximates :math:`\mathbb E f(z)`.
     """
     cuts = graded_cuts(hard, soft)
     lo, hi = cuts[0], cuts[-1]
