@@ -49,7 +49,11 @@ NOTE = ("*Executed when this site was built, at the reduced size of the paramete
 ROOT = Path(__file__).resolve().parents[2]
 
 
+_WRITTEN: set = set()
+
+
 def _write(path: Path, text: str) -> None:
+    _WRITTEN.add(path.resolve())
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         path.write_text(text, encoding="utf-8")
@@ -236,6 +240,10 @@ def generate(app) -> None:
     write_api(out / "api")
     write_models(out / "models")
     write_tutorials(out / "tutorials")
+    # pages of modules, models or notebooks that no longer exist would break a rebuild
+    for f in out.rglob("*"):
+        if f.is_file() and f.suffix in (".md", ".rst", ".ipynb") and f.resolve() not in _WRITTEN:
+            f.unlink()
 
 
 def setup(app):
