@@ -1438,9 +1438,10 @@ def validate_varied(model, vary: str, grid: np.ndarray) -> np.ndarray:
     chk = next(f for f in dataclasses.fields(model.Params) if f.name == vary).metadata.get(
         "check")
     grid = np.asarray(grid, dtype=float)
-    ok = {positive: grid > 0, nonnegative: grid >= 0, real: np.ones(grid.shape, bool)}.get(chk)
     if chk is None:
         return grid
+    with np.errstate(invalid="ignore"):
+        ok = {positive: grid > 0, nonnegative: grid >= 0, real: np.isfinite(grid)}.get(chk)
     if ok is None or not np.all(ok & np.isfinite(grid)):
         return np.array([chk(vary, v) for v in grid.tolist()], dtype=float)
     return grid
@@ -1524,6 +1525,10 @@ def _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw, po
             raise exc
         return res
 
+    try:
+        pv = np.array([_pvals(system, model.values(p)) for p in ps[1:]], dtype=float).T
+    except (TypeError, ValueError):
+        return None  # values that are not plain floats: point by point
     first = sequential(0, ps[0])
     if not first.converged:
         return None  # the sequential path reports it point by point
@@ -1531,7 +1536,6 @@ def _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw, po
     if progress:
         progress(1, len(grid))
     prev, level = first, first.level
-    pv = np.array([_pvals(system, model.values(p)) for p in ps[1:]], dtype=float).T
     x0 = _vec(system, first.state)
     bf = solve_batched(cs, list(pv), x0, tol=tol, damping=kw["damping"],
                        max_iter=kw["max_iter"])
