@@ -91,3 +91,24 @@ def test_rf_ridge_curve_points_carry_bounds_and_params():
         assert p.params["activation"] == "relu"
         te = p.observables["test_error"]
         assert math.isfinite(te) and 0 < p.observable_errors["test_error"] <= 1e-10 * abs(te)
+
+
+def test_batched_failed_point_flagged_or_raised_as_sequential():
+    # x = x^2 + c has the attracting fixed point (1 - sqrt(1 - 4c))/2 for 0 < c < 1/4 and no
+    # real fixed point for c > 1/4
+    x, c = sp.symbols("x c", real=True)
+    system = SaddlePointSystem(state=[x], parameters=[c], updates={x: x**2 + c})
+    cs = [0.1, 0.2, 0.5, 0.15]
+    out = curve(system, "c", cs, init={"x": 0.1}, strict=False, max_iter=200,
+                solver_progress=False)
+    assert out.converged.tolist() == [True, True, False, True]
+    assert out.points[2].failure is not None and math.isnan(out.points[2].state["x"])
+    for v, p in zip(cs, out.points):
+        if v < 0.25:
+            assert abs(p.state["x"] - (1 - math.sqrt(1 - 4 * v)) / 2) <= 1e-10
+    assert out.points[3].method == "anderson-batched"
+    from theory.errors import ConvergenceError
+
+    with pytest.raises(ConvergenceError) as exc:
+        curve(system, "c", cs, init={"x": 0.1}, max_iter=200, solver_progress=False)
+    assert "c=0.5" in str(exc.value) and len(exc.value.curve.points) == 2
