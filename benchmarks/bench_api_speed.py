@@ -259,7 +259,7 @@ def report(res: dict) -> str:
             f"| ours, `rf_convex` square loss, warm disk cache | {a['ours_wall']:.2f} s | "
             f"{a['ours']['import'] + a['ours']['models']:.2f} s | "
             f"{a['ours']['system'] + a['ours']['compile']:.2f} s (SymPy system + compiled "
-            "code) | {a['ours']['curve']:.2f} s | 1 | "
+            f"code) | {a['ours']['curve']:.2f} s | 1 | "
             f"{a['max_diff_vs_closed_form']:.2g} to the `rf_ridge` closed form |",
             f"| ours, cold disk cache (first process) | {a['ours_cold_wall']:.2f} s | "
             f"{a['ours_cold']['import'] + a['ours_cold']['models']:.2f} s | "
