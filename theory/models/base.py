@@ -1520,7 +1520,7 @@ def _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw, po
                 f"failed ({res.message})", float(res.residual), tol,
                 hint=model.hint if res.failure == "residual" else res.hint, result=res,
                 failure=res.failure or "residual")
-            exc.curve = Curve(model.name, vary, grid[:i], points,  # type: ignore[attr-defined]
+            exc.curve = Curve(model.name, vary, grid[:i], points,
                               time.perf_counter() - t0)
             raise exc
         return res
