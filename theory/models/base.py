@@ -1692,15 +1692,13 @@ def curve(model, vary: str, values: Sequence[float] | np.ndarray, /, *, tol: flo
         raise InputError("vary", vary, f"a parameter of {model.name}: one of {sorted(names)}")
     if vary in params:
         raise InputError("vary", vary, "a parameter not also given as a fixed value")
+    fast = _fast_curve(model, vary, grid, params, init, strict, progress, t0, dict(
+        tol=tol, method=method, damping=damping, max_iter=max_iter, max_time=max_time,
+        max_evaluations=max_evaluations, progress=solver_progress))  # vectorised paths
+    if fast is not None:
+        return fast
     all_params = [make_params(model, {**params, vary: float(v)}) for v in grid]  # all valid
     exact = _exact_inputs(model, params)
-    fast = getattr(model, "curve_fast", None)
-    if fast is not None:
-        pts = fast(vary, grid, tol=tol, **params)
-        if pts is not None:
-            if progress:
-                progress(len(grid), len(grid))
-            return Curve(model.name, vary, grid, pts, time.perf_counter() - t0)
     points: list = []
     prev = None
     level = None
@@ -2047,3 +2045,244 @@ class Model:
                  "values": _values, "starts": _starts, "_from_system": True,
                  "__doc__": f"Model built by Model.from_system from the system {system.name}."}
         return type(f"{ident}Model", (cls,), attrs)
+
+
+# ---------------------------------------------------------------- vectorised curves (speed)
+def validate_varied(model, vary: str, grid: np.ndarray) -> np.ndarray:
+    """The varied parameter's check applied to the whole grid at once.
+
+    Parameters
+    ----------
+    model : Model
+    vary : str
+        A field of ``model.Params``.
+    grid : numpy.ndarray of float, shape (n,)
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (n,)
+        The grid (finite; the checks :func:`positive`, :func:`nonnegative`, :func:`real` are
+        vectorised, any other check runs per value).
+
+    Raises
+    ------
+    InputError
+        At the first value the field's check rejects (the same error as the scalar check).
+    """
+    chk = next(f for f in dataclasses.fields(model.Params) if f.name == vary).metadata.get(
+        "check")
+    grid = np.asarray(grid, dtype=float)
+    if chk is None:
+        return grid
+    with np.errstate(invalid="ignore"):
+        ok = {positive: grid > 0, nonnegative: grid >= 0, real: np.isfinite(grid)}.get(chk)
+    if ok is None or not np.all(ok & np.isfinite(grid)):
+        return np.array([chk(vary, v) for v in grid.tolist()], dtype=float)
+    return grid
+
+
+def _fast_curve(model, vary, grid, params, init, strict, progress, t0, kw):
+    """The :class:`Curve` by a vectorised path, or None for the sequential one: the model's
+    ``curve_fast`` (closed forms), else :func:`_curve_batched` (maps that broadcast)."""
+    fast = getattr(model, "curve_fast", None)
+    if fast is not None:
+        pts = fast(vary, grid, tol=kw["tol"], **params)
+        if pts is None:
+            return None
+        if progress:
+            progress(len(grid), len(grid))
+        return Curve(model.name, vary, grid, pts, time.perf_counter() - t0)
+    points: list = []
+    try:
+        if _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw,
+                          points) is None:
+            return None
+    except KeyboardInterrupt:  # as the sequential path: the finished points are kept
+        done = len(points)
+        for v in grid[done:]:
+            points.append(SolveResult(model.name, {**params, vary: float(v)}, {}, {}, False, 0,
+                                      float("nan"), kw["tol"], "interrupted (Ctrl-C) before "
+                                      "this point was solved", failure="interrupted"))
+        warnings.warn(f"curve interrupted after {done} of {len(grid)} points: the finished "
+                      "points are kept", RuntimeWarning, stacklevel=3)
+        return Curve(model.name, vary, grid, points, time.perf_counter() - t0,
+                     interrupted=True)
+    return Curve(model.name, vary, grid, points, time.perf_counter() - t0)
+
+
+def _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw, points):
+    """The curve of a system whose map broadcasts (no Gaussian expectation) in one batched
+    iteration (:func:`~theory.numeric.solvers.solve_batched`), or None (not applicable).
+
+    The first point is solved as by the sequential path (every start of the model, or
+    ``init``); its answer starts every other point of the batch. Each converged column gets
+    what :func:`solve` gives a point: the constraint check, the Newton step and error estimates
+    of :func:`_refine`, the observables, ``derived`` and the closed form. A column that did not
+    converge (or violates a constraint) is solved by the sequential path (warm start from the
+    last converged point, then the model's starts); ``strict`` raises as there. The points
+    are appended to ``points``; returns it, or None (nothing appended).
+    """
+    from ..numeric.solvers import FixedPoint, solve_batched
+
+    if len(grid) < 3 or kw["method"] != "auto" or getattr(model, "solve_direct", None):
+        return None
+    ps = [make_params(model, {**params, vary: float(v)}) for v in grid]  # all valid
+    system = model.system(ps[0])
+    cs = compile_system(system)
+    if not cs.broadcasts or any(model.system(p) is not system for p in ps[1:]):
+        return None
+    kw = {**kw, "_exact": _exact_inputs(model, params)}
+    tol = kw["tol"]
+    prev, level = None, None
+
+    def sequential(i, p):
+        at = f"{model.name} at {vary}={grid[i]:g}"
+        res = None
+        if prev is not None:
+            res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
+            if not res.converged:
+                res = None
+        elif init is not None:
+            res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
+            if not res.converged and not getattr(model, "_from_system", False):
+                res = None
+        if res is None:
+            res = solve(model, level=level, _params=p, _label=at, **kw)
+        if not res.converged and strict:
+            exc = ConvergenceError(
+                f"{model.name} at {vary}={grid[i]:g} did not converge: {res.failure} check "
+                f"failed ({res.message})", float(res.residual), tol,
+                hint=model.hint if res.failure == "residual" else res.hint, result=res,
+                failure=res.failure or "residual")
+            exc.curve = Curve(model.name, vary, grid[:i], points,
+                              time.perf_counter() - t0)
+            raise exc
+        return res
+
+    try:
+        pv = np.array([_pvals(system, model.values(p)) for p in ps[1:]], dtype=float).T
+    except (TypeError, ValueError):
+        return None  # values that are not plain floats: point by point
+    first = sequential(0, ps[0])
+    if not first.converged:
+        return None  # the sequential path reports it point by point
+    points.append(first)
+    if progress:
+        progress(1, len(grid))
+    prev, level = first, first.level
+    x0 = _vec(system, first.state)
+    bf = solve_batched(cs, list(pv), x0, tol=tol, damping=kw["damping"],
+                       max_iter=kw["max_iter"])
+    pre = _refine_batched(model, system, cs, pv, bf)
+    for i, p in enumerate(ps[1:], 1):
+        t1 = time.perf_counter()
+        j = i - 1
+        res = None
+        if bf.converged[j]:
+            fp = FixedPoint(bf.x[:, j].copy(), True, float(bf.residual[j]),
+                            int(bf.iterations[j]), bf.evaluations, "anderson-batched",
+                            f"converged: residual {bf.residual[j]:.2g} <= tol {tol:.1g} "
+                            f"(anderson, batched over the {len(grid) - 1} points)")
+            res = _batched_point(model, p, system, cs, pv[:, j].tolist(), level, fp, tol,
+                                 pre[j])
+            if res is not None:
+                res.seconds = time.perf_counter() - t1
+        if res is None:
+            res = sequential(i, p)
+        points.append(res)
+        if res.converged:
+            prev, level = res, res.level
+        if progress:
+            progress(i + 1, len(grid))
+    return points
+
+
+def _refine_batched(model, system, cs, pv, bf):
+    """:func:`_refine` for every converged column of a batched solve at once (one batched map
+    for the forward-difference Jacobians, batched linear solves): per column, None (the column
+    is refined by :func:`_refine` itself: not converged, a model with ``derived``, a Jacobian or
+    step that is not finite, a step that leaves the admissible region) or
+    (x, residual, message suffix, state errors, observable errors, observables)."""
+    B = bf.x.shape[1]
+    out: list = [None] * B
+    cols = np.flatnonzero(bf.converged)
+    if cols.size == 0 or type(model).derived is not Model.derived:
+        return out
+    names, onames = system.state_names, list(system.observables)
+    x, P = bf.x[:, cols], pv[:, cols]
+    n, m = x.shape
+    try:
+        with np.errstate(all="ignore"):
+            fx = cs.map_arrays(x, P)
+            g = fx - x
+            r0 = _column_res(x, fx)
+            h = 1e-7 * np.maximum(1.0, np.abs(x))  # (n, m): the step of row j in column k
+            Xh = np.repeat(x[:, None, :], n, axis=1)  # (n, n, m): block j perturbs row j
+            Xh[np.arange(n), np.arange(n), :] += h
+            Fh = cs.map_arrays(Xh.reshape(n, n * m), np.tile(P, (1, n))).reshape(n, n, m)
+            J = (Fh - Xh - g[:, None, :]) / h[None, :, :]  # J[i, j, k] = dG_i/dx_j
+            ok = np.all(np.isfinite(J), axis=(0, 1))
+            Jk = np.where(ok, J, np.eye(n)[:, :, None]).transpose(2, 0, 1)
+            delta = -np.linalg.solve(Jk, g.T[:, :, None])[:, :, 0].T
+            ok &= np.all(np.isfinite(delta), axis=0)
+            x1 = x + np.where(ok, delta, 0.0)
+            for _what, good in cs.constraints_arrays(x1, P):
+                ok &= good
+            e1 = cs.evaluate_arrays(x1, P)
+            r1 = _column_res(x1, np.array([np.broadcast_to(u, (m,)) for u in e1["__map__"]]))
+            e0 = cs.evaluate_arrays(x, P)
+            o0, o1 = (np.array([np.broadcast_to(e[k], (m,)) for k in onames],
+                               dtype=float).reshape(len(onames), m) for e in (e0, e1))
+    except (IntegrationError, InputError, np.linalg.LinAlgError, ValueError,
+            ZeroDivisionError, FloatingPointError):
+        return out
+    oerr = np.abs(o1 - o0)
+    for c, k in enumerate(cols.tolist()):
+        if not ok[c]:
+            continue
+        better = r1[c] <= r0[c]
+        xs, r, o = (x1[:, c], r1[c], o1[:, c]) if better else (x[:, c], r0[c], o0[:, c])
+        note = f"; refined by one Newton step to residual {r1[c]:.1e}" if better else ""
+        out[k] = (xs.copy(), float(r), note, dict(zip(names, np.abs(delta[:, c]).tolist())),
+                  dict(zip(onames, oerr[:, c].tolist())), dict(zip(onames, o.tolist())))
+    return out
+
+
+def _column_res(x, fx):
+    """:func:`~theory.numeric.solvers.residual_of` of every column (inf where not finite)."""
+    with np.errstate(invalid="ignore"):
+        r = np.max(np.abs(fx - x) / np.maximum(1.0, np.abs(x)), axis=0)
+    return np.where(np.all(np.isfinite(fx), axis=0) & np.all(np.isfinite(x), axis=0), r,
+                    np.inf)
+
+
+def _batched_point(model, p, system, cs, pv, lev, fp, tol, pre=None):
+    """The :class:`SolveResult` of one converged column of a batched solve, built as
+    :func:`solve` builds it (refinement, error estimates, observables, closed form); None when
+    the observables cannot be evaluated (the sequential path then reports the point).
+    ``pre``: the column's batched refinement (:func:`_refine_batched`), else :func:`_refine`."""
+    if pre is not None:
+        fp.x, fp.residual, note, state_err, obs_err, fp.observables_at_x = pre
+        fp.message += note
+    else:
+        fp, state_err, obs_err = _refine(model, p, system, cs, pv, lev, fp)
+    state = dict(zip(system.state_names, fp.x.tolist()))
+    try:
+        obs = getattr(fp, "observables_at_x", None)
+        if obs is None:
+            obs = cs.observables(fp.x, pv, lev)
+            obs.update(model.derived(p, state, obs))
+    except (IntegrationError, InputError):
+        return None
+    if not all(np.isfinite(_as_float(v)) for v in state.values()):
+        return None
+    res = SolveResult(model.name, dataclasses.asdict(p), state, obs, True, fp.iterations,
+                      fp.residual, tol, fp.message, fp.method, [], 0.0, lev, [], {}, [])
+    res.state_errors = state_err
+    res.observable_errors = {k: max(v, 4 * np.finfo(float).eps * abs(obs[k]))
+                             for k, v in obs_err.items() if k in obs and np.isfinite(v)}
+    if hasattr(model, "closed_form"):
+        cf = model.closed_form(p, dps=None)
+        if cf:
+            res.closed_form = cf
+    return res

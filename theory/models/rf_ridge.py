@@ -80,7 +80,7 @@ from ..numeric.solvers import bracketed_newton
 from ..references import REFERENCES
 from ..symbolic.system import Constraint, SaddlePointSystem
 from .base import (Model, SolveResult, activation_check, make_params, nonnegative, param,
-                   register, validate)
+                   register, validate, validate_varied)
 
 psi1, psi2, lam, mu1, mustar, F1, Fstar = sp.symbols(
     "psi_1 psi_2 lambda mu_1 mu_star F_1 F_star", positive=True)
@@ -432,9 +432,15 @@ def _float_errors(args, obs, dmu1, dmus):
     n = obs["test_error"].shape[0]
     if _EXTENDED:
         hstep = 2.0**-20
-        _, ref = _evaluate(*args, dtype=np.longdouble)
-        _, o1 = _evaluate(psi1, psi2, lam, mu1 + hstep * mus, mus, F1, Fs, Dl, np.longdouble)
-        _, o2 = _evaluate(psi1, psi2, lam, mu1, mus * (1 + hstep), F1, Fs, Dl, np.longdouble)
+        # the three extended-precision solves (at mu, mu_1 + h mu_star, mu_star (1 + h)) as ONE
+        # batched solve of 3n points: rows [0, n) the reference, [n, 2n) and [2n, 3n) the steps
+        m1, ms = (np.broadcast_to(np.asarray(v, dtype=float), (n,)) for v in (mu1, mus))
+        big = [np.tile(np.broadcast_to(np.asarray(a, dtype=float), (n,)), 3)
+               for a in (psi1, psi2, lam, F1, Fs, Dl)]
+        m1s = np.concatenate((m1, m1 + hstep * ms, m1))
+        mss = np.concatenate((ms, ms, ms * (1 + hstep)))
+        _, allo = _evaluate(*big[:3], m1s, mss, *big[3:], dtype=np.longdouble)
+        ref, o1, o2 = ({k: v[j * n:(j + 1) * n] for k, v in allo.items()} for j in range(3))
     else:  # platforms whose long double is double (tested by monkeypatching _EXTENDED)
         hstep = 1e-12
         cols = [np.broadcast_to(np.asarray(a, dtype=object), (n,)) for a in args]
@@ -663,7 +669,7 @@ class RFRidge(Model):
                        if obs[k] != 0 and not mpmath.isinf(obs[k])), default=0.0)
         msg = (f"converged at {dps} digits: scalar equation of Definition 1, residual "
                f"{mpmath.nstr(res, 3)}; observables to relative {float(rel):.1g}")
-        msg += _divergence_note(obs, p)
+        msg += _divergence_note(obs, p.psi1)
         if not ok:
             msg = (f"mpmath solve reached residual {mpmath.nstr(res, 3)} > 1e-{dps} "
                    f"(the scalar equation of Definition 1)")
@@ -673,32 +679,47 @@ class RFRidge(Model):
         return r
 
     def _solve_points(self, ps, tol):
-        """Float64 solve of a list of parameter points (one activation), vectorised."""
-        acts = {p.activation for p in ps}
+        """Float64 solve of a list of parameter points, vectorised over the points of each
+        activation."""
+        acts = list(dict.fromkeys(p.activation for p in ps))
         if len(acts) > 1:
             return [pt for p in ps for pt in self._solve_points([p], tol)]
-        act = ps[0].activation
-        m1, ms = self._constants(ps[0])
+        cols = {k: np.array([float(getattr(p, k)) for p in ps]) for k in _NUMERIC}
+        return self._solve_columns(acts[0], cols, [_fields(p) for p in ps], tol)
+
+    def _solve_columns(self, act, cols, fields, tol):
+        """The vectorised float64 solve at the parameter columns ``cols`` (name -> array of
+        shape (n,), the fields of :class:`RFRidgeParams` but ``activation``), one activation;
+        ``fields`` are the n points' parameter dicts (``SolveResult.params``). Every point gets
+        its error bounds; a point whose bound exceeds ``tol`` is polished with mpmath."""
+        _, m1, ms = activation_constants(act)
         dmu1, dmus = activation_constant_errors(act)
-        cols = [np.array([float(getattr(p, k)) for p in ps])
-                for k in ("psi1", "psi2", "lam")]
-        cols += [np.full(len(ps), m1), np.full(len(ps), ms)]
-        cols += [np.array([float(getattr(p, k)) for p in ps]) for k in ("F1", "Fstar", "Delta")]
-        st, obs = _evaluate(*cols)
-        errs = _float_errors(cols, obs, dmu1, dmus)
+        n = len(fields)
+        args = [cols["psi1"], cols["psi2"], cols["lam"], np.full(n, m1), np.full(n, ms),
+                cols["F1"], cols["Fstar"], cols["Delta"]]
+        st, obs = _evaluate(*args)
+        errs = _float_errors(args, obs, dmu1, dmus)
+        keys = list(obs)
+        O = np.array([obs[k] for k in keys])  # (n_obs, n)
+        E = np.array([errs[k] for k in keys])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            R = np.where((O != 0) & np.isfinite(O), E / np.abs(O), 0.0)
+        rel_all = R.max(axis=0)
+        res_all = np.asarray(st["residual"], dtype=float)
+        its = int(st["iterations"])
+        Ol, El, rell, resl = O.T.tolist(), E.T.tolist(), rel_all.tolist(), res_all.tolist()
+        a1l, a2l = st["a1"].tolist(), st["a2"].tolist()
+        chil = (-st["P"]).tolist()
         out = []
-        for i, p in enumerate(ps):
-            o = {k: float(v[i]) for k, v in obs.items()}
-            e = {k: float(v[i]) for k, v in errs.items()}
-            state = {"a_1": float(st["a1"][i]), "a_2": float(st["a2"][i]),
-                     "chi": -float(st["P"][i])}
-            res = float(st["residual"][i])
-            rel = max((e[k] / abs(o[k]) for k in o if o[k] != 0 and math.isfinite(o[k])),
-                      default=0.0)
-            method = "scalar-newton"
-            if not (rel <= tol and res <= tol):  # conditioning ate the digits: polish
-                vals = {f.name: getattr(p, f.name) for f in dataclasses.fields(p)}
-                mst, mobs, merr, mres, _ = _mp_point(vals, act, 30)
+        for i in range(n):
+            pf = fields[i]
+            rel, res = rell[i], resl[i]
+            if rel <= tol and res <= tol:
+                o, e = dict(zip(keys, Ol[i])), dict(zip(keys, El[i]))
+                state = {"a_1": a1l[i], "a_2": a2l[i], "chi": chil[i]}
+                method = "scalar-newton"
+            else:  # conditioning ate the digits: polish
+                mst, mobs, merr, mres, _ = _mp_point(pf, act, 30)
                 o = {k: float(v) for k, v in mobs.items()}
                 e = {k: merr[k] + 2 * _U * abs(o[k]) if math.isfinite(o[k]) else 0.0
                      for k in o}
@@ -717,9 +738,8 @@ class RFRidge(Model):
                 msg = (f"observables not resolved: relative error bound {rel:.2g} > tol "
                        f"{tol:.1g} (only {max(digits, 0):.1f} digits survive), residual "
                        f"{res:.2g}")
-            msg += _divergence_note(o, p)
-            r = SolveResult(self.name, _fields(p), state, o, ok, int(st["iterations"]),
-                            res, tol, msg, method)
+            msg += _divergence_note(o, pf["psi1"])
+            r = SolveResult(self.name, pf, state, o, ok, its, res, tol, msg, method)
             r.observable_errors = e
             out.append(r)
         return out
@@ -789,6 +809,10 @@ class RFRidge(Model):
     def curve_fast(self, vary, values, *, tol=1e-10, **params):
         r"""All points of a curve at once (the vectorised scalar solve, with error bounds).
 
+        The parameters are validated once (the varied one as an array,
+        :func:`~theory.models.base.validate_varied`); any point whose bound exceeds ``tol`` is
+        polished with mpmath.
+
         Parameters
         ----------
         vary : str
@@ -810,18 +834,29 @@ class RFRidge(Model):
         InputError
             An unknown or invalid parameter.
         """
-        ps = [make_params(self, {**params, vary: float(v)}) for v in values]
-        if not ps:
+        grid = np.asarray(values, dtype=float)
+        if grid.size == 0:
             return []
-        return self._solve_points(ps, tol)
+        p0 = make_params(self, {**params, vary: float(grid[0])})  # all but vary, once
+        grid = validate_varied(self, vary, grid)
+        self._constants(p0)
+        base = _fields(p0)
+        cols = {k: (grid if k == vary else np.full(grid.size, float(base[k])))
+                for k in _NUMERIC}
+        fields = [{**base, vary: v} for v in grid.tolist()]
+        return self._solve_columns(p0.activation, cols, fields, tol)
 
 
-def _divergence_note(obs, p) -> str:
+def _divergence_note(obs, psi1) -> str:
     inf = [k for k, v in obs.items() if not (abs(v) < float("inf"))]
     if not inf:
         return ""
-    return (f"; ridgeless limit (lam = 0) at psi1 = psi2 = {float(p.psi1):g}: E_0 = 0, "
+    return (f"; ridgeless limit (lam = 0) at psi1 = psi2 = {float(psi1):g}: E_0 = 0, "
             f"{', '.join(inf)} diverge (+inf, not a number)")
+
+
+#: the numeric parameters of :class:`RFRidgeParams` (all but ``activation``)
+_NUMERIC = ("psi1", "psi2", "lam", "F1", "Fstar", "Delta")
 
 
 def _fields(p) -> dict:
