@@ -20,11 +20,10 @@ import json
 import math
 
 import pytest
+import mpmath
 import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sympy.polys.constructor import construct_domain
-from sympy.polys.matrices import DomainMatrix
 
 from theory.errors import IntegrationError
 from theory.numeric.multiindex import (
@@ -45,15 +44,28 @@ R2 = sp.sqrt(2)
 # ------------------------------------------------------------------------------------------
 
 def _rank(vectors) -> int:
-    """Exact rank of a list of vectors with rational / algebraic entries."""
+    """Rank of a list of vectors with rational / algebraic entries, at 80 digits.
+
+    The entries are exact SymPy numbers evaluated to 80 digits; singular values below
+    1e-50 of the largest count as zero (exact algebraic entries of this size give either 0 to
+    80 digits or singular values far above that). The exact rank over an algebraic field
+    (``construct_domain(extension=True)``) took more than 15 minutes on some rotated targets.
+    """
     vectors = [list(v) for v in vectors]
     if not vectors:
         return 0
-    flat = [sp.nsimplify(x) for v in vectors for x in v]
-    K, elems = construct_domain(flat, extension=True)
-    n = len(vectors[0])
-    rows = [elems[i * n:(i + 1) * n] for i in range(len(vectors))]
-    return DomainMatrix(rows, (len(rows), n), K.get_field() if not K.is_Field else K).rank()
+    with mpmath.workdps(80):
+        A = mpmath.matrix([[mpmath.mpf(sp.N(x, 90)) if sp.im(x) == 0 else mpmath.mpc(complex(
+            sp.N(x, 90))) for x in v] for v in vectors])
+        if A.rows > A.cols:
+            A = A.T
+        sv = mpmath.svd_r(A, compute_uv=False) if not any(
+            isinstance(A[i, j], mpmath.mpc) for i in range(A.rows) for j in range(A.cols)) \
+            else mpmath.svd_c(A, compute_uv=False)
+        top = max((abs(x) for x in sv), default=0)
+        if top == 0:
+            return 0
+        return sum(1 for x in sv if abs(x) > top * mpmath.mpf(10) ** -50)
 
 
 def _basis(st_, t: int) -> list:
