@@ -201,3 +201,21 @@ def test_bad_input_map(kw, param):
     with pytest.raises(InputError) as e:
         predicted_map(**args)
     assert e.value.param == param
+
+
+# The authors' stored finite-size test errors (SPOC-group/OneStepGD_asymptotics @ f3e92d5,
+# Simulations.ipynb, cell outputs: sigma = g = tanh, alpha0 = 0.5, eta_tilde = 1, lam = 0.01,
+# d = p = 2000, 5000 test points, 3 readout seeds on one W1): alpha -> the three test errors
+AUTHORS_TEST_ERRORS = {
+    0.2: (0.2990775949993957, 0.2898524418194445, 0.29418381263621085),
+    3.0: (0.1426574683324664, 0.14221553063145795, 0.1485439373561868),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("alpha", sorted(AUTHORS_TEST_ERRORS))
+def test_test_error_against_the_authors_simulation_d2000(alpha):
+    sim = simulate_one_step(d=2000, alpha0=0.5, alpha=alpha, lam=0.01, seeds=3)
+    ref = np.asarray(AUTHORS_TEST_ERRORS[alpha])
+    se = math.hypot(sim.se("test_error"), ref.std(ddof=1) / math.sqrt(len(ref)))
+    assert abs(sim.mean("test_error") - ref.mean()) < 3 * se, (sim.mean("test_error"), se)
