@@ -169,6 +169,17 @@ def test_readout_runs_and_cache(tmp_path, capsys):
     assert 0 < a.mean("test_error") < 0.394
 
 
+def test_no_step_is_plain_random_features():
+    """alpha0 = 0 (or eta_tilde = 0): c = 1, r = 0, gamma = 0 and W1 = W0 (unit rows)."""
+    for kw in (dict(eta_tilde=1.0, alpha0=0.0), dict(eta_tilde=0.0, alpha0=2.0)):
+        pm = predicted_map(**kw, activation="cos")  # mu_1 = 0 is fine without a step
+        assert pm["code"] == {"r": 0.0, "gamma": 0.0, "c": 1.0} == pm["slides"]
+    W1, _ = one_step_weights(d=30, alpha0=0.0, seed=1)
+    assert np.max(np.abs(np.linalg.norm(W1, axis=1) - 1)) < 1e-14
+    sim = simulate_one_step(d=30, alpha0=0.0, alpha=1.0, seeds=2, n_test=200)
+    assert 0 < sim.mean("test_error") < 1
+
+
 def test_weights_api():
     W1, th = one_step_weights(d=40, alpha0=1.0, beta=1.5, seed=2)
     assert W1.shape == (60, 40) and th.shape == (40,)
@@ -176,7 +187,7 @@ def test_weights_api():
 
 @pytest.mark.parametrize("kw,param", [
     (dict(eta_tilde=-0.1), "eta_tilde"), (dict(alpha0=-1.0), "alpha0"),
-    (dict(alpha0=0.0), "alpha0"), (dict(beta=0.0), "beta"), (dict(beta=-2.0), "beta"),
+    (dict(alpha0=1e-3), "alpha0"), (dict(beta=0.0), "beta"), (dict(beta=-2.0), "beta"),
     (dict(target="x*y"), "target"), (dict(target="tanh(y)"), "target"),
     (dict(activation="sign"), "activation"), (dict(Delta=-1.0), "Delta"),
     (dict(lam=0.0), "lam"), (dict(alpha=-1.0), "alpha"), (dict(d=1), "d"),

@@ -150,7 +150,7 @@ def _derivative(act, name):
 
 def _settings_map(eta_tilde, alpha0, Delta):
     eta_tilde = _real("eta_tilde", eta_tilde, 0.0, False, "a finite real number >= 0")
-    alpha0 = _real("alpha0", alpha0, 0.0, True, "a finite real number > 0")
+    alpha0 = _real("alpha0", alpha0, 0.0, False, "a finite real number >= 0")
     Delta = _real("Delta", Delta, 0.0, False, "a finite real number >= 0")
     return eta_tilde, alpha0, Delta
 
@@ -170,7 +170,8 @@ def predicted_map(*, eta_tilde: float, alpha0: float, activation="tanh", target=
     eta_tilde : float
         :math:`\tilde\eta \ge 0`, learning rate over the scale :math:`p`.
     alpha0 : float
-        :math:`\alpha_0 = n_0/d > 0`.
+        :math:`\alpha_0 = n_0/d \ge 0` (0, or ``eta_tilde`` = 0: no step, plain random
+        features: c = 1, r = 0, γ = 0, as the authors' code sets them).
     activation : str or sympy.Expr, default "tanh"
         :math:`\sigma` (registry name or expression in x), without jumps.
     target : str or sympy.Expr, default "tanh"
@@ -188,9 +189,9 @@ def predicted_map(*, eta_tilde: float, alpha0: float, activation="tanh", target=
     Raises
     ------
     InputError
-        ``eta_tilde`` < 0, ``alpha0`` <= 0, ``Delta`` < 0, a target that is not a function of
-        one variable, an activation with jumps or with :math:`\mu_1 = 0` (no spike: v is not
-        defined), or :math:`(\mathbb E g - \mu_0)\,\mathbb E\sigma'' \ne 0` (the rows are then
+        ``eta_tilde`` < 0, ``alpha0`` < 0, ``Delta`` < 0, a target that is not a function of
+        one variable, an activation with jumps; when there is a step, an activation with
+        :math:`\mu_1 = 0` (no spike: v is not defined), or :math:`(\mathbb E g - \mu_0)\,\mathbb E\sigma'' \ne 0` (the rows are then
         also rescaled; outside the map).
     """
     from ..numeric.hermite import hermite_expansion
@@ -200,6 +201,10 @@ def predicted_map(*, eta_tilde: float, alpha0: float, activation="tanh", target=
     act = _function_of_one_variable(activation, "activation")
     tg = _function_of_one_variable(target, "target")
     dexpr = _derivative(act, "activation")
+    if alpha0 == 0 or eta_tilde == 0:  # no step: plain random features
+        none = {"r": 0.0, "gamma": 0.0, "c": 1.0}
+        return {"code": dict(none), "slides": dict(none), "code_old": dict(none),
+                "kept": "code", "constants": {}}
     hs = hermite_expansion(act, 2, exact=False)
     mu0, mu1, Esec = (float(v) for v in hs.mu[:3])
     if abs(mu1) < 1e-12:
@@ -317,6 +322,8 @@ class _Net:
     def step(self):
         s = self.s
         n0 = s["n0"]
+        if n0 == 0:  # alpha0 = 0: no step
+            return self.W0.copy()
         x, y, _ = self.data(n0)
         pre = x @ self.W0.T
         f0 = np.broadcast_to(np.asarray(self.sigma(pre), float), pre.shape).mean(axis=1)
@@ -368,7 +375,7 @@ def one_step_weights(*, d: int, beta: float = 1.0, alpha0: float, eta_tilde: flo
     beta : float, default 1.0
         :math:`p/d` (> 0; p = round(beta d) >= 2).
     alpha0 : float
-        :math:`n_0/d` (> 0).
+        :math:`n_0/d` (>= 0; 0: no step, :math:`W^1 = W^0`).
     eta_tilde : float, default 1.0
         :math:`\tilde\eta \ge 0`.
     activation, target : str or sympy.Expr
@@ -406,7 +413,7 @@ def _validate(*, d, beta, alpha0, alpha, eta_tilde, activation, target, Delta, l
     p, n0, n = round(beta * d), round(alpha0 * d), round(alpha * d)
     if p < 2:
         raise InputError("beta", beta, f"a number with p = round(beta d) >= 2 at d = {d}")
-    if n0 < 1:
+    if n0 < 1 and alpha0 > 0:
         raise InputError("alpha0", alpha0, f"a number with n0 = round(alpha0 d) >= 1 at d = {d}")
     act = _function_of_one_variable(activation, "activation")
     _derivative(act, "activation")
@@ -433,7 +440,8 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
     d : int
         Input dimension (>= 2).
     alpha0 : float
-        :math:`n_0/d > 0`, samples of the gradient step.
+        :math:`n_0/d \ge 0`, samples of the gradient step (0: no step, plain random
+        features on the sphere).
     alpha : float, default 0.0
         :math:`n/d \ge 0`, samples of the readout (0: no readout, only the spike).
     beta : float, default 1.0
@@ -467,7 +475,7 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
     Raises
     ------
     InputError
-        ``eta_tilde`` < 0, ``alpha0`` <= 0, ``alpha`` < 0, ``beta`` <= 0, ``lam`` <= 0,
+        ``eta_tilde`` < 0, ``alpha0`` < 0, ``alpha`` < 0, ``beta`` <= 0, ``lam`` <= 0,
         ``Delta`` < 0, sizes below 1 (``d``, ``seeds``, ``n_test``, p, n0), a target or an
         activation that is not a function of one variable, an activation with jumps.
     """
