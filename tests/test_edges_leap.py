@@ -46,26 +46,33 @@ R2 = sp.sqrt(2)
 def _rank(vectors) -> int:
     """Rank of a list of vectors with rational / algebraic entries, at 80 digits.
 
-    The entries are exact SymPy numbers evaluated to 80 digits; singular values below
-    1e-50 of the largest count as zero (exact algebraic entries of this size give either 0 to
-    80 digits or singular values far above that). The exact rank over an algebraic field
-    (``construct_domain(extension=True)``) took more than 15 minutes on some rotated targets.
+    The entries are exact SymPy numbers evaluated to 90 digits; Gaussian elimination with
+    full pivoting at 80 digits counts pivots above 1e-50 of the largest entry (exact algebraic
+    entries of this size give either 0 to 80 digits or pivots far above that). The exact rank
+    over an algebraic field (``construct_domain(extension=True)``) took more than 15 minutes on
+    some rotated targets.
     """
     vectors = [list(v) for v in vectors]
     if not vectors:
         return 0
     with mpmath.workdps(80):
-        A = mpmath.matrix([[mpmath.mpf(sp.N(x, 90)) if sp.im(x) == 0 else mpmath.mpc(complex(
-            sp.N(x, 90))) for x in v] for v in vectors])
-        if A.rows > A.cols:
-            A = A.T
-        sv = mpmath.svd_r(A, compute_uv=False) if not any(
-            isinstance(A[i, j], mpmath.mpc) for i in range(A.rows) for j in range(A.cols)) \
-            else mpmath.svd_c(A, compute_uv=False)
-        top = max((abs(x) for x in sv), default=0)
+        rows = [[mpmath.mpmathify(complex(sp.N(x, 90))) if sp.im(x) != 0
+                 else mpmath.mpf(sp.Float(sp.N(x, 90), 90)) for x in v] for v in vectors]
+        top = max((abs(x) for r in rows for x in r), default=0)
         if top == 0:
             return 0
-        return sum(1 for x in sv if abs(x) > top * mpmath.mpf(10) ** -50)
+        tol = top * mpmath.mpf(10) ** -50
+        rank = 0
+        while rows:
+            i, j = max(((i, j) for i in range(len(rows)) for j in range(len(rows[0]))),
+                       key=lambda ij: abs(rows[ij[0]][ij[1]]))
+            piv = rows[i][j]
+            if abs(piv) <= tol:
+                break
+            rank += 1
+            prow = rows.pop(i)
+            rows = [[x - r[j] / piv * y for x, y in zip(r, prow)] for r in rows]
+        return rank
 
 
 def _basis(st_, t: int) -> list:
