@@ -55,6 +55,8 @@ def test_figure3_mpmath_path_30_digits():
         for key in ("upper", "lower"):
             ref = mpmath.mpf(REF[key])
             assert abs(getattr(b, key) - ref) < mpmath.mpf(10) ** -29 * max(1, abs(ref))
+        for key, ref in REF["gram"].items():
+            assert abs(b.gram[key] - mpmath.mpf(ref)) < mpmath.mpf(10) ** -29
 
 
 @pytest.mark.parametrize("act,tgt", [("tanh", "sin"), ("relu", "sign"), ("erf", "tanh")])

@@ -57,7 +57,7 @@ residual is stationary in ν). mpmath (``dps``): the same nested split Gauss rul
 (:func:`~theory.numeric.quadrature.normal_rule_mp`) for κ (cut at 0, the kinks of g, κ = ±s/r
 for s ∈ {1, 4}·max(1, √c)) and for ξ (cut at the shifted kinks of σ; μ₁ from its definition
 :math:`\mathbb E[\xi\sigma]/\sqrt c`, valid with jumps), two consecutive levels agreeing to
-:math:`10^{-\mathrm{dps}-2}` or :class:`~theory.errors.IntegrationError`; about 75 s at
+:math:`10^{-\mathrm{dps}-2}` or :class:`~theory.errors.IntegrationError`; 35-75 s at
 dps = 30 for the Figure 3 setting (one core). Float64 flagged entries of the foundation's
 coefficients (a relative error near a zero crossing of μ₀) are recomputed with an absolute
 error by a split Gauss rule in ξ at two levels.
@@ -288,7 +288,8 @@ def spiked_bounds(activation, target, *, r: float, c: float = 1.0, gamma: float 
     gamma : float, optional
         Overlap ⟨v, θ⋆⟩ in (0, 1] (default 1, the setting of the bounds).
     dps : int, optional
-        None for float64 (default), else decimal digits through mpmath.
+        None for float64 (default), else decimal digits through mpmath (r, c, gamma are then
+        read as the decimals they print as: 0.9 is 9/10, not the nearest double).
     tol : float, optional
         Float64: absolute tolerance on U and L; the result is flagged (``resolved=False``)
         when an error bound exceeds it (default 1e-10).
@@ -345,7 +346,8 @@ def spiked_bounds(activation, target, *, r: float, c: float = 1.0, gamma: float 
 def _mp_gram(act, tgt, r, c, gamma, level, dps):
     sig = mpmath_function(act.expr, (x,))
     g = mpmath_function(tgt.expr, (x,))
-    rm, cm, gm = mpmath.mpf(r), mpmath.mpf(c), mpmath.mpf(gamma)
+    # the decimal the user typed (0.9, not the binary double 0.90000000000000002220...)
+    rm, cm, gm = (mpmath.mpf(repr(v)) for v in (r, c, gamma))
     sc = mpmath.sqrt(cm)
     kinks = [mpmath.mpf(sp.N(k, dps + 15)) for k in act.breakpoints]
     gk = [mpmath.mpf(sp.N(k, dps + 15)) for k in tgt.breakpoints]
