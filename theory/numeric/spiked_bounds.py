@@ -154,9 +154,11 @@ class SpikedBounds:
         k = np.asarray(kappa, dtype=float).ravel()
         cc = conditional_coefficients(self.activation, self.r * k, self.c)
         nu1, nu2 = (float(v) for v in self.nu_lower)
+        mu0 = np.asarray(cc.mu0, dtype=float)
+        mu1 = np.asarray(cc.mu1, dtype=float)
+        nu = float(self.nu_upper)  # type: ignore[arg-type]
         return {"kappa": k, "target": _target_values(self.target, k, self.gamma),
-                "upper": float(self.nu_upper) * cc.mu0,
-                "lower": nu1 * cc.mu0 + nu2 * k * cc.mu1}
+                "upper": nu * mu0, "lower": nu1 * mu0 + nu2 * k * mu1}
 
     def to_dict(self) -> dict:
         """JSON-ready dict (floats, or decimal strings with ``dps``).
