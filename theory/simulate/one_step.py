@@ -112,6 +112,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._seeds import run_seeds
 from ..errors import InputError
 from .random_features import Simulation
 
@@ -492,32 +493,9 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
         def progress(k, tot):
             print(f"one_step d={d}: seed {k}/{tot} ({time.perf_counter() - t0:.1f} s)",
                   file=sys.stderr, flush=True)
-    per: dict = {}
-    cached = 0
-    key = _key(s)
-    for k in range(first_seed, first_seed + seeds):
-        path = os.path.join(cache, f"onestep-{key}-seed{k}.json") if cache else None
-        if path and os.path.exists(path):
-            with open(path) as fh:
-                res = json.load(fh)
-            cached += 1
-        else:
-            res = _Net(s, k).run()
-            if path and cache:
-                os.makedirs(cache, exist_ok=True)
-                tmp = f"{path}.{os.getpid()}.tmp"
-                with open(tmp, "w") as fh:
-                    json.dump(res, fh)
-                os.replace(tmp, path)
-        for name, v in res.items():
-            per.setdefault(name, []).append(v)
-        if progress:
-            progress(k - first_seed + 1, seeds)
-    obs = {}
-    for name, vals in per.items():
-        a = np.asarray(vals, float)
-        obs[name] = (float(a.mean()), float(a.std(ddof=1) / math.sqrt(len(a)))
-                     if len(a) > 1 else float("nan"))
+    obs, per, cached = run_seeds(lambda k: _Net(s, k).run(), prefix="onestep", key=_key(s),
+                                 cache=cache, first_seed=first_seed, seeds=seeds,
+                                 progress=progress)
     return Simulation(s, obs, per, time.perf_counter() - t0, cached, {"cpus": os.cpu_count()})
 
 

@@ -52,6 +52,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ._seeds import run_seeds
 from ..errors import InputError
 from ..losses import CHANNELS, LOSSES, get_channel, get_loss
 
@@ -319,33 +320,9 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                 "n_test": int(n_test),
                 "mu": [float(h.mu[0]), float(h.mu[1]), float(h.mu_star)]}
     t0 = time.perf_counter()
-    per: dict = {}
-    cached = 0
-    key = _key(settings)
-    for k in range(first_seed, first_seed + seeds):
-        path = os.path.join(cache, f"rf-{key}-seed{k}.json") if cache else None
-        if path and os.path.exists(path):
-            with open(path) as fh:
-                res = json.load(fh)
-            cached += 1
-        else:
-            res = _Problem(settings, k, loss_obj, teacher_obj).run()
-            if path and cache:
-                os.makedirs(cache, exist_ok=True)
-                tmp = path + ".tmp"
-                with open(tmp, "w") as fh:
-                    json.dump(res, fh)
-                os.replace(tmp, path)
-        for name, v in res.items():
-            per.setdefault(name, []).append(v)
-        if progress:
-            progress(k - first_seed + 1, seeds)
-    obs = {}
-    for name, vals in per.items():
-        if name == "gradient_norm":
-            continue
-        a = np.asarray(vals, float)
-        obs[name] = (float(a.mean()), float(a.std(ddof=1) / math.sqrt(len(a)))
-                     if len(a) > 1 else float("nan"))
+    obs, per, cached = run_seeds(
+        lambda k: _Problem(settings, k, loss_obj, teacher_obj).run(), prefix="rf",
+        key=_key(settings), cache=cache, first_seed=first_seed, seeds=seeds, progress=progress,
+        skip=("gradient_norm",))
     return Simulation(settings, obs, per, time.perf_counter() - t0, cached,
                       {"cpus": os.cpu_count()})
