@@ -85,12 +85,12 @@ class PhaseRetrievalParams:
     ----------
     alpha : float, default 1.0
         Sample ratio :math:`\alpha = n/d` (> 0).
-    noise : float, default 0.0
+    Delta : float, default 0.0
         Label noise variance :math:`\Delta \ge 0` (0: noiseless).
     """
 
     alpha: float = param(1.0, "n/d: samples per dimension")
-    noise: float = param(0.0, "label noise variance Delta (y = |z| + sqrt(Delta) xi)",
+    Delta: float = param(0.0, "label noise variance Delta (y = |z| + sqrt(Delta) xi)",
                          nonnegative)
 
     def __post_init__(self):
@@ -112,7 +112,7 @@ class PhaseRetrieval(Model):
     Params = PhaseRetrievalParams
 
     def system(self, p):
-        """The state evolution, noisy when ``p.noise > 0`` (:func:`phase_retrieval_system`).
+        """The state evolution, noisy when ``p.Delta > 0`` (:func:`phase_retrieval_system`).
 
         Parameters
         ----------
@@ -124,7 +124,7 @@ class PhaseRetrieval(Model):
         SaddlePointSystem
             State q; parameters alpha (and Delta when noisy).
         """
-        key = p.noise > 0
+        key = p.Delta > 0
         if key not in _SYSTEMS:
             _SYSTEMS[key] = phase_retrieval_system(key)
         return _SYSTEMS[key]
@@ -140,9 +140,9 @@ class PhaseRetrieval(Model):
         Returns
         -------
         dict {str: float}
-            ``alpha``, and ``Delta`` (= ``p.noise``) when noisy.
+            ``alpha``, and ``Delta`` when noisy.
         """
-        return {"alpha": p.alpha, "Delta": p.noise} if p.noise > 0 else {"alpha": p.alpha}
+        return {"alpha": p.alpha, "Delta": p.Delta} if p.Delta > 0 else {"alpha": p.alpha}
 
     def starts(self, p):
         """Two starting states: an informative one and the uninformative q = 0.
@@ -160,7 +160,7 @@ class PhaseRetrieval(Model):
         return [{"q": 0.5}, {"q": 0.0}]
 
 
-def weak_recovery_threshold(noise: float = 0.0, *, eps: float = 1e-8, level: int = 3,
+def weak_recovery_threshold(Delta: float = 0.0, *, eps: float = 1e-8, level: int = 3,
                             bracket=(0.2, 5.0)) -> float:
     r"""The :math:`\alpha` at which :math:`q = 0` loses stability, bracketed in float64 on the
     state evolution map itself: the root of :math:`F(\varepsilon)/\varepsilon - 1` in
@@ -170,8 +170,8 @@ def weak_recovery_threshold(noise: float = 0.0, *, eps: float = 1e-8, level: int
 
     Parameters
     ----------
-    noise : float
-        Label noise variance Delta >= 0.
+    Delta : float
+        Label noise variance >= 0.
     eps : float
         The small overlap at which the slope of the map is read.
     level : int
@@ -187,19 +187,19 @@ def weak_recovery_threshold(noise: float = 0.0, *, eps: float = 1e-8, level: int
     Raises
     ------
     InputError
-        ``noise`` negative or not finite.
+        ``Delta`` negative or not finite.
     """
     from scipy.optimize import brentq
 
     from ..numeric.system import compile_system
 
-    p = PhaseRetrievalParams(alpha=1.0, noise=noise)
+    p = PhaseRetrievalParams(alpha=1.0, Delta=Delta)
     model = PhaseRetrieval()
     system = model.system(p)
     cs = compile_system(system)
 
     def slope(a):
-        vals = model.values(PhaseRetrievalParams(alpha=a, noise=p.noise))
+        vals = model.values(PhaseRetrievalParams(alpha=a, Delta=p.Delta))
         pv = [vals[n] for n in system.parameter_names]
         return float(cs.map([eps], pv, level)[0]) / eps - 1.0
 
