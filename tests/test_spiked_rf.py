@@ -29,7 +29,8 @@ ONE = dict(alpha=1.0, lam=0.01, beta=1.0, r=0.65, c=1.077, gamma=0.56, activatio
 
 @cache
 def _mm(act, tgt, alpha, beta, lam, Delta):
-    """Mei-Montanari test error for the r = 0 sRF (the map of the module docstring)."""
+    """Mei-Montanari test error for the r = 0 sRF (the map of the module docstring): the mean
+    E g is fitted through m when mu0 != 0, else it is part of the unlearnable F_star^2."""
     he = hermite_expansion(tgt, 1)
     Eg, F1, Eg2 = float(he.mu[0]), float(he.mu[1]), float(he.E_sigma2)
     mu0 = float(hermite_expansion(act, 0).mu[0])
@@ -38,7 +39,7 @@ def _mm(act, tgt, alpha, beta, lam, Delta):
     r = theory.solve("rf_ridge", psi1=beta, psi2=alpha, lam=lam / alpha, activation=act,
                      F1=abs(F1), Fstar=math.sqrt(max(fs2, 0.0)), Delta=Delta)
     assert r.converged
-    return r.observables["test_error"] + (0.0 if fitted_mean else Eg**2)
+    return r.observables["test_error"]
 
 
 @pytest.mark.parametrize("act,tgt", [("tanh", "tanh"), ("relu", "tanh"), ("relu", "relu")])
@@ -68,6 +69,11 @@ def test_r0_intermediate_gamma_and_ridgeless():
     got = theory.solve("spiked_rf", alpha=1.7, lam=0.02, beta=0.6, r=0, gamma=0.4,
                        target="sin")
     assert abs(got.observables["test_error"] - ref) < 1e-10 * ref
+    # an odd activation at r = 0 has mu0 = 0: the target's mean E g is not fitted (m = 0)
+    refm = _mm("tanh", "relu", 1.1, 1.5, 0.03, 0.0)
+    gotm = theory.solve("spiked_rf", alpha=1.1, lam=0.03, beta=1.5, r=0, target="relu")
+    assert gotm.state["m"] == 0.0
+    assert abs(gotm.observables["test_error"] - refm) < 1e-10 * refm
     ref0 = _mm("relu", "tanh", 1.7, 0.6, 0.0, 0.05)
     got0 = theory.solve("spiked_rf", alpha=1.7, lam=0.0, beta=0.6, r=0, gamma=0.0,
                         activation="relu", Delta=0.05)
