@@ -781,43 +781,50 @@ def _solve_structured(F, P, x0=None, tol=1e-13, max_newton=60):
     for _ in range(3):
         Vn = FV(V)
         V = np.where(np.isfinite(Vn) & (Vn > 0), Vn, V)
-    res = FV(V) - V
+
+    def G(u):  # Newton in u = log V (V > 0 automatically; V ~ lam^-1/2 at the peak)
+        with np.errstate(all="ignore"):
+            T = FV(np.exp(u))
+            return np.where(T > 0, np.log(T), np.nan) - u
+
+    u = np.log(V)
+    g = G(u)
     its = 0
     active = np.ones(P, bool)
     for it in range(1, max_newton + 1):
         its = it
-        nr = np.max(np.abs(res) / np.maximum(1, np.abs(V)), axis=0)
-        active &= nr > tol
+        ng = np.max(np.abs(g), axis=0)
+        ng = np.where(np.isfinite(ng), ng, np.inf)
+        active &= ng > tol
         if not np.any(active):
             break
-        h = 1e-7 * np.maximum(np.abs(V), 1e-8)
         J = np.empty((P, 2, 2))
+        hh = 1e-7
         for j in range(2):
-            Vp = V.copy()
-            Vp[j] += h[j]
-            J[:, :, j] = ((FV(Vp) - Vp) - res).T / h[j][:, None]
+            up = u.copy()
+            up[j] += hh
+            J[:, :, j] = (G(up) - g).T / hh
         with np.errstate(all="ignore"):
-            step = -np.linalg.solve(J, res.T[:, :, None])[:, :, 0].T
+            step = -np.linalg.solve(J, np.nan_to_num(g).T[:, :, None])[:, :, 0].T
         bad = ~np.all(np.isfinite(step), axis=0)
-        step[:, bad] = res[:, bad]  # fall back to a plain iteration
+        step[:, bad] = np.nan_to_num(g[:, bad])  # fall back to a plain iteration
         step[:, ~active] = 0.0
         t = np.ones(P)
         todo = active.copy()
-        Vn, rn = V.copy(), res.copy()
+        un, gn = u.copy(), g.copy()
         for _ in range(40):
-            Vt = V + t * step
-            ok = np.all(Vt > 0, axis=0)
-            Vs = np.where(ok, Vt, V)
-            rt = FV(Vs) - Vs
-            nt = np.max(np.abs(rt) / np.maximum(1, np.abs(Vs)), axis=0)
-            acc = todo & ok & np.isfinite(nt) & ((nt < nr) | (nt <= tol))
-            Vn[:, acc], rn[:, acc] = Vt[:, acc], rt[:, acc]
+            ut = u + t * step
+            gt = G(ut)
+            nt = np.max(np.abs(gt), axis=0)
+            acc = todo & np.isfinite(nt) & ((nt < ng) | (nt <= tol))
+            un[:, acc], gn[:, acc] = ut[:, acc], gt[:, acc]
             todo &= ~acc
             if not np.any(todo):
                 break
             t = np.where(todo, t / 2, t)
         active &= ~todo  # no decrease along the Newton direction: stalled (at rounding)
-        V, res = Vn, rn
+        u, g = un, gn
+    V = np.exp(u)
     st = {**base, "V1": V[0], "V2": V[1]}
     # (m, zeta): the map is affine in them at fixed V
     e0 = F(st)
@@ -1059,8 +1066,8 @@ class SpikedRF(Model):
                 msg, failure = (f"test_error error bound {oe['test_error']:.2g} > tol {tol:.1g} "
                                 "x max(1, |test_error|) (kappa quadrature or coefficients)",
                                 "quadrature")
-            r = SolveResult(self.name, _fields(p), s if fin else {k: math.nan for k in s},
-                            o if fin else {k: math.nan for k in o}, ok, int(its), res, tol, msg,
+            r = SolveResult(self.name, _fields(p), s if ok else {k: math.nan for k in s},
+                            o if ok else {k: math.nan for k in o}, ok, int(its), res, tol, msg,
                             "srf-structured", quadrature_error=float(qerr["test_error"][i]),
                             level=level, failure=failure)
             r.observable_errors, r.state_errors = oe, se
