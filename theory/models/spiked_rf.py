@@ -121,9 +121,16 @@ finite-difference Jacobian, backtracking); then (m, ζ) and (q₁, q₂) solve 2
 κ-rule is :func:`~theory.numeric.quadrature.normal_rule` cut at 0, at the turning points
 ±s·max(1,√c)/r of μ(rκ) and at the kinks of g (at γ = 1; at bp/γ ± {1,4}ρ/γ for γ < 1); the
 coefficients on the nodes are computed once per (σ, g, r, c, γ, level) and reused along a curve.
-Error bound of every observable: 2 × (level L vs L+1) + the propagated error of the coefficients
-(μ's, h's: their estimated absolute errors, pushed through the solve with random signs, scaled by
-:math:`3\sqrt N` to bound the worst sign pattern) + the residual carried through the solve.
+Error bound of every observable: 2 × (level L vs L+1, the next level chosen until this is
+≤ 0.1 tol) + the propagated error of the coefficients (μ's, h's with the foundation's estimated
+errors, absolute near zero crossings: for each κ-integral the first-order bound
+:math:`\sum_j|w_j|\sum_a|f(a_j+\delta a_j)-f(a_j)|`, carried through the whole solve by the
+derivative of the observable in that integral, all integrals in one batched solve, doubled) +
+rounding. ``converged`` requires the residual ≤ tol and the bound of ``test_error`` ≤
+tol·max(1, |test_error|). Measured against helper srfbase's 30-digit reference (22 points, β ∈
+{0.5, 1, 2}): test_error to 5e-15 relative, state to 4e-15, every bound ≥ 180 × the actual
+error. Speed (one core, warm): a point 0.06-0.14 s, a 40-point curve in α 0.5-3 s; the first
+point of a process ~1.3-2.3 s (lambdify of the system).
 ``dps``: the same system in mpmath (coefficients by the foundation at dps + 10, closed forms when
 the activation has them), Newton to :math:`10^{-\mathrm{dps}}`, two κ-levels for the error.
 """
