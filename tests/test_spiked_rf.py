@@ -324,3 +324,23 @@ def test_against_srfbase_mpmath_reference():
             ref = float(mpmath.mpf(pt[key]))
             assert abs(res.state[key] - ref) <= 1e-10 * max(1.0, abs(ref)), (pt, key)
     assert {0.5, 1.0, 2.0} <= betas
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("beta", [0.5, 2.0])
+def test_against_srf_simulation_general_beta(beta):
+    """The general-beta system at r > 0 against the simulated sRF itself (theory.simulate.
+    simulate_spiked_rf: W with spherical rows, the spike, the ridge readout; d = 800, 6 seeds):
+    test error within 3 standard errors, and psi, q1, q2 (the beta-dependent channels)."""
+    from theory.simulate.spiked_rf import simulate_spiked_rf
+
+    kw = dict(beta=beta, r=0.8, c=1.1, gamma=0.8, activation="tanh", target="tanh", lam=0.05)
+    alphas = [0.5, 3.0]
+    sims = simulate_spiked_rf(d=800, alpha=alphas, seeds=6, **kw)
+    cv = theory.curve("spiked_rf", "alpha", alphas, **kw)
+    for sim, pt in zip(sims, cv.points):
+        mean, se = sim.observables["test_error"]
+        assert abs(pt.observables["test_error"] - mean) < 3 * se, (beta, mean, se, pt)
+        for k in ("psi", "q1", "q2"):
+            mean, se = sim.observables[k]
+            assert abs(pt.state[k] - mean) < 3 * se + 0.01 * abs(mean), (beta, k, mean, se)
