@@ -344,3 +344,27 @@ def test_against_srf_simulation_general_beta(beta):
         for k in ("psi", "q1", "q2"):
             mean, se = sim.observables[k]
             assert abs(pt.state[k] - mean) < 3 * se + 0.01 * abs(mean), (beta, k, mean, se)
+
+
+@pytest.mark.parametrize("gam", [0.3, 1.0, 2.5])
+@pytest.mark.parametrize("z", [1e-6, 0.7, 40.0])
+def test_mp_resolvent_square_against_density(gam, z):
+    """spectra.mp_resolvent_square (g' = g(1 + gamma g)/s, used by q2) against mpmath
+    quadrature of the Marchenko-Pastur density (30 digits) plus the atom at 0, in float64."""
+    import sympy as sp
+
+    from theory.numeric.bridge import numpy_function
+    from theory.symbolic.spectra import mp_resolvent_square
+
+    zs, gs = sp.symbols("z_t g_t", positive=True)
+    got = float(numpy_function(mp_resolvent_square(zs, gs), (zs, gs))(z, gam))
+    with mpmath.workdps(30):
+        g_ = mpmath.mpf(gam)
+        lo, hi = (1 - mpmath.sqrt(g_)) ** 2, (1 + mpmath.sqrt(g_)) ** 2
+
+        def dens(x):
+            return mpmath.sqrt((hi - x) * (x - lo)) / (2 * mpmath.pi * g_ * x)
+        ref = mpmath.quad(lambda x: dens(x) / (x + z) ** 2, [lo, 1, hi])
+        if gam > 1:
+            ref += (1 - 1 / g_) / mpmath.mpf(z) ** 2
+    assert abs(got - float(ref)) <= 1e-13 * float(ref)
