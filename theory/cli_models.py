@@ -23,6 +23,16 @@ from .errors import InputError
 __all__ = ["add_model_commands"]
 
 
+def _is_real(tp) -> bool:
+    """A dataclass field's type is a real number: float, "float", "float | None",
+    "Optional[float]" (with postponed annotations the type is its text)."""
+    if tp is float:
+        return True
+    text = str(tp).replace(" ", "")
+    return text in ("float", "float|None", "None|float", "Optional[float]",
+                    "typing.Optional[float]")
+
+
 def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
     """KEY=VALUE pairs -> parameters; a key given twice is refused. With ``exact`` (``--dps``)
     real values are kept as their decimal text, so the mpmath path reads 0.3 as 3/10."""
@@ -40,7 +50,7 @@ def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
         if k in out:
             raise InputError(k, v, f"given once (it is also given as {k}={out[k]})",
                              hint="duplicate KEY=VALUE pairs are refused")
-        if types[k] in (float, "float"):
+        if _is_real(types[k]):
             try:
                 x = float(v)
             except ValueError:
@@ -282,12 +292,15 @@ def _simulator_kv(fn, items: list) -> dict:
         if isinstance(default, (int, float)) and not isinstance(default, bool) or (
                 default is inspect.Parameter.empty):
             try:
-                x = float(v)
+                xs = [float(t) for t in v.split(",")]
             except ValueError:
-                raise InputError(k, v, "a real number") from None
-            if not math.isfinite(x):
+                raise InputError(k, v, "a real number (alpha: also a comma-separated "
+                                 "list)") from None
+            if not all(math.isfinite(x) for x in xs):
                 raise InputError(k, v, "a finite real number")
-            out[k] = x
+            if len(xs) > 1 and k != "alpha":
+                raise InputError(k, v, "one number (only alpha takes a list)")
+            out[k] = xs if len(xs) > 1 else xs[0]
         else:
             out[k] = v
     missing = [k for k, v in known.items() if v.default is inspect.Parameter.empty
@@ -341,12 +354,16 @@ def _cmd_simulate(a) -> int:
         kw["cache"] = a.cache
     prog = _Progress(f"simulate {label} d={a.d}") if not a.quiet else None
     sim = fn(**kw, seeds=a.seeds, progress=prog)
+    sims = sim if isinstance(sim, list) else [sim]  # a list of alphas: one per alpha
     if a.json:
-        print(json.dumps({"model": label, "simulator": f"{fn.__module__}.{fn.__name__}",
-                          "given": given, "parameters": full, "simulator_arguments": simulated,
-                          **extra, **sim.to_dict()}, default=str))
+        head = {"model": label, "simulator": f"{fn.__module__}.{fn.__name__}",
+                "given": given, "parameters": full, "simulator_arguments": simulated, **extra}
+        if isinstance(sim, list):
+            print(json.dumps({**head, "points": [s.to_dict() for s in sims]}, default=str))
+        else:
+            print(json.dumps({**head, **sim.to_dict()}, default=str))
     else:
-        print(f"{label} at d={a.d} ({a.seeds} seeds, {sim.seconds:.3g} s; "
+        print(f"{label} at d={a.d} ({a.seeds} seeds, {sims[0].seconds:.3g} s; "
               f"{fn.__module__}.{fn.__name__})")
         print("  parameters: " + ", ".join(f"{k}={given.get(k, v)}" for k, v in full.items()))
         if simulated:
@@ -360,8 +377,11 @@ def _cmd_simulate(a) -> int:
                 f"{k}={v:.6g}" for k, v in extra["predicted_map"].items()))
         elif "map_not_applicable" in extra:
             print(f"  predicted sRF map: not applicable ({extra['map_not_applicable']})")
-        for k, (mean, se) in sim.observables.items():
-            print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
+        for s in sims:
+            if len(sims) > 1:
+                print(f"  alpha = {s.settings.get('alpha')}:")
+            for k, (mean, se) in s.observables.items():
+                print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
     return 0
 
 
