@@ -109,6 +109,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -358,9 +359,76 @@ class _Net:
     def run(self) -> dict:
         W1 = self.step()
         out = measure_spike(W1, self.theta)
-        if self.s["n"] > 0:
+        if self.s.get("ns"):
+            out.update(_ridge_path(lambda x: self.features(W1, x), self.data, p=self.s["p"],
+                                   ns=self.s["ns"], lam=self.s["lam"],
+                                   n_test=self.s["n_test"]))
+        elif self.s["n"] > 0:
             out.update(self.readout(W1))
         return out
+
+
+def _ridge_path(features, data, *, p: int, ns, lam: float, n_test: int,
+                extra: Callable | None = None) -> dict:
+    """Ridge readouts on nested prefixes of one sample, one test set (one seed).
+
+    ``features(x)`` gives sigma(W1 x) of shape (m, p); ``data(m, noise)`` draws (x, y, clean).
+    The readout sample of size max(ns) is drawn first, then the test set in chunks of 4096
+    (the draw order of :meth:`_Net.readout`, so that ``ns = [n]`` reproduces it). For each n
+    the normal equations (F^T F + lam I) a = F^T y on the first n samples (F = features /
+    sqrt p; Gram matrix accumulated along ns) are solved by Cholesky. Returns
+    ``{"test_error[i]", "train_loss[i]", "q_a[i]", **extra(a)[i]}`` for the i-th entry of ns.
+    """
+    import scipy.linalg as sl
+
+    ns = [int(n) for n in ns]
+    nmax = max(ns)
+    sq = math.sqrt(p)
+    x, y, _ = data(nmax)
+    F = np.empty((nmax, p))
+    for i in range(0, nmax, 4096):
+        F[i:i + 4096] = features(x[i:i + 4096]) / sq
+    del x
+    Ft, clean = np.empty((n_test, p)), np.empty(n_test)
+    for i in range(0, n_test, 4096):
+        xt, _, cl = data(min(4096, n_test - i), noise=False)
+        Ft[i:i + len(cl)] = features(xt) / sq
+        clean[i:i + len(cl)] = cl
+    G, b, prev = np.zeros((p, p)), np.zeros(p), 0
+    out: dict = {}
+    for n in sorted(set(ns)):
+        if n > prev:
+            G += F[prev:n].T @ F[prev:n]
+            b += F[prev:n].T @ y[prev:n]
+            prev = n
+        a = sl.cho_solve(sl.cho_factor(G + lam * np.eye(p)), b)
+        res = {"test_error": float(np.mean((clean - Ft @ a) ** 2)),
+               "train_loss": float(np.mean((y[:n] - F[:n] @ a) ** 2)),
+               "q_a": float(a @ a) / p}
+        if extra is not None:
+            res.update(extra(a))
+        for i, m in enumerate(ns):
+            if m == n:
+                out.update({f"{k}[{i}]": v for k, v in res.items()})
+    return out
+
+
+def _split(s: dict, alphas: list, obs: dict, per: dict, seconds: float, cached: int,
+           common=("s1", "s2", "r", "r_s1", "gamma", "c", "c_spread", "u_overlap")) -> list:
+    """One :class:`Simulation` per alpha from the flattened ``name[i]`` observables."""
+    sims = []
+    for i, a in enumerate(alphas):
+        si = {**s, "alpha": a, "n": s["ns"][i], "alphas": list(alphas)}
+        si.pop("ns")
+        tag = f"[{i}]"
+
+        def pick(dic, tag=tag):
+            return {(k[: -len(tag)] if k.endswith(tag) else k): v for k, v in dic.items()
+                    if k in common or k.endswith(tag)}
+
+        sims.append(Simulation(si, pick(obs), pick(per), seconds, cached,
+                               {"cpus": os.cpu_count()}))
+    return sims
 
 
 def _key(settings: dict) -> str:
@@ -428,11 +496,11 @@ def _validate(*, d, beta, alpha0, alpha, eta_tilde, activation, target, Delta, l
             "target": str(tg.expr), "Delta": Delta, "lam": lam, "n_test": int(n_test)}
 
 
-def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float = 1.0,
+def simulate_one_step(*, d: int, alpha0: float, alpha=0.0, beta: float = 1.0,
                       eta_tilde: float = 1.0, activation="tanh", target="tanh",
                       Delta: float = 0.0, lam: float = 1e-2, seeds: int = 3,
                       first_seed: int = 0, n_test: int = 5000, cache: str | None = None,
-                      progress: Callable | bool | None = None) -> Simulation:
+                      progress: Callable | bool | None = None) -> Any:
     r"""One giant step then ridge readout at size ``d``, over seeds; mean +- standard error.
 
     Setting and observables as in the module docstring (arXiv:2402.04980v2, Sec. 2; the
@@ -447,8 +515,12 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
     alpha0 : float
         :math:`n_0/d \ge 0`, samples of the gradient step (0: no step, plain random
         features on the sphere).
-    alpha : float, default 0.0
-        :math:`n/d \ge 0`, samples of the readout (0: no readout, only the spike).
+    alpha : float or list of float, default 0.0
+        :math:`n/d \ge 0`, samples of the readout (0: no readout, only the spike). A list
+        (each > 0): per seed one step, one test set and the readouts on nested prefixes
+        :math:`n_1 \le n_2 \le \dots` of one readout sample (Gram matrix accumulated; the
+        points of one seed are then correlated along alpha; each alpha alone is distributed as
+        with a single alpha; ``alpha=[a]`` reproduces ``alpha=a``).
     beta : float, default 1.0
         Width ratio :math:`p/d > 0`.
     eta_tilde : float, default 1.0
@@ -474,18 +546,25 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
 
     Returns
     -------
-    Simulation
-        Mean and standard error of every observable, per-seed values and the settings.
+    Simulation or list of Simulation
+        Mean and standard error of every observable, per-seed values and the settings; for a
+        list of alpha, one Simulation per alpha (in the given order; ``settings["alphas"]``
+        the whole list, the spike observables shared).
 
     Raises
     ------
     InputError
-        ``eta_tilde`` < 0, ``alpha0`` < 0, ``alpha`` < 0, ``beta`` <= 0, ``lam`` <= 0,
+        ``eta_tilde`` < 0, ``alpha0`` < 0, ``alpha`` < 0 (or an empty list, or an entry <= 0), ``beta`` <= 0, ``lam`` <= 0,
         ``Delta`` < 0, sizes below 1 (``d``, ``seeds``, ``n_test``, p, n0), a target or an
         activation that is not a function of one variable, an activation with jumps.
     """
-    s = _validate(d=d, beta=beta, alpha0=alpha0, alpha=alpha, eta_tilde=eta_tilde,
-                  activation=activation, target=target, Delta=Delta, lam=lam, n_test=n_test)
+    alphas = _alpha_list(alpha, d)
+    s = _validate(d=d, beta=beta, alpha0=alpha0, alpha=0.0 if alphas else alpha,
+                  eta_tilde=eta_tilde, activation=activation, target=target, Delta=Delta,
+                  lam=lam, n_test=n_test)
+    if alphas:
+        s["ns"] = [round(a * d) for a in alphas]
+        s["alphas"] = alphas
     if not (isinstance(seeds, (int, np.integer)) and seeds >= 1):
         raise InputError("seeds", seeds, "an integer >= 1")
     t0 = time.perf_counter()
@@ -496,7 +575,27 @@ def simulate_one_step(*, d: int, alpha0: float, alpha: float = 0.0, beta: float 
     obs, per, cached = run_seeds(lambda k: _Net(s, k).run(), prefix="onestep", key=_key(s),
                                  cache=cache, first_seed=first_seed, seeds=seeds,
                                  progress=progress)
+    if alphas:
+        s.pop("alphas")
+        return _split(s, alphas, obs, per, time.perf_counter() - t0, cached)
     return Simulation(s, obs, per, time.perf_counter() - t0, cached, {"cpus": os.cpu_count()})
+
+
+def _alpha_list(alpha, d: int) -> list | None:
+    """None for a single alpha; else the list of alphas (each > 0, n = round(alpha d) >= 1)."""
+    if not isinstance(alpha, (list, tuple, np.ndarray)):
+        return None
+    vals = list(np.asarray(alpha, dtype=object).ravel()) if isinstance(alpha, np.ndarray) \
+        else list(alpha)
+    if not vals:
+        raise InputError("alpha", alpha, "a number or a non-empty list of numbers > 0")
+    out = []
+    for a in vals:
+        a = _real("alpha", a, 0.0, True, "a number or a non-empty list of numbers > 0")
+        if isinstance(d, (int, np.integer)) and round(a * d) < 1:
+            raise InputError("alpha", a, f"values with n = round(alpha d) >= 1 at d = {d}")
+        out.append(a)
+    return out
 
 
 def _table(d: int = 2000, seeds: int = 5, settings=None, cache=None) -> str:

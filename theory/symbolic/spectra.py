@@ -18,7 +18,7 @@ from __future__ import annotations
 import sympy as sp
 
 __all__ = ["mp_stieltjes_negative", "mp_stieltjes_negative_derivative", "mp_resolvent_moments",
-           "RESOLVENT_MOMENTS"]
+           "mp_resolvent_square", "RESOLVENT_MOMENTS"]
 
 _w, _gam = sp.symbols("w gamma", real=True)
 
@@ -135,3 +135,32 @@ def mp_resolvent_moments(z=None, gamma=_gam) -> dict:
         "A": N * s_minus_z / (s * bs),
         "C": N * bs / (4 * g * s),
     }
+
+
+def mp_resolvent_square(z=None, gamma=_gam) -> sp.Expr:
+    r""":math:`g'(-z) = \int d\mu(x)/(x + z)^2` of the Marchenko--Pastur law, in positive terms.
+
+    Differentiating :math:`\gamma w g^2 + (w + \gamma - 1) g + 1 = 0` in :math:`w` and using
+    :math:`2\gamma z g = s - b` at :math:`w = -z` gives :math:`g'(-z) = g\,(1 + \gamma g)/s`,
+    :math:`s = \sqrt{b^2 + 4\gamma z}`, :math:`b = 1 - \gamma + z` (every factor positive: no
+    cancellation near the atom at 0 when :math:`\gamma > 1` and :math:`z \to 0`, where the
+    derivative of the closed form of :func:`mp_stieltjes_negative` loses digits).
+
+    Parameters
+    ----------
+    z : sympy.Expr, optional
+        The point :math:`z > 0` (default the symbol ``z``).
+    gamma : sympy.Expr, optional
+        Ratio :math:`\gamma = d/p` (default the symbol ``gamma``).
+
+    Returns
+    -------
+    sympy.Expr
+        :math:`g(-z)(1 + \gamma g(-z))/s`.
+    """
+    if z is None:
+        z = sp.Symbol("z", positive=True)
+    g = mp_stieltjes_negative(-z, gamma)
+    b = 1 - gamma + z
+    s = sp.sqrt(b**2 + 4 * gamma * z)
+    return g * (1 + gamma * g) / s

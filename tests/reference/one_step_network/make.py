@@ -1,0 +1,147 @@
+"""Simulation data for the sRF theory comparisons (issue 10): the network after one giant step
+and the spiked random-features model itself, test error against alpha.
+
+Independent of the code under test (the sRF theory model theory.models.spiked_rf): it uses
+only the finite-size simulators theory.simulate.one_step.simulate_one_step and
+theory.simulate.spiked_rf.simulate_spiked_rf (NumPy linear algebra) and the (r, c, gamma) map
+predicted_map (Hermite coefficients; the map checked against the simulated W1 in
+tests/test_one_step_sim.py).
+
+Writes next to this file (one JSON per group, rewritten after each finished run):
+  network_<name>.json  the network after one step (Figure 2 of arXiv:2402.04980v2: sigma = tanh,
+                       eta_tilde = 1; g = tanh, lam = 0.01 and g = sin, lam = 0.1), at
+                       d = 500, 1000, 2000 (finite-size bias), measured spike (r, c, gamma)
+  srf_<name>.json      the sRF at predicted_map's (r, c, gamma) of the same settings, beta = 1,
+                       d = 500, 1000, 2000
+  srf_beta.json        the sRF at beta = 0.5 and 2 (g = tanh, lam = 0.01, alpha0 = 2 mapped)
+Per alpha: mean and standard error over seeds of the test error (and the other observables),
+per-seed values. Alphas of one seed share one W, one test set and nested readout samples.
+
+Run (minutes; one BLAS thread, niced, seeds cached in CACHE):
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 python tests/reference/one_step_network/make.py [CACHE]
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+from theory.simulate.one_step import predicted_map, simulate_one_step
+from theory.simulate.spiked_rf import simulate_spiked_rf
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE = sys.argv[1] if len(sys.argv) > 1 else "/tmp/srfsim_cache"
+ALPHAS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
+SEEDS = {2000: 10, 1000: 10, 500: 20}
+N_TEST = 5000
+
+SETTINGS = {  # name -> network settings (sigma = tanh, eta_tilde = 1)
+    "tanh_a2": dict(target="tanh", lam=0.01, alpha0=2.0),
+    "sin_a2": dict(target="sin", lam=0.1, alpha0=2.0),
+    "tanh_a05": dict(target="tanh", lam=0.01, alpha0=0.5),
+}
+ETA = 1.0
+ACT = "tanh"
+
+
+def machine() -> dict:
+    cfg = {}
+    try:
+        from threadpoolctl import threadpool_info
+
+        cfg = {"blas": [{k: i.get(k) for k in ("internal_api", "num_threads", "version")}
+                        for i in threadpool_info()]}
+    except ImportError:
+        pass
+    return {"platform": platform.platform(), "processor": platform.processor(),
+            "cpus": os.cpu_count(), "python": platform.python_version(),
+            "numpy": np.__version__, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS"),
+            "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS"), **cfg}
+
+
+def summary(sims, d, seeds, seconds, extra_obs=()) -> dict:
+    names = ["test_error", "train_loss", "q_a", *extra_obs]
+    out = {"d": d, "p": sims[0].settings["p"], "seeds": seeds, "seconds": round(seconds, 2),
+           "cached_seeds": sims[0].cached, "alpha": [s.settings["alpha"] for s in sims],
+           "n": [s.settings["n"] for s in sims]}
+    for k in names:
+        out[k] = [s.mean(k) for s in sims]
+        out[k + "_se"] = [s.se(k) for s in sims]
+        out[k + "_per_seed"] = [s.per_seed[k] for s in sims]
+    return out
+
+
+def write(name, doc):
+    path = os.path.join(HERE, name)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(doc, fh, indent=1)
+    os.replace(tmp, path)
+
+
+def header(kind, settings):
+    return {"kind": kind, "script": "tests/reference/one_step_network/make.py",
+            "paper": "Cui et al., arXiv:2402.04980v2 (Fig. 2 parameters; Definition 3.1)",
+            "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            "machine": machine(), "n_test": N_TEST, "settings": settings, "runs": []}
+
+
+def network(name, ds):
+    kw = SETTINGS[name]
+    doc = header("network", {"activation": ACT, "eta_tilde": ETA, "beta": 1.0, "Delta": 0.0,
+                             **kw})
+    for d in ds:
+        t0 = time.perf_counter()
+        sims = simulate_one_step(d=d, alpha=ALPHAS, eta_tilde=ETA, activation=ACT,
+                                 seeds=SEEDS[d], n_test=N_TEST, cache=CACHE, progress=True,
+                                 **kw)
+        run = summary(sims, d, SEEDS[d], time.perf_counter() - t0)
+        for k in ("r", "c", "gamma", "c_spread", "u_overlap"):
+            run["spike_" + k] = [sims[0].mean(k), sims[0].se(k)]
+        doc["runs"].append(run)
+        write(f"network_{name}.json", doc)
+        print(f"network {name} d={d}: {run['seconds']} s", flush=True)
+
+
+def srf(name, ds, beta=1.0, fname=None, doc=None):
+    kw = dict(SETTINGS[name])
+    alpha0 = kw.pop("alpha0")
+    pm = predicted_map(eta_tilde=ETA, alpha0=alpha0, activation=ACT, target=kw["target"])
+    rcg = {k: pm["code"][k] for k in ("r", "c", "gamma")}
+    if doc is None:
+        doc = header("spiked_rf", {"activation": ACT, "Delta": 0.0, **kw, **rcg,
+                                   "mapped_from": {"eta_tilde": ETA, "alpha0": alpha0}})
+    for d in ds:
+        t0 = time.perf_counter()
+        sims = simulate_spiked_rf(d=d, alpha=ALPHAS, beta=beta, activation=ACT,
+                                  seeds=SEEDS[d], n_test=N_TEST, cache=CACHE, progress=True,
+                                  **kw, **rcg)
+        run = summary(sims, d, SEEDS[d], time.perf_counter() - t0,
+                      extra_obs=("m", "zeta", "psi", "q1", "q2"))
+        run["beta"] = beta
+        doc["runs"].append(run)
+        write(fname or f"srf_{name}.json", doc)
+        print(f"srf {name} beta={beta} d={d}: {run['seconds']} s", flush=True)
+    return doc
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    which = sys.argv[2].split(",") if len(sys.argv) > 2 else ["main", "beta", "a05"]
+    if "main" in which:
+        for nm in ("tanh_a2", "sin_a2"):
+            network(nm, [2000, 1000, 500])
+            srf(nm, [2000, 1000, 500])
+    if "beta" in which:
+        doc = srf("tanh_a2", [2000], beta=0.5, fname="srf_beta.json")
+        srf("tanh_a2", [2000], beta=2.0, fname="srf_beta.json", doc=doc)
+    if "a05" in which:
+        network("tanh_a05", [2000, 1000, 500])
+        srf("tanh_a05", [2000, 1000, 500])
+    print(f"total {time.perf_counter() - t0:.0f} s", flush=True)
