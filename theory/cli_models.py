@@ -334,12 +334,17 @@ def _cmd_simulate(a) -> int:
         from .models.base import make_params
 
         p = make_params(model, params)
-        if not hasattr(model, "simulation"):
+        if hasattr(model, "simulation"):
+            kw = model.simulation(p, a.d)
+            fn = _resolve(getattr(model, "simulator",
+                                  "theory.simulate.random_features:simulate_random_features"))
+        elif model.name in MODEL_SIMULATIONS:
+            ref, kw = MODEL_SIMULATIONS[model.name](p, a.d)
+            fn = _resolve(ref)
+            extra["theory_d_infinity"] = "test_error"  # solved after the simulation
+        else:
             raise InputError("model", a.model, "a model with a finite-size simulation, or one "
                              f"of the simulators {sorted(SIMULATORS)}")
-        kw = model.simulation(p, a.d)
-        fn = _resolve(getattr(model, "simulator",
-                              "theory.simulate.random_features:simulate_random_features"))
         label = model.name
         given, full, simulated = _simulation_echo(model, a.params, p, kw)
     accepts = inspect.signature(fn).parameters
@@ -355,6 +360,13 @@ def _cmd_simulate(a) -> int:
     prog = _Progress(f"simulate {label} d={a.d}") if not a.quiet else None
     sim = fn(**kw, seeds=a.seeds, progress=prog)
     sims = sim if isinstance(sim, list) else [sim]  # a list of alphas: one per alpha
+    if extra.get("theory_d_infinity"):  # the model's asymptotic value beside the simulation
+        from .models import solve
+
+        res = solve(model, progress=False, **params)
+        name = extra["theory_d_infinity"]
+        extra["theory_d_infinity"] = {"converged": res.converged, name:
+                                      float(res.observables.get(name, float("nan")))}
     if a.json:
         head = {"model": label, "simulator": f"{fn.__module__}.{fn.__name__}",
                 "given": given, "parameters": full, "simulator_arguments": simulated, **extra}
@@ -377,12 +389,42 @@ def _cmd_simulate(a) -> int:
                 f"{k}={v:.6g}" for k, v in extra["predicted_map"].items()))
         elif "map_not_applicable" in extra:
             print(f"  predicted sRF map: not applicable ({extra['map_not_applicable']})")
+        th = extra.get("theory_d_infinity")
+        if th:
+            mean, se = sims[0].observables.get("test_error", (float("nan"), float("nan")))
+            z = (mean - th["test_error"]) / se if se > 0 else float("nan")
+            print(f"  theory (d -> infinity): test_error {th['test_error']:.6g}"
+                  + ("" if th["converged"] else " (NOT converged)")
+                  + f"; simulation - theory = {z:+.2f} standard errors")
         for s in sims:
             if len(sims) > 1:
                 print(f"  alpha = {s.settings.get('alpha')}:")
             for k, (mean, se) in s.observables.items():
                 print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
     return 0
+
+
+def _spiked_rf_simulation(p, d: int):
+    """(simulator, keyword arguments) of ``spiked_rf`` at input size d: the network after one
+    step (:func:`~theory.simulate.simulate_one_step`) when the model is given (eta_tilde,
+    alpha0), else the sRF itself (:func:`~theory.simulate.spiked_rf.simulate_spiked_rf`) at
+    (r, c, gamma). The model's ``lam`` is the simulators' (both minimise
+    sum_i (y_i - f)^2 + lam ||a||^2)."""
+    if p.lam <= 0:
+        raise InputError("lam", p.lam, "> 0 for a simulation (the ridge readout)")
+    common = {"d": int(d), "alpha": float(p.alpha), "beta": float(p.beta),
+              "activation": p.activation, "target": p.target, "Delta": float(p.Delta),
+              "lam": float(p.lam)}
+    if p.eta_tilde is not None:
+        return ("theory.simulate.one_step:simulate_one_step",
+                {**common, "eta_tilde": float(p.eta_tilde), "alpha0": float(p.alpha0)})
+    return ("theory.simulate.spiked_rf:simulate_spiked_rf",
+            {**common, "r": float(p.r), "c": float(p.c), "gamma": float(p.gamma)})
+
+
+#: models without a ``simulation`` method of their own: name -> f(params, d) returning
+#: ("module:simulator", keyword arguments)
+MODEL_SIMULATIONS = {"spiked_rf": _spiked_rf_simulation}
 
 
 def _one_step_map(kw: dict) -> dict:
