@@ -38,7 +38,7 @@ def test_demo_writes_everything(tmp_path, capsys):
     kl = [r for r in srf if r["setting"] == "kernel_line"][0]
     assert abs(float(kl["test_error"]) - 0.0274153260354302) < 1e-12
     curve = [r for r in srf if r["setting"].startswith("eta_tilde")]
-    assert len(curve) == 20 and all(r["converged"] == "True" for r in curve)
+    assert len(curve) == 40 and all(r["converged"] == "True" for r in curve)
     lo = float([r for r in srf if r["setting"] == "lower_bound_alpha0_inf"][0]["test_error"])
     assert all(float(r["test_error"]) > lo for r in curve)
     assert (out / "spiked_rf_curve.png").read_bytes()[:4] == b"\x89PNG"

@@ -33,6 +33,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -258,7 +259,7 @@ def _rf_curves(out: Path) -> list[Path]:
 
 
 #: the demo's one-step setting (the paper's Figure 2, left: sigma = g = tanh, lam = 0.01)
-_SRF = {"activation": "tanh", "target": "tanh", "lam": 0.01}
+_SRF: dict[str, Any] = {"activation": "tanh", "target": "tanh", "lam": 0.01}
 
 
 def _spiked_rf_curve(out: Path) -> list[Path]:
@@ -271,14 +272,14 @@ def _spiked_rf_curve(out: Path) -> list[Path]:
     from .numeric.hermite import hermite_expansion
     from .numeric.spiked_bounds import kernel_line, spiked_bounds
 
-    alpha = np.linspace(0.2, 4.0, 20)
+    alpha = np.linspace(0.2, 8.0, 40)
     step = curve("spiked_rf", "alpha", alpha, eta_tilde=1.0, alpha0=0.5, **_SRF)
     mu1 = float(hermite_expansion(_SRF["activation"], 1).mu[1])
     mu1s = float(hermite_expansion(_SRF["target"], 1).mu[1])
-    limit = {"r": mu1 * mu1s, "c": 1.0, "gamma": 1.0}  # alpha0 -> infinity, eta_tilde = 1
+    limit: dict[str, Any] = {"r": mu1 * mu1s, "c": 1.0, "gamma": 1.0}  # alpha0 -> inf
     big = curve("spiked_rf", "alpha", alpha, **limit, **_SRF)
     kl = float(kernel_line(_SRF["target"])[0])
-    b = spiked_bounds(_SRF["activation"], _SRF["target"], **limit)
+    b: Any = spiked_bounds(_SRF["activation"], _SRF["target"], **limit)  # float64 fields
     i3 = int(np.argmin(abs(alpha - 3.0)))  # alpha = 3 is on the grid
     _PEAK["spiked_rf"] = {"one_step": float(step.column("test_error")[i3]), "kernel_line": kl}
     p = out / "spiked_rf_curve.csv"
