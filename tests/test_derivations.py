@@ -48,6 +48,7 @@ def test_spiked_rf_map_golden_and_values():
     for fname, text in docs.items():
         assert (mod.OUT / fname).read_text() == text, fname
     assert r"\operatorname{Var}[\sigma'(z)]" in docs["spiked_rf_map.tex"]
+    assert r"\hat{V}_1" in docs["spiked_rf_system.tex"]  # the model's own system
     m = mod.map_expressions()
     mu1, Eg2, var_d = 0.605705509602159, 0.394294490397841, 0.0975237380858574
     for a0 in (0.5, 2.0):
