@@ -18,7 +18,10 @@ Per alpha: mean and standard error over seeds of the test error (and the other o
 per-seed values. Alphas of one seed share one W, one test set and nested readout samples.
 
 Run (minutes; one BLAS thread, niced, seeds cached in CACHE):
-  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 python tests/reference/one_step_network/make.py [CACHE]
+  OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 \
+      python tests/reference/one_step_network/make.py [CACHE [main,beta,a05,d4000]]
+(d4000: the main settings also at d = 4000.) Seeds: 40, 20, 20, 6 at d = 500, 1000, 2000,
+4000; 10 for beta != 1.
 """
 
 from __future__ import annotations
@@ -38,7 +41,8 @@ from theory.simulate.spiked_rf import simulate_spiked_rf
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = sys.argv[1] if len(sys.argv) > 1 else "/tmp/srfsim_cache"
 ALPHAS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
-SEEDS = {2000: 10, 1000: 10, 500: 20}
+SEEDS = {4000: 6, 2000: 20, 1000: 20, 500: 40}
+SEEDS_BETA = 10
 N_TEST = 5000
 
 SETTINGS = {  # name -> network settings (sigma = tanh, eta_tilde = 1)
@@ -67,8 +71,10 @@ def machine() -> dict:
 
 def summary(sims, d, seeds, seconds, extra_obs=()) -> dict:
     names = ["test_error", "train_loss", "q_a", *extra_obs]
+    fresh = seeds - sims[0].cached
     out = {"d": d, "p": sims[0].settings["p"], "seeds": seeds, "seconds": round(seconds, 2),
-           "cached_seeds": sims[0].cached, "alpha": [s.settings["alpha"] for s in sims],
+           "cached_seeds": sims[0].cached,
+           "seconds_per_seed": round(seconds / fresh, 2) if fresh else None, "alpha": [s.settings["alpha"] for s in sims],
            "n": [s.settings["n"] for s in sims]}
     for k in names:
         out[k] = [s.mean(k) for s in sims]
@@ -92,10 +98,36 @@ def header(kind, settings):
             "machine": machine(), "n_test": N_TEST, "settings": settings, "runs": []}
 
 
+def existing(fname, kind, settings):
+    """The stored group (runs kept and replaced by (d, beta)) or a fresh header."""
+    path = os.path.join(HERE, fname)
+    if os.path.exists(path):
+        with open(path) as fh:
+            doc = json.load(fh)
+        if doc.get("settings") == settings:
+            doc["machine"] = machine()
+            return doc
+    return header(kind, settings)
+
+
+def put(doc, run):
+    key = (run["d"], run.get("beta", 1.0))
+    old = [r for r in doc["runs"] if (r["d"], r.get("beta", 1.0)) == key]
+    if run["seconds_per_seed"] is None and old:  # all seeds cached: keep the measured time
+        o = old[0]
+        fresh = o["seeds"] - o["cached_seeds"]
+        run["seconds_per_seed"] = o.get("seconds_per_seed") or (
+            round(o["seconds"] / fresh, 2) if fresh else None)
+    doc["runs"] = [r for r in doc["runs"] if (r["d"], r.get("beta", 1.0)) != key] + [run]
+    doc["runs"].sort(key=lambda r: (r.get("beta", 1.0), r["d"]))
+    doc["updated"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
 def network(name, ds):
     kw = SETTINGS[name]
-    doc = header("network", {"activation": ACT, "eta_tilde": ETA, "beta": 1.0, "Delta": 0.0,
-                             **kw})
+    fname = f"network_{name}.json"
+    doc = existing(fname, "network", {"activation": ACT, "eta_tilde": ETA, "beta": 1.0,
+                                      "Delta": 0.0, **kw})
     for d in ds:
         t0 = time.perf_counter()
         sims = simulate_one_step(d=d, alpha=ALPHAS, eta_tilde=ETA, activation=ACT,
@@ -104,31 +136,31 @@ def network(name, ds):
         run = summary(sims, d, SEEDS[d], time.perf_counter() - t0)
         for k in ("r", "c", "gamma", "c_spread", "u_overlap"):
             run["spike_" + k] = [sims[0].mean(k), sims[0].se(k)]
-        doc["runs"].append(run)
-        write(f"network_{name}.json", doc)
+        put(doc, run)
+        write(fname, doc)
         print(f"network {name} d={d}: {run['seconds']} s", flush=True)
 
 
-def srf(name, ds, beta=1.0, fname=None, doc=None):
+def srf(name, ds, beta=1.0, fname=None, seeds=None):
     kw = dict(SETTINGS[name])
     alpha0 = kw.pop("alpha0")
     pm = predicted_map(eta_tilde=ETA, alpha0=alpha0, activation=ACT, target=kw["target"])
     rcg = {k: pm["code"][k] for k in ("r", "c", "gamma")}
-    if doc is None:
-        doc = header("spiked_rf", {"activation": ACT, "Delta": 0.0, **kw, **rcg,
-                                   "mapped_from": {"eta_tilde": ETA, "alpha0": alpha0}})
+    fname = fname or f"srf_{name}.json"
+    doc = existing(fname, "spiked_rf", {"activation": ACT, "Delta": 0.0, **kw, **rcg,
+                                        "mapped_from": {"eta_tilde": ETA, "alpha0": alpha0}})
     for d in ds:
         t0 = time.perf_counter()
+        ns = seeds or SEEDS[d]
         sims = simulate_spiked_rf(d=d, alpha=ALPHAS, beta=beta, activation=ACT,
-                                  seeds=SEEDS[d], n_test=N_TEST, cache=CACHE, progress=True,
+                                  seeds=ns, n_test=N_TEST, cache=CACHE, progress=True,
                                   **kw, **rcg)
-        run = summary(sims, d, SEEDS[d], time.perf_counter() - t0,
+        run = summary(sims, d, ns, time.perf_counter() - t0,
                       extra_obs=("m", "zeta", "psi", "q1", "q2"))
         run["beta"] = beta
-        doc["runs"].append(run)
-        write(fname or f"srf_{name}.json", doc)
+        put(doc, run)
+        write(fname, doc)
         print(f"srf {name} beta={beta} d={d}: {run['seconds']} s", flush=True)
-    return doc
 
 
 if __name__ == "__main__":
@@ -136,12 +168,16 @@ if __name__ == "__main__":
     which = sys.argv[2].split(",") if len(sys.argv) > 2 else ["main", "beta", "a05"]
     if "main" in which:
         for nm in ("tanh_a2", "sin_a2"):
-            network(nm, [2000, 1000, 500])
-            srf(nm, [2000, 1000, 500])
+            network(nm, [500, 1000, 2000])
+            srf(nm, [500, 1000, 2000])
     if "beta" in which:
-        doc = srf("tanh_a2", [2000], beta=0.5, fname="srf_beta.json")
-        srf("tanh_a2", [2000], beta=2.0, fname="srf_beta.json", doc=doc)
+        srf("tanh_a2", [2000], beta=0.5, fname="srf_beta.json", seeds=SEEDS_BETA)
+        srf("tanh_a2", [2000], beta=2.0, fname="srf_beta.json", seeds=SEEDS_BETA)
     if "a05" in which:
-        network("tanh_a05", [2000, 1000, 500])
-        srf("tanh_a05", [2000, 1000, 500])
+        network("tanh_a05", [500, 1000, 2000])
+        srf("tanh_a05", [500, 1000, 2000])
+    if "d4000" in which:
+        for nm in ("tanh_a2", "sin_a2"):
+            network(nm, [4000])
+            srf(nm, [4000])
     print(f"total {time.perf_counter() - t0:.0f} s", flush=True)
