@@ -157,3 +157,14 @@ def test_spiked_rf_bad_input(capsys, cmd, params, word):
     code, out, err = run(capsys, *cmd, *params, "--quiet")
     assert code == 2 and word in err and "Traceback" not in err, (cmd, params, err)
     assert len(err.strip().splitlines()) == 1 and out == ""
+
+
+def test_simulate_one_step_alpha_list(capsys):
+    """alpha=a1,a2,...: one step per seed, nested readouts, one result per alpha."""
+    code, out, _ = run(capsys, "simulate", "one_step", "alpha0=0.5", "alpha=0.5,1,2",
+                       "--d", "40", "--seeds", "2", "--json", "--quiet")
+    d = json.loads(out)
+    assert code == 0 and [p["settings"]["n"] for p in d["points"]] == [20, 40, 80]
+    code, _, err = run(capsys, "simulate", "one_step", "alpha0=0.5,1", "--d", "20",
+                       "--seeds", "2", "--quiet")
+    assert code == 2 and "alpha0" in err and "only alpha takes a list" in err
