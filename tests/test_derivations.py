@@ -34,3 +34,30 @@ def test_rf_systems_golden():
 
 
 # Compiling every exported file with pdflatex and checking its layout: tests/test_latex_layout.py
+
+
+def test_spiked_rf_map_golden_and_values():
+    """The (c, r, gamma) map as SymPy, evaluated at the digest's constants of tanh (scipy quad,
+    |err| < 1e-14, one-step-digest.md "Constants"), against predicted_map (the code's map)."""
+    import sympy as sp
+
+    from theory.simulate.one_step import predicted_map
+
+    mod = _load("spiked_rf_system")
+    docs = mod.render()
+    for fname, text in docs.items():
+        assert (mod.OUT / fname).read_text() == text, fname
+    assert r"\operatorname{Var}[\sigma'(z)]" in docs["spiked_rf_map.tex"]
+    assert r"\hat{V}_1" in docs["spiked_rf_system.tex"]  # the model's own system
+    m = mod.map_expressions()
+    mu1, Eg2, var_d = 0.605705509602159, 0.394294490397841, 0.0975237380858574
+    for a0 in (0.5, 2.0):
+        vals = {mod.eta_tilde: 1.0, mod.alpha0: a0, mod.mu1: mu1, mod.mu1s: mu1,
+                mod.mu2s: Eg2, mod.var_dsigma: var_d}
+        pm = predicted_map(eta_tilde=1.0, alpha0=a0)["code"]
+        for k in ("r", "gamma", "c"):
+            assert abs(float(m[k].subs(vals)) - pm[k]) < 1e-9, (k, a0)
+    # the definitions are the Gaussian integrals they print as
+    z = mod.z
+    e = mod.gaussian_mean(z**2).as_integral().doit()
+    assert sp.simplify(e - 1) == 0

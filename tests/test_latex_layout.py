@@ -70,6 +70,8 @@ def exported_documents() -> dict:
     docs["derivations/hermite_closed_forms.tex"] = _load("hermite_closed_forms").render()
     for fname, text in _load("rf_systems").render().items():
         docs[f"derivations/{fname}"] = text
+    for fname, text in _load("spiked_rf_system").render().items():
+        docs[f"derivations/{fname}"] = text
     for name, cls in sorted(load_all().items()):
         model = cls()
         docs[f"model/{name}.tex"] = model.system(make_params(model, {})).latex_document()
@@ -143,7 +145,8 @@ def test_every_exported_document_compiles_and_fits(tmp_path):
     docs = exported_documents()
     assert {"demo/rf_systems.tex", "demo/hermite_exact.tex",
             "derivations/hermite_closed_forms.tex",
-            "derivations/rf_convex_logistic_sign.tex"} <= set(docs)
+            "derivations/rf_convex_logistic_sign.tex",
+            "derivations/spiked_rf_map.tex"} <= set(docs)
     assert any(k.startswith("model/") for k in docs)
     failures = {}
     for fname, text in docs.items():

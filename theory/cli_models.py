@@ -23,6 +23,16 @@ from .errors import InputError
 __all__ = ["add_model_commands"]
 
 
+def _is_real(tp) -> bool:
+    """A dataclass field's type is a real number: float, "float", "float | None",
+    "Optional[float]" (with postponed annotations the type is its text)."""
+    if tp is float:
+        return True
+    text = str(tp).replace(" ", "")
+    return text in ("float", "float|None", "None|float", "Optional[float]",
+                    "typing.Optional[float]")
+
+
 def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
     """KEY=VALUE pairs -> parameters; a key given twice is refused. With ``exact`` (``--dps``)
     real values are kept as their decimal text, so the mpmath path reads 0.3 as 3/10."""
@@ -40,7 +50,7 @@ def _parse_kv(model, items: list, *, exact: bool = False) -> dict:
         if k in out:
             raise InputError(k, v, f"given once (it is also given as {k}={out[k]})",
                              hint="duplicate KEY=VALUE pairs are refused")
-        if types[k] in (float, "float"):
+        if _is_real(types[k]):
             try:
                 x = float(v)
             except ValueError:
@@ -242,33 +252,194 @@ def _cmd_curve(a) -> int:
     return 0
 
 
-def _cmd_simulate(a) -> int:
-    from .models import get_model
-    from .simulate import simulate_random_features
+#: simulators without a model of their own: ``theory simulate NAME KEY=VALUE ...`` passes the
+#: KEY=VALUE pairs to the function (its keyword arguments other than the run options below)
+SIMULATORS = {"one_step": "theory.simulate.one_step:simulate_one_step"}
 
-    model = get_model(a.model)
-    params = _parse_kv(model, a.params)
-    p = model.Params(**params)
-    if not hasattr(model, "simulation"):
-        raise InputError("model", a.model, "a model with a finite-size simulation")
-    kw = model.simulation(p, a.d)
-    given, full, simulated = _simulation_echo(model, a.params, p, kw)
-    prog = _Progress(f"simulate {model.name} d={a.d}") if not a.quiet else None
-    sim = simulate_random_features(**kw, seeds=a.seeds, gaussian_equivalent=a.gaussian_equivalent,
-                                   progress=prog)
-    if a.json:
-        print(json.dumps({"model": model.name, "given": given, "parameters": full,
-                          "simulator_arguments": simulated, **sim.to_dict()}, default=str))
+#: the keyword arguments the command sets itself (options, not KEY=VALUE pairs)
+_RUN_OPTIONS = ("d", "seeds", "first_seed", "cache", "progress", "gaussian_equivalent",
+                "n_test")
+
+
+def _resolve(ref):
+    """A callable from ``"module:function"`` (or the callable itself)."""
+    if callable(ref):
+        return ref
+    import importlib
+
+    module, _, name = str(ref).partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _simulator_kv(fn, items: list) -> dict:
+    """KEY=VALUE pairs -> keyword arguments of a model-less simulator ``fn``: the names are its
+    keyword arguments (without the run options), numbers where its default is a number."""
+    import inspect
+
+    sig = inspect.signature(fn)
+    known = {k: v for k, v in sig.parameters.items() if k not in _RUN_OPTIONS}
+    out: dict = {}
+    for it in items:
+        if "=" not in it:
+            raise InputError("parameter", it, "KEY=VALUE")
+        k, v = (t.strip() for t in it.split("=", 1))
+        if k not in known:
+            raise InputError("parameter", k, f"a parameter of the simulator: one of "
+                             f"{sorted(known)}")
+        if k in out:
+            raise InputError(k, v, f"given once (it is also given as {k}={out[k]})")
+        default = known[k].default
+        if isinstance(default, (int, float)) and not isinstance(default, bool) or (
+                default is inspect.Parameter.empty):
+            try:
+                xs = [float(t) for t in v.split(",")]
+            except ValueError:
+                raise InputError(k, v, "a real number (alpha: also a comma-separated "
+                                 "list)") from None
+            if not all(math.isfinite(x) for x in xs):
+                raise InputError(k, v, "a finite real number")
+            if len(xs) > 1 and k != "alpha":
+                raise InputError(k, v, "one number (only alpha takes a list)")
+            out[k] = xs if len(xs) > 1 else xs[0]
+        else:
+            out[k] = v
+    missing = [k for k, v in known.items() if v.default is inspect.Parameter.empty
+               and k not in out]
+    if missing:
+        raise InputError(missing[0], None, "given as KEY=VALUE (it has no default)")
+    return out
+
+
+def _cmd_simulate(a) -> int:
+    """Run the model's simulator (``model.simulator``, default
+    :func:`~theory.simulate.simulate_random_features`) on ``model.simulation(p, d)``, or a
+    model-less simulator of :data:`SIMULATORS` on the KEY=VALUE pairs."""
+    import inspect
+
+    from .models import MODELS, get_model, load_all
+
+    load_all()
+    extra: dict = {}
+    if a.model in SIMULATORS and a.model not in MODELS:
+        fn = _resolve(SIMULATORS[a.model])
+        kw = _simulator_kv(fn, a.params)
+        label = a.model
+        given = {k.strip(): v.strip() for k, v in (t.split("=", 1) for t in a.params)}
+        full, simulated = dict(kw), {}
+        extra = _one_step_map(kw) if a.model == "one_step" else {}
+        kw = {"d": a.d, **kw}
     else:
-        print(f"{model.name} at d={a.d} ({a.seeds} seeds, {sim.seconds:.3g} s)")
+        model = get_model(a.model)
+        params = _parse_kv(model, a.params)
+        from .models.base import make_params
+
+        p = make_params(model, params)
+        if hasattr(model, "simulation"):
+            kw = model.simulation(p, a.d)
+            fn = _resolve(getattr(model, "simulator",
+                                  "theory.simulate.random_features:simulate_random_features"))
+        elif model.name in MODEL_SIMULATIONS:
+            ref, kw = MODEL_SIMULATIONS[model.name](p, a.d)
+            fn = _resolve(ref)
+            extra["theory_d_infinity"] = "test_error"  # solved after the simulation
+        else:
+            raise InputError("model", a.model, "a model with a finite-size simulation, or one "
+                             f"of the simulators {sorted(SIMULATORS)}")
+        label = model.name
+        given, full, simulated = _simulation_echo(model, a.params, p, kw)
+    accepts = inspect.signature(fn).parameters
+    if a.gaussian_equivalent:
+        if "gaussian_equivalent" not in accepts:
+            raise InputError("gaussian-equivalent", True, f"not given: the simulator of "
+                             f"{label} ({fn.__name__}) has no Gaussian-equivalent features")
+        kw["gaussian_equivalent"] = True
+    if a.cache is not None:
+        if not os.path.isdir(a.cache):
+            raise InputError("cache", a.cache, "an existing folder")
+        kw["cache"] = a.cache
+    prog = _Progress(f"simulate {label} d={a.d}") if not a.quiet else None
+    sim = fn(**kw, seeds=a.seeds, progress=prog)
+    sims = sim if isinstance(sim, list) else [sim]  # a list of alphas: one per alpha
+    if extra.get("theory_d_infinity"):  # the model's asymptotic value beside the simulation
+        from .models import solve
+
+        res = solve(model, progress=False, **params)
+        name = extra["theory_d_infinity"]
+        extra["theory_d_infinity"] = {"converged": res.converged, name:
+                                      float(res.observables.get(name, float("nan")))}
+    if a.json:
+        head = {"model": label, "simulator": f"{fn.__module__}.{fn.__name__}",
+                "given": given, "parameters": full, "simulator_arguments": simulated, **extra}
+        if isinstance(sim, list):
+            print(json.dumps({**head, "points": [s.to_dict() for s in sims]}, default=str))
+        else:
+            print(json.dumps({**head, **sim.to_dict()}, default=str))
+    else:
+        print(f"{label} at d={a.d} ({a.seeds} seeds, {sims[0].seconds:.3g} s; "
+              f"{fn.__module__}.{fn.__name__})")
         print("  parameters: " + ", ".join(f"{k}={given.get(k, v)}" for k, v in full.items()))
-        print("  simulated as: " + ", ".join(f"{k}={v}" for k, v in simulated.items()))
-        for k, note in getattr(model, "simulation_rescaled", {}).items():
+        if simulated:
+            print("  simulated as: " + ", ".join(f"{k}={v}" for k, v in simulated.items()))
+        for k, note in getattr(get_model(a.model), "simulation_rescaled", {}).items() \
+                if a.model in MODELS else ():
             if f"{k}_sim" in simulated:
                 print(f"    {k}_sim = {note}")
-        for k, (mean, se) in sim.observables.items():
-            print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
+        if extra.get("predicted_map"):
+            print("  predicted sRF map (kept formula): " + ", ".join(
+                f"{k}={v:.6g}" for k, v in extra["predicted_map"].items()))
+        elif "map_not_applicable" in extra:
+            print(f"  predicted sRF map: not applicable ({extra['map_not_applicable']})")
+        th = extra.get("theory_d_infinity")
+        if th:
+            mean, se = sims[0].observables.get("test_error", (float("nan"), float("nan")))
+            z = (mean - th["test_error"]) / se if se > 0 else float("nan")
+            print(f"  theory (d -> infinity): test_error {th['test_error']:.6g}"
+                  + ("" if th["converged"] else " (NOT converged)")
+                  + f"; simulation - theory = {z:+.2f} standard errors")
+        for s in sims:
+            if len(sims) > 1:
+                print(f"  alpha = {s.settings.get('alpha')}:")
+            for k, (mean, se) in s.observables.items():
+                print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
     return 0
+
+
+def _spiked_rf_simulation(p, d: int):
+    """(simulator, keyword arguments) of ``spiked_rf`` at input size d: the network after one
+    step (:func:`~theory.simulate.simulate_one_step`) when the model is given (eta_tilde,
+    alpha0), else the sRF itself (:func:`~theory.simulate.spiked_rf.simulate_spiked_rf`) at
+    (r, c, gamma). The model's ``lam`` is the simulators' (both minimise
+    sum_i (y_i - f)^2 + lam ||a||^2)."""
+    if p.lam <= 0:
+        raise InputError("lam", p.lam, "> 0 for a simulation (the ridge readout)")
+    common = {"d": int(d), "alpha": float(p.alpha), "beta": float(p.beta),
+              "activation": p.activation, "target": p.target, "Delta": float(p.Delta),
+              "lam": float(p.lam)}
+    if p.eta_tilde is not None:
+        return ("theory.simulate.one_step:simulate_one_step",
+                {**common, "eta_tilde": float(p.eta_tilde), "alpha0": float(p.alpha0)})
+    return ("theory.simulate.spiked_rf:simulate_spiked_rf",
+            {**common, "r": float(p.r), "c": float(p.c), "gamma": float(p.gamma)})
+
+
+#: models without a ``simulation`` method of their own: name -> f(params, d) returning
+#: ("module:simulator", keyword arguments)
+MODEL_SIMULATIONS = {"spiked_rf": _spiked_rf_simulation}
+
+
+def _one_step_map(kw: dict) -> dict:
+    """The (c, r, gamma) predicted for a one-step setting (shown beside the measured ones);
+    nothing when the map does not apply (e.g. mu_1 = 0: no spike), the simulation still runs."""
+    from .simulate.one_step import predicted_map
+
+    args = {k: kw[k] for k in ("eta_tilde", "alpha0", "activation", "target", "Delta")
+            if k in kw}
+    args.setdefault("eta_tilde", 1.0)
+    try:
+        pm = predicted_map(**args)
+    except InputError as exc:
+        return {"predicted_map": None, "map_not_applicable": str(exc)}
+    return {"predicted_map": dict(pm[pm["kept"]])}
 
 
 def _simulation_echo(model, items, p, kw):
@@ -384,16 +555,23 @@ def add_model_commands(sub, int_type, dps_type) -> None:
     c.add_argument("--json", action="store_true", help="print JSON (for machines; NaN as null)")
     c.set_defaults(func=_cmd_curve)
 
-    m = sub.add_parser("simulate", help="finite-size simulation of a model's setting")
-    m.add_argument("model", help="a model name (`theory models`)")
+    m = sub.add_parser("simulate", help="finite-size simulation of a model's setting",
+                       description="Simulate a model's setting at input size d (the model "
+                       "names its simulator), or the network after one giant step: "
+                       "`theory simulate one_step alpha0=0.5 alpha=1 lam=0.01` (KEY=VALUE: "
+                       "alpha0, alpha, beta, eta_tilde, activation, target, Delta, lam). "
+                       "Progress on stderr; mean +- standard error over seeds.")
+    m.add_argument("model", help="a model name (`theory models`) or one_step")
     m.add_argument("params", nargs="*", metavar="KEY=VALUE",
-                   help="model parameters, each given once")
+                   help="model (or simulator) parameters, each given once")
     m.add_argument("--d", type=int_type("d", 2, 100_000), default=1000,
                    help="input dimension, an integer in [2, 100000]")
     m.add_argument("--seeds", type=int_type("seeds", 2, 10_000), default=10,
                    help="independent seeds, an integer in [2, 10000]")
     m.add_argument("--gaussian-equivalent", action="store_true",
                    help="use the Gaussian-equivalent features mu0 + mu1 W x + mu_star xi")
+    m.add_argument("--cache", default=None, metavar="FOLDER",
+                   help="an existing folder: each finished seed is stored there and reused")
     m.add_argument("--json", action="store_true", help="print JSON (for machines)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_simulate)

@@ -11,7 +11,14 @@ Writes to one folder (default ``./theory-demo``) and prints what it wrote:
 * ``rf_curves.csv`` / ``rf_curves.png`` -- learning curves of random features: Mei-Montanari
   ridge over p/d (through the interpolation peak) with its replica twin at a few points, and
   logistic regression on a sign teacher over n/p (Gerace et al. equations at residual 1e-10);
-* ``rf_systems.tex`` -- the saddle-point systems of both models (a standalone LaTeX document).
+* ``rf_systems.tex`` -- the saddle-point systems of both models (a standalone LaTeX document);
+* ``spiked_rf_curve.csv`` / ``spiked_rf_curve.png`` -- one giant step (Cui et al. 2024,
+  arXiv:2402.04980v2): test error over alpha = n/d of the spiked random-features asymptotics
+  (model ``spiked_rf``) after one step (sigma = g = tanh, eta_tilde = 1, alpha0 = 0.5,
+  lam = 0.01: the (c, r, gamma) map inside the model) and in the large-batch limit
+  alpha0 -> infinity (r = eta_tilde mu1 mu1_star, c = 1, gamma = 1), with the kernel line
+  E[g^2] - E[z g]^2 and the bounds of the lambda-optimised risk at that limit
+  (:mod:`theory.numeric.spiked_bounds`).
 
 The .tex files compile alone with pdflatex (portrait A4, amsmath; long equations broken across
 lines by :mod:`theory.symbolic._texlayout`; checked page by page in tests/test_latex_layout.py).
@@ -26,6 +33,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -175,6 +183,9 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
     # 5. random-features learning curves and their saddle-point systems
     written += _rf_curves(out)
 
+    # 6. one giant step: the spiked random-features curve, kernel line and bounds
+    written += _spiked_rf_curve(out)
+
     print(f"theory demo: wrote {len(written)} files to {out.parent.resolve()}/ in "
           f"{time.perf_counter() - t0:.1f} s")
     for p in written:
@@ -182,6 +193,9 @@ def _write_all(out: Path, kmax: int) -> list[Path]:
     print(f"  e.g. relu: mu_0 = {sp.sstr((rows[0].exact or [None])[0])} = {rows[0].mu[0]:.15f}")
     print(f"  rf_ridge peak (psi1 = psi2 = 1.5, lam = 1e-3): test error "
           f"{_PEAK['closed_form']:.10f} (replica equations: {_PEAK['replica']:.10f})")
+    sr = _PEAK["spiked_rf"]
+    print(f"  one giant step (tanh, eta_tilde = 1, alpha0 = 0.5, lam = 0.01) at alpha = 3: "
+          f"test error {sr['one_step']:.6f}; kernel line {sr['kernel_line']:.6f}")
     return written
 
 
@@ -240,6 +254,65 @@ def _rf_curves(out: Path) -> list[Path]:
     written.append(p)
     p = out / "rf_systems.tex"
     p.write_text(rf_systems_tex())
+    written.append(p)
+    return written
+
+
+#: the demo's one-step setting (the paper's Figure 2, left: sigma = g = tanh, lam = 0.01)
+_SRF: dict[str, Any] = {"activation": "tanh", "target": "tanh", "lam": 0.01}
+
+
+def _spiked_rf_curve(out: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .models import curve
+    from .numeric.hermite import hermite_expansion
+    from .numeric.spiked_bounds import kernel_line, spiked_bounds
+
+    alpha = np.linspace(0.2, 8.0, 40)
+    step = curve("spiked_rf", "alpha", alpha, eta_tilde=1.0, alpha0=0.5, **_SRF)
+    mu1 = float(hermite_expansion(_SRF["activation"], 1).mu[1])
+    mu1s = float(hermite_expansion(_SRF["target"], 1).mu[1])
+    limit: dict[str, Any] = {"r": mu1 * mu1s, "c": 1.0, "gamma": 1.0}  # alpha0 -> inf
+    big = curve("spiked_rf", "alpha", alpha, **limit, **_SRF)
+    kl = float(kernel_line(_SRF["target"])[0])
+    b: Any = spiked_bounds(_SRF["activation"], _SRF["target"], **limit)  # float64 fields
+    i3 = int(np.argmin(abs(alpha - 3.0)))  # alpha = 3 is on the grid
+    _PEAK["spiked_rf"] = {"one_step": float(step.column("test_error")[i3]), "kernel_line": kl}
+    p = out / "spiked_rf_curve.csv"
+    with p.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["setting", "alpha", "test_error", "residual", "converged"])
+        for name, c in (("eta_tilde=1,alpha0=0.5", step),
+                        (f"r={limit['r']!r},c=1,gamma=1", big)):
+            for v, pt in zip(alpha, c.points):
+                w.writerow([name, repr(float(v)), repr(pt.observables.get("test_error",
+                                                                         float("nan"))),
+                            repr(float(pt.residual)), bool(pt.converged)])
+        for name, v in (("kernel_line", kl), ("upper_bound_alpha0_inf", float(b.upper)),
+                        ("lower_bound_alpha0_inf", float(b.lower))):
+            w.writerow([name, "", repr(v), "", True])
+    written = [p]
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    ax.plot(alpha, step.column("test_error"), "-", label=r"one step, $\alpha_0 = 0.5$")
+    ax.plot(alpha, big.column("test_error"), "-",
+            label=rf"$\alpha_0\to\infty$: $r = {limit['r']:.3f}$, $c = \gamma = 1$")
+    ax.axhline(kl, ls="--", c="k", lw=1, label=r"kernel line $\mathbb{E}g^2 - \mathbb{E}[zg]^2$")
+    ax.axhline(float(b.upper), ls=":", c="C1", lw=1, label=r"bounds ($\lambda$ optimised, "
+               r"$\alpha_0\to\infty$)")
+    ax.axhline(float(b.lower), ls=":", c="C1", lw=1)
+    ax.set(xlabel=r"$\alpha = n/d$", ylabel="test error", yscale="log",
+           title=r"spiked RF after one step: $\sigma = g = \tanh$, $\tilde\eta = 1$, "
+                 r"$\lambda = 0.01$")
+    ax.title.set_fontsize(9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    p = out / "spiked_rf_curve.png"
+    fig.savefig(p, dpi=100)
+    plt.close(fig)
     written.append(p)
     return written
 
