@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +56,7 @@ def _run(doc: dict, d: int, beta: float = 1.0) -> dict:
     raise KeyError((d, beta))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _theory(activation: str, target: str, lam: float, beta: float, r: float, c: float,
             gamma: float, alphas: tuple) -> np.ndarray:
     out = []
@@ -127,7 +127,7 @@ def gap_table(net: dict, srf: dict) -> list[tuple[int, float, float]]:
     return sorted(out)
 
 
-SRF_FILES = ["srf_tanh_a2.json", "srf_sin_a2.json"]
+SRF_FILES = ["srf_tanh_a2.json", "srf_sin_a2.json", "srf_tanh_a05.json"]
 NET_FILES = ["network_tanh_a2.json", "network_sin_a2.json"]
 
 
@@ -164,3 +164,47 @@ def test_network_after_one_step_matches_theory(name):
     assert len(run["alpha"]) >= 8 and run["seeds"] >= 5
     dev = np.abs(sim - th)
     assert np.all(dev < 3 * se + bias), dict(zip(run["alpha"], (dev / (3 * se + bias)).round(2)))
+
+
+def _pooled_vs_theory(doc: dict, run: dict) -> tuple[float, float]:
+    return pooled(run, theory_curve(doc, run))
+
+
+def test_alpha0_2_no_network_srf_gap_resolved():
+    """alpha0 = 2 (g = tanh and sin): the alpha-averaged gap G(d) = network - sRF is within 3
+    standard errors of 0 at every d, and the network's alpha-averaged distance to the theory
+    is below 3 SE + bias at d = 2000 (numbers in the module docstring)."""
+    for nf, sf in (("network_tanh_a2.json", "srf_tanh_a2.json"),
+                   ("network_sin_a2.json", "srf_sin_a2.json")):
+        net, srf = _load(nf), _load(sf)
+        for d, G, se in gap_table(net, srf):
+            assert abs(G) < 3 * se, (nf, d, G, se)
+        b, _ = finite_size_slope(net)
+        dev, se = _pooled_vs_theory(net, _run(net, D_MAIN))
+        assert abs(dev) < 3 * se + abs(b) / math.sqrt(D_MAIN), (nf, dev, se, b)
+
+
+def test_alpha0_half_network_is_above_the_srf_at_every_d():
+    """alpha0 = 0.5 (g = tanh, lam = 0.01): the sRF simulation agrees with the theory, the
+    network after one step does NOT: its test error is above the sRF theory (and above the
+    simulated sRF) at every d, by a margin that does not shrink from d = 500 to the largest d
+    stored (HDR Remark 3.4.3: at alpha0 = Theta(1) the bulk of W1 has anisotropic corrections
+    that the sRF omits; the conditional moments of single features do agree, tests/test_cge.py).
+    This is a measured limitation of the sRF as a model of the network, stated, not hidden:
+    the per-alpha criterion 3 SE + bias fails at d = 2000 (checked below)."""
+    net, srf = _load("network_tanh_a05.json"), _load("srf_tanh_a05.json")
+    for run in srf["runs"]:
+        dev, se = _pooled_vs_theory(srf, run)
+        assert abs(dev) < 3 * se, ("srf", run["d"], dev, se)
+    devs = {}
+    for run in net["runs"]:
+        dev, se = _pooled_vs_theory(net, run)
+        devs[run["d"]] = (dev, se)
+        assert dev > 2 * se, ("network", run["d"], dev, se)
+    dmin, dmax = min(devs), max(devs)
+    assert devs[dmax][0] > 0.5 * devs[dmin][0]  # not shrinking
+    run = _run(net, D_MAIN)
+    th = theory_curve(net, run)
+    b, _ = finite_size_slope(net)
+    lim = 3 * np.asarray(run["test_error_se"]) + abs(b) / math.sqrt(D_MAIN)
+    assert np.any(np.abs(np.asarray(run["test_error"]) - th) > lim)
