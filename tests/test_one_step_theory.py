@@ -1,7 +1,8 @@
 """The sRF exact asymptotics (model ``spiked_rf``) against simulations (issue 10, "what it must
 show"): the simulated sRF itself (beta = 0.5, 1, 2) and the simulated network after one giant
 step (Figure 2 parameters of Cui et al., arXiv:2402.04980v2: sigma = tanh, eta_tilde = 1;
-g = tanh, lam = 0.01 and g = sin, lam = 0.1; alpha0 = 2), at 10 values of alpha in [0.2, 3].
+g = tanh, lam = 0.01 and g = sin, lam = 0.1; alpha0 = 2; also g = tanh at alpha0 = 0.5), at 10
+values of alpha in [0.2, 3].
 
 The simulations are stored in tests/reference/one_step_network/*.json, written by make.py next
 to them (independent of the model: the finite-size simulators theory.simulate.one_step and
@@ -11,17 +12,48 @@ checked against the simulated W1 in tests/test_one_step_sim.py.
 
 Criteria:
 
-* sRF simulation (d = 2000, beta = 1: 20 seeds; beta = 0.5, 2: 10 seeds): |sim - theory| < 3
-  standard errors at every alpha.
+* sRF simulation at d = 2000: |sim - theory| < 3 standard errors at every alpha.
 * Network after one step at d = 2000: |sim - theory| < 3 SE + |bias|, the finite-size bias
-  measured from the network data alone at d = 500, 1000, 2000 (and 4000 where stored): Y(d) =
-  the test error averaged over the alpha grid (per seed, then mean and SE over seeds: the
-  alphas of one seed are correlated), fitted Y(d) = A + b / sqrt(d) by weighted least squares
-  over the sizes; bias = |b| / sqrt(2000), the same at every alpha. The theory does not enter
-  the fit.
+  measured from the network data alone at d = 500, 1000, 2000: Y(d) = the test error averaged
+  over the alpha grid (per seed, then mean and SE over seeds: the alphas of one seed share W,
+  the test set and nested readout samples, so they are correlated), fitted Y(d) = A + b /
+  sqrt(d) by weighted least squares over the sizes; bias = |b| / sqrt(2000), the same at every
+  alpha. The theory does not enter the fit.
 * The network-vs-sRF gap (HDR Remark 3.4.3: at alpha0 = Theta(1) the sRF is only an
   approximation of the network): G(d) = Y_network(d) - Y_sRF(d) (same settings, independent
-  seeds), :func:`gap_table`; the test checks what the data show (see its docstring).
+  seeds), :func:`gap_table`.
+
+Measured (d = 2000; max |z| over the 10 alphas; "pooled" = Y - theory +- SE)::
+
+    setting                     seeds  max|z|  pooled            bias(2000)
+    sRF   g=tanh a0=2 (beta=1)   80     1.3    +0.0002 +- 0.0005
+    net   g=tanh a0=2            80     2.0    +0.0004 +- 0.0006  0.0007 (b = +0.03 +- 0.06)
+    sRF   g=sin  a0=2            80     1.8    +0.0006 +- 0.0005
+    net   g=sin  a0=2            80     1.3    +0.0001 +- 0.0006  0.0028 (b = +0.13 +- 0.06)
+    sRF   g=tanh a0=0.5          40     1.9    -0.0009 +- 0.0010
+    net   g=tanh a0=0.5          40     4.0    +0.0052 +- 0.0012  0.0005 (b = +0.02 +- 0.12)
+    sRF   beta=0.5 (tanh, a0=2)  20     1.4    +0.0007 +- 0.0010
+    sRF   beta=2   (tanh, a0=2)  20     1.1    -0.0003 +- 0.0005
+
+Gap G(d) = network - sRF, d = 500 / 1000 / 2000: alpha0 = 2, g = tanh: +0.0002 +- 0.0018,
+-0.0010 +- 0.0011, +0.0003 +- 0.0007; g = sin: +0.0014 +- 0.0016, +0.0009 +- 0.0011,
+-0.0005 +- 0.0008 (no gap resolved at any d). alpha0 = 0.5, g = tanh: +0.0063 +- 0.0034,
++0.0086 +- 0.0030, +0.0060 +- 0.0016: the network is ~2% above the sRF and its theory, and the
+gap does NOT shrink from d = 500 to 2000 (per alpha at d = 2000: +0.0058 at alpha = 0.2, z =
+4.0; +0.0023 at alpha = 3, z = 2.8; the theory at the measured (r, c, gamma) instead of the
+predicted ones moves by < 0.001). The authors' own stored simulations at this setting
+(Simulations.ipynb, alpha0 = 0.5, 3 seeds) lie above the sRF theory by the same amount
+(alpha = 0.2: 0.2944 vs 0.2842; alpha = 3: 0.1445 vs 0.1409). The single-feature conditional
+moments of the network's W1 do follow the cGET (tests/test_cge.py): what the sRF misses is in
+the joint structure of the bulk (the step's rank-n0 anisotropic part).
+beta = 0.5: the sRF's alpha-averaged excess over the theory is +0.0065 +- 0.0015, +0.0025 +-
+0.0013, +0.0007 +- 0.0010 at d = 500, 1000, 2000 (a finite-size effect, shrinking); beta = 2:
++0.0010 +- 0.0007, +0.0003 +- 0.0005, -0.0003 +- 0.0005 (at 10 seeds, d = 2000 had -0.0016 +-
+0.0008 and max |z| = 2.8; the stored 20 give 1.1).
+The sRF's own finite-size excess at small alpha (alpha = 0.2, g = tanh: +0.0039 +- 0.0011,
++0.0010 +- 0.0009, +0.0006 +- 0.0005 at d = 500, 1000, 2000) shrinks with d. Note: at 40 seeds
+(d = 2000) the g = sin sRF had z = 3.1 at alpha = 0.2 (+0.0027 +- 0.0009); the stored 80 seeds
+(the first 40 included) give z = 1.8.
 """
 
 from __future__ import annotations
