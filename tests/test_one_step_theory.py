@@ -93,8 +93,7 @@ def _theory(activation: str, target: str, lam: float, beta: float, r: float, c: 
             gamma: float, alphas: tuple) -> np.ndarray:
     out = []
     for a in alphas:
-        # tol 1e-8: far below the simulations' 1e-3; at the default 1e-10 the model flags
-        # alpha >= 0.6 of the g = tanh setting (error bound 1.3e-10 relative)
+        # tol 1e-8: far below the simulations' standard errors (>= 5e-4)
         res = theory.solve("spiked_rf", tol=1e-8, alpha=a, lam=lam, beta=beta, r=r, c=c,
                            gamma=gamma, activation=activation, target=target)
         assert res.converged and res.observable_errors["test_error"] < 1e-6, (a, res.message)
