@@ -13,15 +13,17 @@ Writes next to this file (one JSON per group, rewritten after each finished run)
                        d = 500, 1000, 2000 (finite-size bias), measured spike (r, c, gamma)
   srf_<name>.json      the sRF at predicted_map's (r, c, gamma) of the same settings, beta = 1,
                        d = 500, 1000, 2000
-  srf_beta.json        the sRF at beta = 0.5 and 2 (g = tanh, lam = 0.01, alpha0 = 2 mapped)
+  srf_beta.json        the sRF at beta = 0.5 and 2 (g = tanh, lam = 0.01, alpha0 = 2 mapped),
+                       d = 500, 1000, 2000
+  network_tanh_a05.json, srf_tanh_a05.json  g = tanh, lam = 0.01 at alpha0 = 0.5
 Per alpha: mean and standard error over seeds of the test error (and the other observables),
 per-seed values. Alphas of one seed share one W, one test set and nested readout samples.
 
 Run (minutes; one BLAS thread, niced, seeds cached in CACHE):
   OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 nice -n 10 \
       python tests/reference/one_step_network/make.py [CACHE [main,beta,a05,d4000]]
-(d4000: the main settings also at d = 4000.) Seeds: 40, 20, 20, 6 at d = 500, 1000, 2000,
-4000; 10 for beta != 1.
+(d4000: g = tanh at alpha0 = 0.5 and 2 also at d = 4000; not in the stored files.) Seeds at
+d = 500, 1000, 2000: 40, 40, 80 (alpha0 = 2), 40, 20, 40 (alpha0 = 0.5), 40, 20, 20 (beta != 1).
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ from theory.simulate.spiked_rf import simulate_spiked_rf
 HERE = os.path.dirname(os.path.abspath(__file__))
 CACHE = sys.argv[1] if len(sys.argv) > 1 else "/tmp/srfsim_cache"
 ALPHAS = [0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0]
-SEEDS = {4000: 6, 2000: 20, 1000: 20, 500: 40}
-SEEDS_BETA = 10
+SEEDS = {4000: 6, 2000: 80, 1000: 40, 500: 40}
+SEEDS_A05 = {500: 40, 1000: 20, 2000: 40}
+SEEDS_BETA = {500: 40, 1000: 20, 2000: 20}
 N_TEST = 5000
 
 SETTINGS = {  # name -> network settings (sigma = tanh, eta_tilde = 1)
@@ -87,7 +90,7 @@ def write(name, doc):
     path = os.path.join(HERE, name)
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
-        json.dump(doc, fh, indent=1)
+        json.dump(doc, fh, separators=(",", ":"))
     os.replace(tmp, path)
 
 
@@ -118,22 +121,24 @@ def put(doc, run):
         fresh = o["seeds"] - o["cached_seeds"]
         run["seconds_per_seed"] = o.get("seconds_per_seed") or (
             round(o["seconds"] / fresh, 2) if fresh else None)
+        if o["seeds"] == run["seeds"]:
+            run["seconds"], run["cached_seeds"] = o["seconds"], o["cached_seeds"]
     doc["runs"] = [r for r in doc["runs"] if (r["d"], r.get("beta", 1.0)) != key] + [run]
     doc["runs"].sort(key=lambda r: (r.get("beta", 1.0), r["d"]))
     doc["updated"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def network(name, ds):
+def network(name, ds, seeds=None):
     kw = SETTINGS[name]
     fname = f"network_{name}.json"
     doc = existing(fname, "network", {"activation": ACT, "eta_tilde": ETA, "beta": 1.0,
                                       "Delta": 0.0, **kw})
     for d in ds:
         t0 = time.perf_counter()
+        ns = (seeds or SEEDS)[d]
         sims = simulate_one_step(d=d, alpha=ALPHAS, eta_tilde=ETA, activation=ACT,
-                                 seeds=SEEDS[d], n_test=N_TEST, cache=CACHE, progress=True,
-                                 **kw)
-        run = summary(sims, d, SEEDS[d], time.perf_counter() - t0)
+                                 seeds=ns, n_test=N_TEST, cache=CACHE, progress=True, **kw)
+        run = summary(sims, d, ns, time.perf_counter() - t0)
         for k in ("r", "c", "gamma", "c_spread", "u_overlap"):
             run["spike_" + k] = [sims[0].mean(k), sims[0].se(k)]
         put(doc, run)
@@ -151,7 +156,7 @@ def srf(name, ds, beta=1.0, fname=None, seeds=None):
                                         "mapped_from": {"eta_tilde": ETA, "alpha0": alpha0}})
     for d in ds:
         t0 = time.perf_counter()
-        ns = seeds or SEEDS[d]
+        ns = (seeds or SEEDS)[d]
         sims = simulate_spiked_rf(d=d, alpha=ALPHAS, beta=beta, activation=ACT,
                                   seeds=ns, n_test=N_TEST, cache=CACHE, progress=True,
                                   **kw, **rcg)
@@ -168,16 +173,17 @@ if __name__ == "__main__":
     which = sys.argv[2].split(",") if len(sys.argv) > 2 else ["main", "beta", "a05"]
     if "main" in which:
         for nm in ("tanh_a2", "sin_a2"):
-            network(nm, [500, 1000, 2000])
             srf(nm, [500, 1000, 2000])
-    if "beta" in which:
-        srf("tanh_a2", [2000], beta=0.5, fname="srf_beta.json", seeds=SEEDS_BETA)
-        srf("tanh_a2", [2000], beta=2.0, fname="srf_beta.json", seeds=SEEDS_BETA)
-    if "a05" in which:
-        network("tanh_a05", [500, 1000, 2000])
-        srf("tanh_a05", [500, 1000, 2000])
-    if "d4000" in which:
         for nm in ("tanh_a2", "sin_a2"):
+            network(nm, [500, 1000, 2000])
+    if "beta" in which:
+        for b in (0.5, 2.0):
+            srf("tanh_a2", [500, 1000, 2000], beta=b, fname="srf_beta.json", seeds=SEEDS_BETA)
+    if "a05" in which:
+        network("tanh_a05", [500, 1000, 2000], seeds=SEEDS_A05)
+        srf("tanh_a05", [500, 1000, 2000], seeds=SEEDS_A05)
+    if "d4000" in which:
+        for nm in ("tanh_a05", "tanh_a2"):
             network(nm, [4000])
             srf(nm, [4000])
     print(f"total {time.perf_counter() - t0:.0f} s", flush=True)
