@@ -18,6 +18,8 @@ from scipy.optimize import minimize_scalar
 
 import theory
 from theory.errors import InputError
+from theory.models import get_model
+from theory.models.base import make_params
 from functools import cache
 
 from theory.numeric.hermite import hermite_expansion
@@ -84,7 +86,6 @@ def test_r0_intermediate_gamma_and_ridgeless():
 def test_r0_matches_rf_convex_square_loss():
     """(a') the same point from the generic replica equations of rf_convex (square loss, linear
     teacher, Marchenko-Pastur prior) through rf_ridge's exact map."""
-    from theory.models.base import make_params
     from theory.models.rf_ridge import RFRidge
 
     he = hermite_expansion("tanh", 1)
@@ -110,13 +111,16 @@ def test_one_point_defaults_and_errors():
     assert 0 < res.observables["test_error"] < 0.5
 
 
-def test_error_bound_covers_a_finer_rule(monkeypatch):
-    """The reported bound covers the difference to a solve on a finer kappa rule (level + 2)."""
+@pytest.mark.parametrize("gamma", [0.9, 1.0])
+def test_error_bound_covers_a_finer_rule(gamma):
+    """The reported bound covers the difference to a solve on a finer kappa rule (level + 2);
+    sign target: a kink in kappa at gamma = 1 (the rule is split there), a narrow layer of
+    width rho/gamma at gamma = 0.9."""
     from theory.models import spiked_rf as mod
 
-    res = theory.solve("spiked_rf", **{**ONE, "target": "sign", "gamma": 0.9})
+    res = theory.solve("spiked_rf", **{**ONE, "target": "sign", "gamma": gamma})
     assert res.converged, res.message
-    p = theory.models.base.make_params(mod.SpikedRF(), {**ONE, "target": "sign", "gamma": 0.9})
+    p = make_params(mod.SpikedRF(), {**ONE, "target": "sign", "gamma": gamma})
     lev = res.level + 2
     z, w, vals, _ = mod._nodes(*mod._group_key(p), lev)
     comp = mod._compiled(mod.SpikedRF().system(p))
@@ -147,8 +151,8 @@ def test_mpmath_polish_agrees_within_the_float64_bound():
 
 
 def test_latex_from_the_same_system():
-    m = theory.models.get_model("spiked_rf")
-    p = theory.models.base.make_params(m, ONE)
+    m = get_model("spiked_rf")
+    p = make_params(m, ONE)
     tex = m.system(p).latex()
     for piece in (r"\mu_0", r"\mu_1", r"\mu_\star", r"\mathbb{E}_{\kappa}", r"g_\beta",
                   r"\hat{V}_1"):
