@@ -247,3 +247,54 @@ def test_bad_inputs_raise_input_error(kw):
     with pytest.raises(InputError) as e:
         theory.solve("spiked_rf", **p)
     assert "\n" not in str(e.value).strip()
+
+
+# -------------------------------------------------------------- exact invariances, typed expressions
+def test_typed_expressions_and_scaling_invariances():
+    """sigma -> s sigma is a -> a/s: eps(s sigma, s^2 lam) = eps(sigma, lam) (m is unpenalised
+    anyway); g -> s g multiplies eps by s^2; registry names equal typed expressions (kinked ones
+    at gamma = 1 included)."""
+    b = dict(alpha=1.5, beta=1.0, r=2.0, c=1.0, gamma=0.9)
+
+    def e(**kw):
+        res = theory.solve("spiked_rf", **{**b, **kw})
+        assert res.converged, res.message
+        return res.observables["test_error"]
+
+    for lam in (0.1, 1e-3):
+        t = e(lam=lam)
+        assert e(lam=lam, activation="tanh(x)") == t
+        assert abs(e(lam=4 * lam, activation="2*tanh(x)") - t) < 1e-12
+        rl = e(lam=lam, activation="relu")
+        assert abs(e(lam=9 * lam, activation="3*relu(x)") - rl) < 1e-12
+        assert abs(e(lam=lam, activation="Max(x, 0)") - rl) < 1e-13
+        s = e(lam=lam, target="sign")
+        assert abs(e(lam=lam, target="2*sign(x)") - 4 * s) < 1e-11
+        a = e(lam=lam, target="abs", gamma=1.0)
+        assert abs(e(lam=lam, target="sqrt(x**2)", gamma=1.0) - a) < 1e-12
+
+
+# -------------------------------------------------------------- float64 review reference
+FREF = json.loads((pathlib.Path(__file__).parent / "reference" /
+                   "spiked_rf_review_float.json").read_text())
+
+
+def _expr(tg):
+    if tg == "tanh":
+        return "tanh"
+    kind, b = tg
+    return f"{kind}(x - ({b}))"
+
+
+@pytest.mark.parametrize("name", sorted(FREF))
+def test_float_review_reference(name):
+    """Shifted kinks of the teacher at gamma = 1 and 0.95 with steep mu-functions (r = 3, 5),
+    c = 10 and 100 (inner integrand of width 1/sqrt c), r = 10, gamma = 0, beta = 0.05 / 20,
+    near the peak, ridgeless: right to the reported error (reference accurate to ~1e-14)."""
+    st = FREF[name]["params"]
+    kw = {k: st[k] for k in ("alpha", "beta", "lam", "r", "c", "gamma")}
+    got = theory.solve("spiked_rf", target=_expr(st["target"]), **kw)
+    ref = FREF[name]["test_error"]
+    assert got.converged, got.message
+    e = got.observables["test_error"]
+    assert abs(e - ref) <= got.observable_errors["test_error"] + 1e-13 * max(1.0, ref), (e, ref)

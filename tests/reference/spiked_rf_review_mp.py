@@ -9,7 +9,8 @@ piecewise functions (a = shift, s = std, u = a/s, Phi, phi):
   abs:   E = a (2 Phi - 1) + 2 s phi, E' = 2 Phi - 1, E f^2 = a^2 + s^2;
   relu:  E = a Phi + s phi, E' = Phi, E f^2 = (a^2 + s^2) Phi + a s phi;
   (E[z f(a + s z)] = s E f'(a + s z) by Stein; at s = 0 the values f(a), f'(a), f(a)^2).
-Each point is computed twice (run A: 40 digits, GL degree 6 per panel, inner trapezoid step
+The inner trapezoid step is divided by ceil(s) when s = sqrt(c) > 1 (the poles of tanh(a + s x)
+sit at distance pi/(2 s) from the real axis). Each point is computed twice (run A: 40 digits, GL degree 6 per panel, inner trapezoid step
 1/10; run B: 48 digits, degree 7, step 1/16); the JSON stores run B and the digits on which
 A and B agree.
 
@@ -58,7 +59,10 @@ def piecewise(name, a, s):
 
 
 def smooth(name, a, s, rule):
-    t, w = rule
+    if s > 1:  # tanh(a + s x) has poles at distance pi/(2 s) from the real axis: step / s
+        t, w = R._trap_rule(int(rule[2] * mpmath.ceil(s)))
+    else:
+        t, w = rule[:2]
     f = R.ACTS[name]
     e = ed = ez = e2 = mpmath.mpf(0)
     for x, wx in zip(t, w):
@@ -82,7 +86,7 @@ def moments(name, a, s, rule):
 
 
 def kappa_functions(st, run):
-    rule = R._trap_rule(run["hin"])
+    rule = (*R._trap_rule(run["hin"]), run["hin"])
     k, w = outer_rule(run["deg"])
     r, c, gamma = (mpmath.mpf(st[x]) for x in ("r", "c", "gamma"))
     sc, rho = mpmath.sqrt(c), mpmath.sqrt(1 - gamma**2)
