@@ -6,7 +6,9 @@ lam > 0), solved by scipy.optimize.root from that file's damped-Picard start. Th
 composite Gauss-Legendre on [-12, 12] split at the target's breakpoint and every 0.25 on
 [-6, 6] (n nodes per panel); the inner xi-expectations of tanh(a + s xi) by the trapezoidal
 rule with step min(0.1, 0.05/s) on |xi| <= 12 (the poles of tanh sit at distance pi/(2 s));
-the teachers sign(u - b), relu(u - b) by their exact Gaussian integrals. Every point is solved
+the teachers sign(u - b), relu(u - b) by their exact Gaussian integrals. Also the
+empirical-spectrum system (finite-d averages with the weights F, H over one W sampled by the
+model's documented recipe) at small d, for spectrum="empirical". Every point is solved
 at n = 200 and n = 300; the JSON stores n = 300 and the difference ("spread", ~1e-15).
 
 Run: python tests/reference/spiked_rf_review_float.py   (-> spiked_rf_review_float.json, ~2 min)
@@ -112,6 +114,55 @@ def solve(st, n):
     return float(eps), float(np.max(np.abs(F(s.x)))), dict(zip(R.NAMES, map(float, new)))
 
 
+EMPIRICAL = [(5, 1.0, 0), (20, 0.5, 1), (7, 2.0, 2), (50, 1.0, 3), (5, 0.5, 0)]
+EMP_PARAMS = dict(r=1.0, c=1.3, gamma=0.8, alpha=1.5, lam=0.1)
+
+
+def spectrum(d, beta, seed):
+    """The sampled W of the model's documented recipe (spiked_rf.empirical_spectrum docstring):
+    p = max(1, round(beta d)) rows N(0, I_d) normalised, v = e1, e_perp = e2."""
+    p = max(1, round(beta * d))
+    W = np.random.default_rng(seed).standard_normal((p, d))
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    D, U = np.linalg.eigh(W[:, 1:] @ W[:, 1:].T)
+    return np.maximum(D, 0.0), d * (U.T @ W[:, 0]) ** 2, d * (U.T @ W[:, 1]) ** 2
+
+
+def solve_empirical(d, beta, seed, n=200):
+    """The empirical-spectrum system of SRF_EQUATIONS.md ('Empirical form'): averages over the
+    p eigenpairs with the weights F, H (D, F, H scaled by c); damped Picard then scipy root."""
+    st = dict(EMP_PARAMS, beta=beta)
+    c, al, be, lam = st["c"], st["alpha"], beta, st["lam"]
+    D, Fw, H = (c * a for a in spectrum(d, beta, seed))
+    k, w = outer([0.0, *np.arange(-6, 6.1, 0.25)], n)
+    mu0, mu1, _, m2 = inner_tanh(st["r"] * k, np.sqrt(c))
+    h, h1, h2 = teacher("tanh", st["gamma"] * k, np.sqrt(1 - st["gamma"] ** 2))
+    mus2 = m2 - mu0**2 - c * mu1**2
+
+    def T(x):
+        m, q1, q2, V1, V2, zeta, psi = x
+        iV = 1 / (1 + mu1**2 * V1 + mus2 * V2)
+        cc = mu0 * m + mu1 * k * zeta
+        qk = mu1**2 * q1 + mus2 * q2
+        Ek = h2 - 2 * cc * h - 2 * mu1 * psi * h1 + cc**2 + qk
+        ab = al / be
+        Vh1, Vh2 = ab * w @ (mu1**2 * iV), ab * w @ (mus2 * iV)
+        qh1, qh2 = ab * w @ (mu1**2 * Ek * iV**2), ab * w @ (mus2 * Ek * iV**2)
+        zh, ph = al * w @ (k * mu1 * (h - cc) * iV), al * w @ (mu1 * h1 * iV)
+        S = lam + Vh2 + Vh1 * D
+        N = qh1 * D + qh2 + zh**2 / be * Fw + ph**2 / be * H
+        nm = (w @ (mu0 * (h - mu1 * k * zeta) * iV)) / (w @ (mu0**2 * iV))
+        new = np.array([nm, np.mean(D * N / S**2), np.mean(N / S**2), np.mean(D / S),
+                        np.mean(1 / S), zh * np.mean(Fw / S), ph * np.mean(H / S)])
+        return new, float(w @ (h2 + cc**2 - 2 * cc * h - 2 * mu1 * psi * h1 + qk))
+
+    x = np.array([0.5, 0.1, 0.1, 1.0, 1.0, 0.0, 0.1])
+    for _ in range(3000):
+        x = x + 0.3 * (T(x)[0] - x)
+    s = root(lambda y: T(y)[0] - y, x, tol=1e-15)
+    return T(s.x)[1], float(np.max(np.abs(T(s.x)[0] - s.x)))
+
+
 def main():
     out = {}
     for name, st in POINTS.items():
@@ -122,6 +173,14 @@ def main():
                      "test_error": e3, "spread_n200_n300": abs(e3 - e2), "residual": res,
                      "state": state}
         print(name, e3, abs(e3 - e2), res, flush=True)
+    out["empirical"] = []
+    for d, beta, seed in EMPIRICAL:
+        e2, _ = solve_empirical(d, beta, seed, 200)
+        e3, res = solve_empirical(d, beta, seed, 300)
+        out["empirical"].append({"d": d, "beta": beta, "seed": seed, **EMP_PARAMS,
+                                 "test_error": e3, "spread_n200_n300": abs(e3 - e2),
+                                 "residual": res})
+        print("empirical", d, beta, seed, e3, abs(e3 - e2), res, flush=True)
     pathlib.Path(__file__).with_suffix(".json").write_text(json.dumps(out, indent=1))
 
 
