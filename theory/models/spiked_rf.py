@@ -1230,8 +1230,11 @@ class SpikedRF(Model):
                 msg, failure = f"residual {res:.2g} > tol {tol:.1g}", "residual"
             else:
                 msg, failure = (f"test_error error bound {oe['test_error']:.2g} > tol {tol:.1g} "
-                                "x max(1, |test_error|) (kappa quadrature or coefficients)",
-                                "quadrature")
+                                "x max(1, |test_error|) (kappa levels "
+                                f"{float(qerr['test_error'][i]):.2g}; coefficient errors, rounding "
+                                f"and residual through the solve {fac * prop_o['test_error'][i]:.2g}"
+                                "; a large second part is the conditioning near the interpolation "
+                                "peak: raise lam or tol)", "quadrature")
             r = SolveResult(self.name, _fields(p), s if ok else {k: math.nan for k in s},
                             o if ok else {k: math.nan for k in o}, ok, int(its), res, tol, msg,
                             "srf-structured", quadrature_error=float(qerr["test_error"][i]),
