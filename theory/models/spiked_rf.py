@@ -142,9 +142,12 @@ was up to 1e5 too large near the peak: 709 at α = 0.999, λ = 1e-5, where the v
 tol·max(1, |test_error|). Measured against the 30-digit references (tests/reference/
 spiked_rf_mp.json, spiked_rf_review_mp.json) and float references at the peak
 (spiked_rf_peak_float.json): every bound covers the actual error; at r = 1, α = β = 1 the
-bound is 3e-12 (λ = 1e-4, error 4e-15), 1e-11 (1e-5), 1e-10 (1e-6), 8e-9 (1e-8, flagged at
-tol 1e-10, converged at 1e-8). Speed (one core, warm): a point 0.05-0.2 s; the first point of
-a process ~1.3-2.5 s (lambdify of the system).
+bound / actual error is 3e-12 / 4e-15 (λ = 1e-4), 1.4e-11 / 6e-13 (1e-5), 1e-10 / 3e-12
+(1e-6), 8e-9 / 1.3e-10 (1e-8; test error 84.5, all converged at tol 1e-10); against the 26
+30-digit points the bound is >= 60 × the error (state >= 30 ×). At λ <= 1e-10 exactly at the
+peak the bound (1e-6 relative) flags the point (NaN observables, ``failure="quadrature"``).
+Speed (one core, warm): a point 0.05-0.2 s, a 40-point curve in α ~0.4 s; the first point of
+a process ~0.5-2.5 s (lambdify of the system).
 ``dps``: the same system in mpmath (coefficients by the foundation at dps + 10, closed forms when
 the activation has them), Newton to :math:`10^{-\mathrm{dps}}`, two κ-levels for the error.
 """
