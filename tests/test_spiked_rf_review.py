@@ -372,12 +372,10 @@ def test_empirical_spectrum_small_d(row):
     assert abs(e - ref) <= got.observable_errors["test_error"] + 1e-13, (e, ref)
 
 
-@pytest.mark.xfail(strict=True, reason="r = 1, alpha = beta = 1, lam = 1e-4: the value "
-                   "0.95665474850869 is right to 4e-14 (float and 30-digit references) but "
-                   "the reported bound 1.9e-10 exceeds tol 1e-10, so the point is flagged "
-                   "converged=False; every r > 0 point at alpha ~ beta with lam <= 1e-4 is "
-                   "flagged (the bound is ~5000x pessimistic)")
 def test_peak_lam1e4_converges():
+    """Was xfail: r = 1, alpha = beta = 1, lam = 1e-4, the value right to 4e-14 but flagged by a
+    bound of 1.9e-10 > tol (~5000x pessimistic). Fixed: the implicit-function-theorem bound with
+    per-node coefficient errors (~3e-12)."""
     st = FREF["peak"]["peak_lam1e-4"]["params"]
     got = theory.solve("spiked_rf", **{k: v for k, v in st.items() if k != "target"})
     ref = FREF["peak"]["peak_lam1e-4"]["test_error"]
@@ -385,14 +383,12 @@ def test_peak_lam1e4_converges():
     assert got.converged, got.message
 
 
-@pytest.mark.xfail(strict=True, reason="r = 1, alpha = 0.999, beta = 1, lam = 1e-5: the value "
-                   "2.827489524769 is right to ~1e-12 but observable_errors['test_error'] = "
-                   "709 (flagged); the alpha = 1.0 neighbour reports 1.2e-9: the coefficient-"
-                   "error propagation (finite-difference re-solve with offsets 1e3 x delta) "
-                   "blows up near the peak")
 def test_peak_error_bound_is_not_absurd():
+    """Was xfail: r = 1, alpha = 0.999, lam = 1e-5, bound 709 (finite-difference re-solves with
+    offsets 1e3 x delta blew up near the peak). Fixed: bound ~1.5e-11, the point converged."""
     st = FREF["peak"]["peak_a0.999_lam1e-5"]["params"]
     got = theory.solve("spiked_rf", **{k: v for k, v in st.items() if k != "target"})
     ref = FREF["peak"]["peak_a0.999_lam1e-5"]["test_error"]
     assert abs(got.observables["test_error"] - ref) <= got.observable_errors["test_error"]
-    assert got.observable_errors["test_error"] < 1e-6
+    assert got.observable_errors["test_error"] < 1e-10
+    assert got.converged, got.message
