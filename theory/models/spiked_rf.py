@@ -96,7 +96,9 @@ moments :math:`\mathcal D = 1-zg`, :math:`\mathcal B = g-zg'`, :math:`\mathcal A
    \beta)g'}{c^2\hat V_1^2}.
 
 ``spectrum="empirical"`` keeps the finite-d averages over one sampled W (d, seed; arrays cached
-per (d, β, seed) at c = 1 and scaled by c) as the cross-check the issue asks for. Measured
+per (d, β, seed) at c = 1 and scaled by c) as the cross-check the issue asks for. W has
+p = round(βd) >= 2 rows (else InputError) and every β in the equations is then the realised
+ratio p/d (n/p = αd/p), as in the simulated sRF; the result's message says so when p/d ≠ β. Measured
 (tests/test_spiked_rf.py, slow; :data:`EMPIRICAL_CHECK`), tanh/tanh, α = 2, λ = 0.1, β = 0.5,
 r = 0.65, c = 1.077, γ = 0.56, 6 seeds: mean − DE / std of the test error =
 −0.0067 / 0.0121 (d = 250), −0.0023 / 0.0057 (500), −0.0042 / 0.0069 (1000),
@@ -125,15 +127,27 @@ finite-difference Jacobian, backtracking); then (m, ζ) and (q₁, q₂) solve 2
 ±s·max(1,√c)/r of μ(rκ) and at the kinks of g (at γ = 1; at bp/γ ± {1,4}ρ/γ for γ < 1); the
 coefficients on the nodes are computed once per (σ, g, r, c, γ, level) and reused along a curve.
 Error bound of every observable: 2 × (level L vs L+1, the next level chosen until this is
-≤ 0.1 tol) + the propagated error of the coefficients (μ's, h's with the foundation's estimated
-errors, absolute near zero crossings: for each κ-integral the first-order bound
-:math:`\sum_j|w_j|\sum_a|f(a_j+\delta a_j)-f(a_j)|`, carried through the whole solve by the
-derivative of the observable in that integral, all integrals in one batched solve, doubled) +
-rounding. ``converged`` requires the residual ≤ tol and the bound of ``test_error`` ≤
-tol·max(1, |test_error|). Measured against helper srfbase's 30-digit reference (22 points, β ∈
-{0.5, 1, 2}): test_error to 5e-15 relative, state to 4e-15, every bound ≥ 180 × the actual
-error. Speed (one core, warm): a point 0.06-0.14 s, a 40-point curve in α 0.5-3 s; the first
-point of a process ~1.3-2.3 s (lambdify of the system).
+≤ 0.1 tol) + 2 × the first-order propagation (implicit-function theorem with the solved
+Jacobian, :func:`_linear_response`) of (i) the coefficient errors (μ's, h's: the foundation's
+estimated errors, taken per block of 4 nodes, absolute near zero crossings; one node's error
+moves every κ-integral containing it at once, so the bound is
+:math:`\sum_{a,j}|\sum_k(dO/dI_k)\,w_j(f_k(a_j+\delta a_j)-f_k(a_j))|`), (ii) the rounding of
+the κ-sums and of the closed-form outer expressions (32 ε relative to the size of their terms)
+and (iii) the fixed point's residual; + 4ε|O|. The derivatives are central differences of the
+*map* (one batched evaluation, no re-solve), so the near-singular :math:`1-F_x` at the
+interpolation peak enters only through one exact 7 × 7 solve. (The former bound, re-solves
+with offsets 1e3 × the per-integral error and the foundation's largest error at every node,
+was up to 1e5 too large near the peak: 709 at α = 0.999, λ = 1e-5, where the value is right to
+1e-12.) ``converged`` requires the residual ≤ tol and the bound of ``test_error`` ≤
+tol·max(1, |test_error|). Measured against the 30-digit references (tests/reference/
+spiked_rf_mp.json, spiked_rf_review_mp.json) and float references at the peak
+(spiked_rf_peak_float.json): every bound covers the actual error; at r = 1, α = β = 1 the
+bound / actual error is 3e-12 / 4e-15 (λ = 1e-4), 1.4e-11 / 6e-13 (1e-5), 1e-10 / 3e-12
+(1e-6), 8e-9 / 1.3e-10 (1e-8; test error 84.5, all converged at tol 1e-10); against the 26
+30-digit points the bound is >= 60 × the error (state >= 30 ×). At λ <= 1e-10 exactly at the
+peak the bound (1e-6 relative) flags the point (NaN observables, ``failure="quadrature"``).
+Speed (one core, warm): a point 0.05-0.2 s, a 40-point curve in α ~0.4 s; the first point of
+a process ~0.5-2.5 s (lambdify of the system).
 ``dps``: the same system in mpmath (coefficients by the foundation at dps + 10, closed forms when
 the activation has them), Newton to :math:`10^{-\mathrm{dps}}`, two κ-levels for the error.
 """
@@ -464,7 +478,8 @@ class SpikedRFParams:
     activation, target : str
         σ and g (registry names or expressions in x).
     spectrum : {"deterministic", "empirical"}
-        Marchenko–Pastur deterministic equivalent, or one sampled W of size (βd) × d.
+        Marchenko–Pastur deterministic equivalent, or one sampled W of size p × d,
+        p = round(βd) >= 2; the equations then use the realised ratio p/d.
     d : int or None
         Input dimension of the empirical spectrum (required with ``spectrum="empirical"``).
     seed : int, default 0
@@ -519,9 +534,21 @@ class SpikedRFParams:
                     object.__setattr__(self, k, dflt)
         if self.spectrum == "empirical" and self.d is None:
             raise InputError("d", None, "an integer >= 2 with spectrum='empirical'")
+        if self.spectrum == "empirical" and round(self.beta * self.d) < 2:
+            raise InputError("beta", self.beta, f"a width ratio with p = round(beta d) >= 2 rows "
+                             f"at d = {self.d} with spectrum='empirical', i.e. beta >= "
+                             f"{1.5 / self.d:.4g} (got p = {round(self.beta * self.d)})")
         if self.lam == 0 and self.beta >= self.alpha:
             raise InputError("lam", 0.0, "> 0 when beta >= alpha (p >= n: the interpolating "
                              "regime, where V_1, V_2 diverge as lam -> 0; use a small lam > 0)")
+
+
+def _beta_used(p) -> float:
+    """The width ratio in the equations: β, or with ``spectrum="empirical"`` the realised
+    p/d of the sampled W (p = round(βd) rows; n/p = αd/p in the conjugates)."""
+    if p.spectrum == "empirical":
+        return round(p.beta * p.d) / p.d
+    return float(p.beta)
 
 
 def _fields(p) -> dict:
@@ -546,7 +573,8 @@ def empirical_spectrum(d: int, beta_v: float, seed: int) -> dict:
     d : int
         Input dimension (>= 2).
     beta_v : float
-        Width ratio β (p = max(1, round(βd))).
+        Width ratio β (p = round(βd) >= 2 rows; the model's equations then use the realised
+        ratio p/d).
     seed : int
         Seed.
 
@@ -554,10 +582,18 @@ def empirical_spectrum(d: int, beta_v: float, seed: int) -> dict:
     -------
     dict
         ``D``, ``F``, ``H``: arrays of shape (p,); ``p``.
+
+    Raises
+    ------
+    InputError
+        p = round(βd) < 2.
     """
     key = (int(d), float(beta_v), int(seed))
     if key not in _SPECTRA:
-        p = max(1, round(beta_v * d))
+        p = round(beta_v * d)
+        if p < 2:
+            raise InputError("beta", beta_v, f"a width ratio with p = round(beta d) >= 2 rows "
+                             f"at d = {d}, i.e. beta >= {1.5 / d:.4g} (got p = {p})")
         rng = np.random.default_rng(seed)
         W = rng.standard_normal((p, d))
         W /= np.linalg.norm(W, axis=1, keepdims=True)
@@ -591,14 +627,40 @@ def _cuts(tgt, r, c_v, gamma_v):
     return sorted({round(v, 14) for v in cuts if abs(v) < 40})
 
 
-def _abs_err(cc, key):
+_CHUNK = 4  # nodes per foundation call for the error estimates
+
+
+def _abs_err(cc, key, e_full=None):
     """Absolute error bounds of one coefficient array from the foundation's estimate: relative
     where resolved, relative to the array's scale where flagged (near a zero crossing)."""
     v = np.asarray(getattr(cc, key), dtype=float)
-    e = float(cc.error or 0.0) + 8 * _EPS
+    e = float(cc.error if cc.error is not None else (e_full or 0.0)) + 8 * _EPS
     flag = np.asarray((cc.unresolved or {}).get(key, np.zeros(v.size, bool)))
     scale = float(np.max(np.abs(v))) if v.size else 0.0
     return e * (np.abs(v) + np.where(flag, scale, 0.0))
+
+
+def _coefficients(fn, shifts, var):
+    """The foundation's coefficients at ``shifts`` (one call: the values) and per-node absolute
+    error bounds of mu0, mu1, mu_star, E_sigma2 from calls on blocks of ``_CHUNK`` nodes.
+
+    The foundation reports one relative error, the largest over its entries (typically a value
+    near a zero crossing or in a tail); applied to every node it overstates the error of the
+    others by up to 1e3. Each block's own estimate bounds its nodes (the blocks reuse the level
+    the full call chose, so their values are the same; any difference is added to the bound)."""
+    cc = conditional_coefficients(fn, shifts, var)
+    errs = {k: np.empty(shifts.size) for k in ("mu0", "mu1", "mu_star", "E_sigma2")}
+    for s0 in range(0, shifts.size, _CHUNK):
+        sl = slice(s0, s0 + _CHUNK)
+        cb = conditional_coefficients(fn, shifts[sl], var)
+        eb = float(cb.error if cb.error is not None else (cc.error or 0.0)) + 8 * _EPS
+        for k in ("mu0", "mu1", "mu_star"):
+            diff = np.abs(np.asarray(getattr(cb, k), float) - np.asarray(getattr(cc, k),
+                                                                          float)[sl])
+            errs[k][sl] = _abs_err(cb, k, cc.error) + diff
+        e2 = np.asarray(cc.E_sigma2, float)[sl]
+        errs["E_sigma2"][sl] = 4 * eb * np.abs(e2) + np.abs(np.asarray(cb.E_sigma2, float) - e2)
+    return cc, errs
 
 
 def _teacher_values(tgt, k, gamma_v):
@@ -611,13 +673,11 @@ def _teacher_values(tgt, k, gamma_v):
         errs = {"h": 4 * _EPS * np.abs(gv), "h1": np.zeros_like(k), "h2": 8 * _EPS * gv * gv}
         return vals, errs
     rho2 = 1.0 - gamma_v**2
-    cc = conditional_coefficients(tgt, gamma_v * k, rho2)
+    cc, ce = _coefficients(tgt, gamma_v * k, rho2)
     rho = math.sqrt(rho2)
     vals = {"h": np.asarray(cc.mu0, float), "h1": rho * np.asarray(cc.mu1, float),
             "h2": np.asarray(cc.E_sigma2, float)}
-    e = float(cc.error or 0.0) + 8 * _EPS
-    errs = {"h": _abs_err(cc, "mu0"), "h1": rho * _abs_err(cc, "mu1"),
-            "h2": 4 * e * vals["h2"]}
+    errs = {"h": ce["mu0"], "h1": rho * ce["mu1"], "h2": ce["E_sigma2"]}
     return vals, errs
 
 
@@ -628,10 +688,10 @@ def _nodes(act_expr, tgt_expr, r, c_v, gamma_v, level):
     cuts = _cuts(tgt, r, c_v, gamma_v)
     z, w = normal_rule(np.array(cuts) if cuts else None, *LEVELS[level])
     z, w = z[0], w[0]
-    cc = conditional_coefficients(act, r * z, c_v)
+    cc, ce = _coefficients(act, r * z, c_v)
     vals = {"mu0": np.asarray(cc.mu0, float), "mu1": np.asarray(cc.mu1, float),
             "mu_star": np.asarray(cc.mu_star, float)}
-    errs = {k: _abs_err(cc, k) for k in ("mu0", "mu1", "mu_star")}
+    errs = {k: ce[k] for k in ("mu0", "mu1", "mu_star")}
     tv, te = _teacher_values(tgt, z, gamma_v)
     vals.update(tv)
     errs.update(te)
@@ -685,9 +745,10 @@ _NODE_NAMES = {str(s): k for k, s in _NODE_SYMS.items()}
 def _eval_expr(item, vals, nodes, P, key="", offsets=None, errs=None, deltas=None):
     """Evaluate one compiled expression (float64) at P points; ``nodes`` has 'kappa', 'w' and
     the node keys. ``offsets[(key, ename)]`` (shape (P,)) is added to that κ-integral;
-    with ``errs`` (absolute errors of the node arrays), the first-order bound
-    sum_j |w_j| sum_a |f(a_j + err_j) - f(a_j)| of each integral's error is stored in
-    ``deltas[(key, ename)]``."""
+    with ``errs`` (absolute errors of the node arrays), ``deltas[(key, ename)]`` receives the
+    integral's error ingredients: ``scale`` = sum_j |w_j f_j| (P,), ``round`` = 4 eps scale,
+    and ``sig[atom]`` = w_j (f(a_j + err_j) - f(a_j)) (P, nodes), the signed first-order change
+    of each node's term when that node's coefficient moves by its error bound."""
     outer_f, oargs, parts = item
     loc = dict(vals)
     aw = np.abs(nodes["w"])
@@ -707,15 +768,16 @@ def _eval_expr(item, vals, nodes, P, key="", offsets=None, errs=None, deltas=Non
         if offsets is not None and (key, ename) in offsets:
             loc[ename] = loc[ename] + offsets[(key, ename)]
         if deltas is not None and errs is not None:
-            tot = 4 * _EPS * (np.abs(res) @ aw)
+            scale = np.abs(res) @ aw
+            sig = {}
             for i, n in enumerate(args):
                 if n in _NODE_NAMES:
                     b = list(a)
                     b[i] = a[i] + errs[_NODE_NAMES[n]][None, :]
                     with np.errstate(all="ignore"):
                         rp = np.broadcast_to(np.asarray(f(*b), float), shape)
-                    tot = tot + np.abs(rp - res) @ aw
-            deltas[(key, ename)] = tot
+                    sig[_NODE_NAMES[n]] = (rp - res) * nodes["w"][None, :]
+            deltas[(key, ename)] = {"scale": scale, "round": 4 * _EPS * scale, "sig": sig}
     with np.errstate(all="ignore"):
         out = np.asarray(outer_f(*[loc[n] for n in oargs]), float)
     return np.broadcast_to(out, (P,)).copy() if out.ndim <= 1 else out
@@ -771,6 +833,124 @@ class _Map:
                 return out, obs, deltas
             return out, obs
         return out
+
+
+# ---------------------------------------------------------------- error propagation
+_FD_STEP = 1e-6  # relative central-difference step of the map's derivatives
+_ROUND_OUTER = 32  # rounding allowance (units of eps) of the outer expressions
+
+
+def _linear_response(F, comp, params, nodes, P, st, errs):
+    r"""First-order error bounds of the observables and the state from the coefficient errors,
+    the rounding of the κ-sums and the fixed point's residual (implicit-function theorem).
+
+    With x the state, o_k an offset added to the k-th κ-integral :math:`I_k` and the map
+    :math:`x = F(x, o)`, the solved Jacobian gives
+    :math:`dx/do = (1 - F_x)^{-1}F_o` and :math:`dO/do = O_o + O_x\,dx/do` for every observable
+    O (all derivatives of the *map*, by central differences with relative step 1e-6 in one
+    batched evaluation: no re-solve, so the near-singular :math:`1 - F_x` at the interpolation
+    peak enters only through one exact 7 x 7 solve). A coefficient error at node j moves every
+    integral containing that coefficient at once; the bound is
+    :math:`\sum_{a,j}|\sum_k (dO/do_k)\,w_j\,\delta_a f_k(\kappa_j)| + \sum_k|dO/do_k|
+    \,\mathrm{round}_k + |O_x(1 - F_x)^{-1}(F(x) - x)|`, with
+    :math:`\delta_a f_k(\kappa_j) = f_k(a_j + \mathrm{err}_{a,j}) - f_k(a_j)`: a rigorous
+    first-order bound given the node error bounds, which keeps the cancellation between the
+    integrals sharing the same erroneous number (the former per-integral sum of absolute values
+    overestimated the error near the peak by up to 1e5).
+
+    Returns
+    -------
+    (dict, dict)
+        Bounds of each observable and each state variable, arrays of shape (P,).
+    """
+    _, _, deltas = F(st, observables=True, errs=errs)
+    keys = list(deltas)
+    K, n = len(keys), len(STATE_NAMES)
+    B = 1 + 2 * n + 2 * K
+    big = {k: np.tile(np.asarray(v, float), B) for k, v in params.items()}
+    stb = {k: np.tile(np.asarray(st[k], float), B) for k in STATE_NAMES}
+    hx = []
+    for j, k in enumerate(STATE_NAMES):
+        h = _FD_STEP * np.maximum(1.0, np.abs(st[k]))
+        hx.append(h)
+        stb[k][(1 + 2 * j) * P:(2 + 2 * j) * P] += h
+        stb[k][(2 + 2 * j) * P:(3 + 2 * j) * P] -= h
+    offs, ho = {}, []
+    for j, kk in enumerate(keys):
+        h = _FD_STEP * deltas[kk]["scale"] + 1e-12
+        ho.append(h)
+        o_ = np.zeros(P * B)
+        i0 = 1 + 2 * n + 2 * j
+        o_[i0 * P:(i0 + 1) * P] = h
+        o_[(i0 + 1) * P:(i0 + 2) * P] = -h
+        offs[kk] = o_
+    Fb = _Map(comp, big, nodes, P * B, offsets=offs)
+    out, ob = Fb(stb, observables=True)
+    onames = list(ob)
+
+    def blk(arr, i):
+        return arr[i * P:(i + 1) * P]
+
+    def d(arr, i0, h):
+        return (blk(arr, i0) - blk(arr, i0 + 1)) / (2 * h)
+
+    Jx = np.empty((P, n, n))
+    Fo = np.empty((P, n, K))
+    Ox = np.empty((P, len(onames), n))
+    Oo = np.empty((P, len(onames), K))
+    for j in range(n):
+        for i, k in enumerate(STATE_NAMES):
+            Jx[:, i, j] = d(out[k], 1 + 2 * j, hx[j])
+        for i, k in enumerate(onames):
+            Ox[:, i, j] = d(ob[k], 1 + 2 * j, hx[j])
+    for j in range(K):
+        i0 = 1 + 2 * n + 2 * j
+        for i, k in enumerate(STATE_NAMES):
+            Fo[:, i, j] = d(out[k], i0, ho[j])
+        for i, k in enumerate(onames):
+            Oo[:, i, j] = d(ob[k], i0, ho[j])
+    resid = np.array([blk(out[k], 0) - st[k] for k in STATE_NAMES]).T  # (P, n)
+    A = np.eye(n)[None] - Jx
+    with np.errstate(all="ignore"):
+        try:
+            Dx = np.linalg.solve(A, np.concatenate([Fo, resid[:, :, None]], axis=2))
+        except np.linalg.LinAlgError:
+            Dx = np.full((P, n, K + 1), np.inf)
+        Do = np.concatenate([Oo, np.zeros((P, len(onames), 1))], axis=2) + Ox @ Dx
+    # rows: state then observables; columns: integrals then the residual
+    Dall = np.concatenate([Dx, Do], axis=1)
+    names = list(STATE_NAMES) + onames
+    bound = np.abs(Dall[:, :, K])  # the residual's effect
+    # rounding of the closed-form (outer) expressions: _ROUND_OUTER eps relative to the size of
+    # their terms, estimated by |x_i| + sum_j |dF_i/dx_j x_j| (which sees the cancellations of
+    # e.g. 1 - 2 z g + z^2 g'), carried by |(1 - F_x)^{-1}| for the state, plus the
+    # observable's own
+    xs = np.array([np.asarray(st[k], float) for k in STATE_NAMES]).T  # (P, n)
+    eta = _ROUND_OUTER * _EPS * (np.abs(xs) + np.abs(Jx * xs[:, None, :]).sum(axis=2))
+    eta_o = _ROUND_OUTER * _EPS * (np.abs(np.array([blk(ob[k], 0) for k in onames]).T)
+                                   + np.abs(Ox * xs[:, None, :]).sum(axis=2))
+    with np.errstate(all="ignore"):
+        try:
+            Ainv = np.linalg.inv(A)
+        except np.linalg.LinAlgError:
+            Ainv = np.full((P, n, n), np.inf)
+    Gs = np.abs(Ainv)
+    Go = np.abs(Ox @ Ainv)
+    bound = bound + np.concatenate([Gs @ eta[:, :, None], Go @ eta[:, :, None] + eta_o[:, :, None]],
+                                   axis=1)[:, :, 0]
+    for j, kk in enumerate(keys):
+        bound = bound + np.abs(Dall[:, :, j]) * deltas[kk]["round"][:, None]
+    for atom in NODE_KEYS:
+        idx = [j for j, kk in enumerate(keys) if atom in deltas[kk]["sig"]]
+        if not idx:
+            continue
+        tot = 0.0
+        for j in idx:
+            tot = tot + Dall[:, :, j][:, :, None] * deltas[keys[j]]["sig"][atom][:, None, :]
+        bound = bound + np.abs(tot).sum(axis=2)
+    bound = np.where(np.isfinite(bound), bound, np.inf)
+    res = {k: bound[:, i] for i, k in enumerate(names)}
+    return {k: res[k] for k in onames}, {k: res[k] for k in STATE_NAMES}
 
 
 # ---------------------------------------------------------------- the structured solve
@@ -955,7 +1135,7 @@ class SpikedRF(Model):
         dict {str: float}
             ``alpha, beta, lambda, c, Delta, r, gamma``.
         """
-        out = {"alpha": p.alpha, "beta": p.beta, "lambda": p.lam, "c": p.c,
+        out = {"alpha": p.alpha, "beta": _beta_used(p), "lambda": p.lam, "c": p.c,
                "Delta": p.Delta, "r": p.r, "gamma": p.gamma}
         if p.spectrum == "empirical":
             out["spectrum_id"] = float(_spectrum_id(p.d, p.beta, p.seed, p.c))
@@ -991,7 +1171,7 @@ class SpikedRF(Model):
         p0 = ps[0]
         P = len(ps)
         comp = _compiled(self.system(p0))
-        params = {"alpha": np.array([p.alpha for p in ps]), "beta": np.array([p.beta for p in ps]),
+        params = {"alpha": np.array([p.alpha for p in ps]), "beta": np.array([_beta_used(p) for p in ps]),
                   "lambda": np.array([p.lam for p in ps]), "c": np.full(P, p0.c),
                   "Delta": np.array([p.Delta for p in ps]), "r": np.full(P, p0.r),
                   "gamma": np.full(P, p0.gamma)}
@@ -1020,37 +1200,12 @@ class SpikedRF(Model):
         # error: quadrature (levels) + coefficient errors (random-sign propagation) + residual
         qerr = {k: 2 * np.abs(obs[k] - obs_c[k]) for k in obs}
         qerr_st = {k: 2 * np.abs(st[k] - st_c[k]) for k in STATE_NAMES}
-        # first-order error of each κ-integral from the coefficients' errors (rigorous sum of
-        # |.| over nodes), carried through the solve by its exact derivative (one batched
-        # solve, one block of points per integral)
-        _, _, deltas = F(st, observables=True, errs=errs)
-        keys = [k for k, v in deltas.items() if np.any(v > 0)]
-        K = len(keys)
-        resp_o = {k: np.zeros(P) for k in obs}
-        resp_s = {k: np.zeros(P) for k in STATE_NAMES}
-        if K:
-            big = {k: np.tile(v, K + 1) for k, v in params.items()}
-            offs = {}
-            hs = []
-            for j, kk in enumerate(keys):
-                o_ = np.zeros(P * (K + 1))
-                h = 1e3 * deltas[kk] + 1e-300
-                o_[(j + 1) * P:(j + 2) * P] = h
-                offs[kk] = o_
-                hs.append(h)
-            Fb = _Map(comp, big, nodes, P * (K + 1), offsets=offs)
-            stb, *_ = _solve_structured(Fb, P * (K + 1), {k: np.tile(v, K + 1)
-                                                        for k, v in st.items()})
-            _, ob = Fb(stb, observables=True)
-            for j in range(K):
-                sl = slice((j + 1) * P, (j + 2) * P)
-                for k in obs:
-                    resp_o[k] += np.abs(ob[k][sl] - ob[k][:P]) / 1e3
-                for k in STATE_NAMES:
-                    resp_s[k] += np.abs(stb[k][sl] - stb[k][:P]) / 1e3
+        # coefficient errors and the residual, propagated to first order by the implicit-function
+        # theorem with the solved Jacobian (_linear_response)
+        prop_o, prop_s = _linear_response(F, comp, params, nodes, P, st, errs)
         fac = 2.0  # first-order bound, doubled for the second-order terms
-        oerr = {k: qerr[k] + fac * resp_o[k] + 4 * _EPS * np.abs(obs[k]) for k in obs}
-        serr = {k: qerr_st[k] + fac * resp_s[k] + 4 * _EPS * np.abs(st[k]) for k in STATE_NAMES}
+        oerr = {k: qerr[k] + fac * prop_o[k] + 4 * _EPS * np.abs(obs[k]) for k in obs}
+        serr = {k: qerr_st[k] + fac * prop_s[k] + 4 * _EPS * np.abs(st[k]) for k in STATE_NAMES}
         out: list = []
         for i, p in enumerate(ps):
             o = {k: float(obs[k][i]) for k in obs}
@@ -1068,14 +1223,21 @@ class SpikedRF(Model):
                        f"{level - 1}/{level}, {nodes['w'].size} nodes, coefficient errors "
                        "propagated)")
                 failure = None
+                bu = _beta_used(p)
+                if bu != p.beta:
+                    msg += (f"; empirical spectrum: p = {round(p.beta * p.d)} rows, realised "
+                            f"p/d = {bu:.6g} used for beta = {p.beta:g}")
             elif not fin:
                 msg, failure = "the solve produced non-finite values", "nan"
             elif res > tol:
                 msg, failure = f"residual {res:.2g} > tol {tol:.1g}", "residual"
             else:
                 msg, failure = (f"test_error error bound {oe['test_error']:.2g} > tol {tol:.1g} "
-                                "x max(1, |test_error|) (kappa quadrature or coefficients)",
-                                "quadrature")
+                                "x max(1, |test_error|) (kappa levels "
+                                f"{float(qerr['test_error'][i]):.2g}; coefficient errors, rounding "
+                                f"and residual through the solve {fac * prop_o['test_error'][i]:.2g}"
+                                "; a large second part is the conditioning near the interpolation "
+                                "peak: raise lam or tol)", "quadrature")
             r = SolveResult(self.name, _fields(p), s if ok else {k: math.nan for k in s},
                             o if ok else {k: math.nan for k in o}, ok, int(its), res, tol, msg,
                             "srf-structured", quadrature_error=float(qerr["test_error"][i]),
