@@ -169,8 +169,11 @@ def _model_page(name: str, cls) -> str:
     ref = getattr(model, "reference", "")
     if ref:
         lines.append(f"**Paper.** {ref}\n")
-    lines.append(f"```{{eval-rst}}\n.. automodule:: {type(model).__module__}\n"
-                 f"   :no-members:\n```\n")
+    modname = type(model).__module__
+    # a module with __all__ has its own API page: index it there only
+    noindex = "   :no-index:\n" if hasattr(importlib.import_module(modname), "__all__") else ""
+    lines.append(f"```{{eval-rst}}\n.. automodule:: {modname}\n"
+                 f"   :no-members:\n{noindex}```\n")
     lines.append("## Parameters\n")
     lines.append("| parameter | default | meaning |\n|---|---|---|")
     for f in dataclasses.fields(params):

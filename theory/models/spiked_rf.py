@@ -139,7 +139,7 @@ interpolation peak enters only through one exact 7 × 7 solve. (The former bound
 with offsets 1e3 × the per-integral error and the foundation's largest error at every node,
 was up to 1e5 too large near the peak: 709 at α = 0.999, λ = 1e-5, where the value is right to
 1e-12.) ``converged`` requires the residual ≤ tol and the bound of ``test_error`` ≤
-tol·max(1, |test_error|). Measured against the 30-digit references (tests/reference/
+tol·max(1, ``|test_error|``). Measured against the 30-digit references (tests/reference/
 spiked_rf_mp.json, spiked_rf_review_mp.json) and float references at the peak
 (spiked_rf_peak_float.json): every bound covers the actual error; at r = 1, α = β = 1 the
 bound / actual error is 3e-12 / 4e-15 (λ = 1e-4), 1.4e-11 / 6e-13 (1e-5), 1e-10 / 3e-12
