@@ -1705,28 +1705,9 @@ def curve(model, vary: str, values: Sequence[float] | np.ndarray, /, *, tol: flo
     kw = dict(tol=tol, method=method, damping=damping, max_iter=max_iter, max_time=max_time,
               max_evaluations=max_evaluations, progress=solver_progress, _exact=exact)
     try:
-        for i, (v, p) in enumerate(zip(grid, all_params)):
-            res = None
-            at = f"{model.name} at {vary}={v:g}"
-            if prev is not None:
-                res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
-                if not res.converged:
-                    res = None
-            elif init is not None:
-                res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
-                if not res.converged and not getattr(model, "_from_system", False):
-                    res = None  # a model's own starts get their chance
-            if res is None:
-                res = solve(model, level=level, _params=p, _label=at, **kw)
-            if not res.converged and strict:
-                exc = ConvergenceError(
-                    f"{model.name} at {vary}={v:g} did not converge: {res.failure} check "
-                    f"failed ({res.message})", float(res.residual), tol,
-                    hint=model.hint if res.failure == "residual" else res.hint, result=res,
-                    failure=res.failure or "residual")
-                exc.curve = Curve(model.name, vary, grid[:i], points,  # type: ignore[attr-defined]
-                                  time.perf_counter() - t0)
-                raise exc
+        for i, p in enumerate(all_params):
+            res = _curve_point(model, vary, grid, i, p, prev=prev, level=level, init=init,
+                               strict=strict, kw=kw, points=points, t0=t0)
             points.append(res)
             if res.converged:
                 prev, level = res, res.level
@@ -2047,6 +2028,35 @@ class Model:
         return type(f"{ident}Model", (cls,), attrs)
 
 
+def _curve_point(model, vary, grid, i, p, *, prev, level, init, strict, kw, points, t0):
+    """One point of a curve (the sequential path, shared by :func:`curve` and
+    :func:`_curve_batched`): warm start from ``prev`` (the last converged point), else
+    ``init``, else the model's own starts; ``strict`` raises :class:`ConvergenceError`
+    carrying the curve so far (``grid[:i]``, ``points``)."""
+    at = f"{model.name} at {vary}={grid[i]:g}"
+    res = None
+    if prev is not None:
+        res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
+        if not res.converged:
+            res = None
+    elif init is not None:
+        res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
+        if not res.converged and not getattr(model, "_from_system", False):
+            res = None  # a model's own starts get their chance
+    if res is None:
+        res = solve(model, level=level, _params=p, _label=at, **kw)
+    if not res.converged and strict:
+        exc = ConvergenceError(
+            f"{model.name} at {vary}={grid[i]:g} did not converge: {res.failure} check "
+            f"failed ({res.message})", float(res.residual), kw["tol"],
+            hint=model.hint if res.failure == "residual" else res.hint, result=res,
+            failure=res.failure or "residual")
+        exc.curve = Curve(model.name, vary, grid[:i], points,
+                          time.perf_counter() - t0)
+        raise exc
+    return res
+
+
 # ---------------------------------------------------------------- vectorised curves (speed)
 def validate_varied(model, vary: str, grid: np.ndarray) -> np.ndarray:
     """The varied parameter's check applied to the whole grid at once.
@@ -2136,28 +2146,8 @@ def _curve_batched(model, vary, grid, params, init, strict, progress, t0, kw, po
     prev, level = None, None
 
     def sequential(i, p):
-        at = f"{model.name} at {vary}={grid[i]:g}"
-        res = None
-        if prev is not None:
-            res = solve(model, init=prev.state, level=level, _params=p, _label=at, **kw)
-            if not res.converged:
-                res = None
-        elif init is not None:
-            res = solve(model, init=init, level=level, _params=p, _label=at, **kw)
-            if not res.converged and not getattr(model, "_from_system", False):
-                res = None
-        if res is None:
-            res = solve(model, level=level, _params=p, _label=at, **kw)
-        if not res.converged and strict:
-            exc = ConvergenceError(
-                f"{model.name} at {vary}={grid[i]:g} did not converge: {res.failure} check "
-                f"failed ({res.message})", float(res.residual), tol,
-                hint=model.hint if res.failure == "residual" else res.hint, result=res,
-                failure=res.failure or "residual")
-            exc.curve = Curve(model.name, vary, grid[:i], points,
-                              time.perf_counter() - t0)
-            raise exc
-        return res
+        return _curve_point(model, vary, grid, i, p, prev=prev, level=level, init=init,
+                            strict=strict, kw=kw, points=points, t0=t0)
 
     try:
         pv = np.array([_pvals(system, model.values(p)) for p in ps[1:]], dtype=float).T
