@@ -76,7 +76,7 @@ D_MAIN = 2000
 def _load(name: str) -> dict:
     path = DATA / name
     if not path.exists():
-        pytest.skip(f"{name} not stored (run tests/reference/one_step_network/make.py)")
+        pytest.fail(f"{name} not stored (run tests/reference/one_step_network/make.py)")
     with open(path) as fh:
         return json.load(fh)
 
