@@ -521,7 +521,6 @@ def _res(x, fx):
 
 def _jac(F, x, fx):
     """dF/dx by forward differences, the n perturbed states in one vectorised call."""
-    n = x.size
     h = 1e-7 * np.maximum(1.0, np.abs(x))
     X = x[:, None] + np.diag(h)
     return (F(X) - fx[:, None]) / h[None, :]
