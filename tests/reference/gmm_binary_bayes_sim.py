@@ -2,9 +2,12 @@
 
 Data as SPEC.md: y = +-1 with P(y = 1) = rho, x = (y mu + Sigma^{1/2} z)/sqrt(d), ||mu|| ~ 1
 (dense: mu_i ~ N(0, 1/d); sparse: a fraction rho_s of coordinates ~ N(0, 1/(rho_s d)), the
-rest 0), Sigma diagonal (isotropic or blocks). n = alpha d training samples are drawn; the
-Bayes posterior of mu given them (the prior of mu known) factorises over coordinates and
-depends on S = sum_nu y_nu sqrt(d) x_nu / n = mu + N(0, Sigma/n): Gaussian prior -> posterior
+rest 0), Sigma diagonal (isotropic or blocks), n = alpha d training samples. The Bayes
+posterior of mu given them (the prior of mu known) factorises over coordinates and depends on
+the data only through S = sum_nu y_nu sqrt(d) x_nu / n, which is exactly N(mu, Sigma/n)
+whatever the labels: it is drawn from that law (exact, and it allows d = 20000: at d = 1000
+the sparse case still carries a +40 % finite-size bias, the dense ones ~+1 %, measured with
+the full data matrix). Gaussian prior -> posterior
 mean and variance in closed form; Gauss-Bernoulli prior -> the posterior mean per coordinate
 (a two-component mixture). The classifier is sign(log p(x|+1) - log p(x|-1) + log(rho/(1 -
 rho))) with the Gaussian predictive N(+-mu_hat, Sigma + diag(posterior variance)) (exact for the
@@ -32,8 +35,8 @@ SETTINGS = [
          rho_s=1.0),
     dict(alpha=1.0, rho=0.5, Delta=0.1, blocks=None, means="sparse", rho_s=0.1),
 ]
-D = 4000
-SEEDS = 30
+D = 20000
+SEEDS = 200
 
 
 def one(S, seed):
@@ -48,10 +51,8 @@ def one(S, seed):
         mu = np.where(supp, rng.standard_normal(d) / math.sqrt(S["rho_s"] * d), 0.0)
     else:
         mu = rng.standard_normal(d) / math.sqrt(d)
-    y = np.where(rng.random(n) < rho, 1.0, -1.0)
-    X = y[:, None] * mu + np.sqrt(sig) * rng.standard_normal((n, d))  # sqrt(d) x
-    Sbar = (y @ X) / n  # mu + N(0, sig/n)
     v = sig / n  # noise variance of Sbar
+    Sbar = mu + np.sqrt(v) * rng.standard_normal(d)  # = sum_nu y_nu X_nu / n in law
     if S["means"] == "sparse":
         tau = 1.0 / (S["rho_s"] * d)
         rs = S["rho_s"]

@@ -218,9 +218,9 @@ class GMMBinaryParams:
 
     Attributes
     ----------
-    alpha : float
+    alpha : float, default 1.0
         :math:`\alpha = n/d` (> 0).
-    lam : float
+    lam : float, default 0.1
         Penalty strength :math:`\lambda` (> 0).
     rho : float, default 0.5
         :math:`P(y = +1)`, in (0, 1).
@@ -237,9 +237,8 @@ class GMMBinaryParams:
     penalty : {"l2", "l1"}, default "l2"
     """
 
-    alpha: float = param(dataclasses.MISSING, "n/d: samples per dimension")
-    lam: float = param(dataclasses.MISSING, "penalty strength lambda (l2: lam ||w||^2/2, "
-                       "l1: lam ||w||_1)")
+    alpha: float = param(1.0, "n/d: samples per dimension")
+    lam: float = param(0.1, "penalty strength lambda (l2: lam ||w||^2/2, l1: lam ||w||_1)")
     rho: float = param(0.5, "P(y = +1), in (0, 1)", _open_unit)
     Delta: float = param(1.0, "isotropic noise variance (ignored when blocks is given)")
     blocks: str = param("", "block covariance 'p1:Delta1,p2:Delta2' (fractions sum to 1)",
@@ -602,37 +601,23 @@ def _solve_point(p, tol, x0=None, level=1):
     are refitted to the answer's q, and the level raised while the error bound (levels
     ``level``/``level + 1``) exceeds ``tol``."""
     t0 = time.perf_counter()
-    starts = ([np.asarray(x0, float)] if x0 is not None else []) + \
-        [_start_for(p, np.array(s_)) for s_ in GENERIC_STARTS]
     best = None
-    for st in starts:
+    if x0 is not None:
         F = _Map(p, level)
-        out = _newton(F, st, 0.01 * tol)
-        if best is None or out[2] < best[1][2]:
-            best = (F, out)
-        if out[2] <= tol:
-            break
-    F, (x, fx, r, its, J, hist) = best
-    if (r > tol or not np.isfinite(r)) and p.lam < 1e-3:
-        # continuation in lam, one decade at a time from 1e-2 (V ~ 1/lam in the separable
-        # phase: each step starts close to its answer)
-        xk = None
-        for lk in [*10.0 ** -np.arange(2.0, -math.log10(p.lam)), p.lam]:
-            pk = dataclasses.replace(p, lam=float(lk))
-            ks = [xk] if xk is not None else [_start_for(p, np.array(s_))
-                                               for s_ in GENERIC_STARTS]
-            ok = None
-            for st in ks:
-                Fk = _Map(pk, level)
-                out = _newton(Fk, st, 0.01 * tol)
-                if out[2] <= tol:
-                    ok = (Fk, out)
-                    break
-            if ok is None:
+        best = (F, _newton(F, np.asarray(x0, float), 0.01 * tol))
+    if (best is None or not best[1][2] <= tol) and p.lam < 1e-2:
+        got = _lam_path(p, tol, level)
+        if got is not None:
+            best = got
+    if best is None or not best[1][2] <= tol:
+        for st in [_start_for(p, np.array(s_)) for s_ in GENERIC_STARTS]:
+            F = _Map(p, level)
+            out = _newton(F, st, 0.01 * tol)
+            if best is None or out[2] < best[1][2]:
+                best = (F, out)
+            if out[2] <= tol:
                 break
-            xk = ok[1][0]
-            if lk == p.lam:
-                F, (x, fx, r, its, J, hist) = ok
+    F, (x, fx, r, its, J, hist) = best
     if r > tol or not np.isfinite(r):
         msg = f"residual {r:.2g} > tol {tol:.1g} after {its} Newton steps"
         return _failed(p, tol, msg, x, r, its, "residual" if np.isfinite(r) else "nan",
@@ -651,6 +636,47 @@ def _solve_point(p, tol, x0=None, level=1):
         F = _Map(p, F.level + 1, F.panels)
         x, fx, r, its2, J, h2 = _newton(F, x, 0.01 * tol)
         its, hist = its + its2, hist + h2
+
+
+def _lam_path(p, tol, level):
+    """Continuation in lam from 1e-1 down to ``p.lam`` (half a decade a step, halved on
+    failure), each start extrapolated from the last two answers in log lam (log V, log q, m,
+    b linear in log lam: V ~ 1/lam in the separable phase). (map, Newton output) or None."""
+    path: list = []  # (log lam, u) with u = (log V, log q, m, b)
+    lk = 0.1
+    step = 0.5
+    target = math.log10(p.lam)
+    cur = math.log10(lk)
+    while True:
+        pk = dataclasses.replace(p, lam=10.0**cur)
+        if len(path) >= 2:
+            (l1, u1), (l2, u2) = path[-2], path[-1]
+            u = u2 + (u2 - u1) * (cur - l2) / (l2 - l1)
+            starts = [np.array([math.exp(u[0]), math.exp(u[1]), u[2], u[3]])]
+        elif path:
+            u2 = path[-1][1]
+            starts = [np.array([math.exp(u2[0]), math.exp(u2[1]), u2[2], u2[3]])]
+        else:
+            starts = [_start_for(p, np.array(s_)) for s_ in GENERIC_STARTS]
+        ok = None
+        for st in starts:
+            Fk = _Map(pk, level)
+            out = _newton(Fk, st, 0.01 * tol)
+            if out[2] <= tol:
+                ok = (Fk, out)
+                break
+        if ok is None:
+            if not path or step < 0.05:
+                return None
+            cur = path[-1][0]
+            step *= 0.5
+        else:
+            xk = ok[1][0]
+            path.append((cur, np.array([math.log(xk[0]), math.log(xk[1]), xk[2], xk[3]])))
+            if cur <= target:
+                return ok
+            step = min(0.5, step * 1.5)
+        cur = max(target, cur - step)
 
 
 def _start_for(p, s):
@@ -923,7 +949,7 @@ def gmm_binary_system(loss: str = "logistic", penalty: str = "l2") -> object:
     Returns
     -------
     SaddlePointSystem
-        State V, q, m, b; parameters alpha, lambda, rho, Delta.
+        State V, q, m, b; parameters alpha, lam (printed as lambda), rho, Delta.
     """
     from ..symbolic.expectation import E, gaussians
     from ..symbolic.system import SaddlePointSystem
@@ -931,7 +957,7 @@ def gmm_binary_system(loss: str = "logistic", penalty: str = "l2") -> object:
     key = (loss, penalty)
     if key in _SYSTEMS:
         return _SYSTEMS[key]
-    alpha, lam, rho, Delta = sp.symbols("alpha lambda rho Delta", positive=True)
+    alpha, lam, rho, Delta = sp.symbols("alpha lam rho Delta", positive=True)
     V, q = sp.symbols("V q", positive=True)
     m, b = sp.symbols("m b", real=True)
     Vh, qh, mh = sp.symbols(r"\hat{V} \hat{q} \hat{m}", real=True)
@@ -967,7 +993,7 @@ def gmm_binary_system(loss: str = "logistic", penalty: str = "l2") -> object:
         updates=upd,
         observables={"test_error": rho * Qf((m + b) / sp.sqrt(q))
                      + (1 - rho) * Qf((m - b) / sp.sqrt(q))},
-        reference=REFERENCE)
+        reference=REFERENCE, latex_names={lam: r"\lambda"})
     _SYSTEMS[key] = system
     return system
 
@@ -1016,9 +1042,9 @@ class GMMBinary(Model):
         Returns
         -------
         dict {str: float}
-            ``alpha``, ``lambda``, ``rho``, ``Delta``.
+            ``alpha``, ``lam``, ``rho``, ``Delta``.
         """
-        return {"alpha": p.alpha, "lambda": p.lam, "rho": p.rho, "Delta": p.Delta}
+        return {"alpha": p.alpha, "lam": p.lam, "rho": p.rho, "Delta": p.Delta}
 
     def starts(self, p):
         """Generic starting states (V, q, m, b).
