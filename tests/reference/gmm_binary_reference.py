@@ -201,7 +201,7 @@ def solve_reference(P, x0=(1.0, 1.0, 0.5), method="brentq", tol=1e-12, picard=40
             xn = x + step_frac * (fx - x)
         step = float(np.max(np.abs(xn - x)))
         x = xn
-        if step < 1e-5:
+        if step < 2e-3:
             break
     sol = optimize.root(lambda v: F(v) - v, x, method="hybr", options={"xtol": tol})
     if not sol.success or not np.all(np.isfinite(sol.x)):
@@ -253,16 +253,23 @@ POINTS = [
 ]
 
 
-def main() -> int:
-    out = []
-    for P in POINTS:
+def main(argv=None) -> int:
+    """Solve every point of POINTS (or those whose index is given) and write the JSON,
+    keeping the points already stored (written after each point)."""
+    argv = sys.argv[1:] if argv is None else argv
+    which = [int(a) for a in argv] or list(range(len(POINTS)))
+    done = json.loads(OUT.read_text())["points"] if OUT.exists() else []
+    for i in which:
+        P = POINTS[i]
         t0 = time.perf_counter()
         st, obs, info = solve_reference(P)
         info["seconds"] = time.perf_counter() - t0
-        out.append({"params": P, "state": st, "observables": obs, "info": info})
+        done = [d for d in done if d["params"] != json.loads(json.dumps(P))]
+        done.append({"params": P, "state": {k: float(v) for k, v in st.items()},
+                     "observables": obs, "info": info})
         print(P, st, info, flush=True)
-    OUT.write_text(json.dumps({"script": "tests/reference/gmm_binary_reference.py",
-                               "points": out}, indent=1))
+        OUT.write_text(json.dumps({"script": "tests/reference/gmm_binary_reference.py",
+                                   "points": done}, indent=1))
     return 0
 
 

@@ -39,7 +39,8 @@ The last is :math:`\partial_b` of the empirical risk. (The digest writes it for 
 loss as :math:`\mathbb E[\rho\ell'(p_1 + b) + (1 - \rho)\ell'(-p_2 - b)] = 0`; since
 :math:`\ell' < 0` that sum never vanishes: the signs are :math:`\rho\ell'(p_1 + b) - (1 -
 \rho)\ell'(-p_2 - b)`; for the square loss both give the digest's :math:`b = (2\rho - 1)(1 -
-m)`.) b is a state variable updated by one Newton step on that equation,
+m)`. The authors' code has the same sum in its logistic ``_update_bias``; their published
+curves are all at :math:`\rho = 1/2`, where b = 0 either way.) b is a state variable updated by one Newton step on that equation,
 :math:`b \leftarrow b + \alpha\,\mathbb E f/\hat V` (:math:`\partial_b\mathbb E f =
 -\hat V/\alpha`), exact for the square loss.
 For the margin losses everything depends on :math:`u = y\omega \sim\mathcal N(m + yb, q)`:
@@ -101,6 +102,16 @@ Isotropic, :math:`\rho = 1/2`: :math:`\varepsilon_{BO} = Q(\sqrt{\alpha/(\Delta(
 (K = 2 simplex means, :math:`\mu_2 = -\mu_1`, are this model with :math:`\Delta = \Delta_K`.)
 
 **Separability** (:func:`separability_threshold_binary`): see its docstring.
+
+**Checks** (tests/test_gmm_binary.py): an independent quad/brentq/hybr reference solver
+(1e-8, every loss x penalty, blocks, sparse means, :math:`\rho \ne 1/2`); the authors' own
+published theory curves ``K2mix/data/theory/*.csv`` (logistic, hinge, ridge, lasso with block
+covariances: V, m, q, b, test error, training loss to ~1e-9; their hinge training loss lacks a
+factor :math:`\sqrt q`, E[(A - Z)_+] for :math:`\sqrt q\,`E[(A - Z)_+]); the square loss in
+closed form; the written-down system solved by the engine's generic solver. Normalisation of
+sparse means: SPEC.md's :math:`\tilde\mu_i\sim\mathcal N(0, 1/\rho_s)` on the support
+(:math:`\|\mu\| = 1`); the authors' ``CorrModel`` uses :math:`\mathcal N(0, 1)`
+(:math:`\|\mu\|^2 = \rho_s`).
 
 **Solver**: Newton's method on :math:`F(x) - x`, :math:`x = (V, q, m, b)`, with a
 forward-difference Jacobian and backtracking (damped Picard steps when Newton stalls; the
