@@ -131,10 +131,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
-from scipy.special import erfc, erfcx, ndtr
+from scipy.special import erfcx
 
 from ..errors import InputError
 from ..losses import get_loss
+from ..symbolic import atoms
 from .base import Model, SolveResult, choice, make_params, param, positive, register, validate
 
 __all__ = ["GMMBinary", "GMMBinaryParams", "bayes_error", "separability_threshold_binary",
@@ -300,8 +301,10 @@ def _block_pairs(p) -> list:
 
 
 # ---------------------------------------------------------------- Gaussian pieces
+_Phi = atoms.Phi._numpy_impl  # the one normal cdf (theory.symbolic.atoms)
+
 def _Q(x):
-    return ndtr(-np.asarray(x, float))
+    return _Phi(-np.asarray(x, float))
 
 
 def _phi(x):
@@ -311,7 +314,7 @@ def _phi(x):
 
 def _interval_prob(A, B):
     """P(A < Z < B) without cancellation in either tail."""
-    return np.where(A > 0, ndtr(-A) - ndtr(-B), ndtr(B) - ndtr(A))
+    return np.where(A > 0, _Phi(-A) - _Phi(-B), _Phi(B) - _Phi(A))
 
 
 def _partial(mu, s, a, b):
@@ -413,7 +416,7 @@ class _Channel:
             if observables:
                 te = _Q((mu + V) / s)
                 k = (1.0 - V - mu) / s  # E[(1 - V - u)_+] = s E[(k - Z)_+]
-                tl = s * (k * ndtr(k) + _phi(k))
+                tl = s * (k * _Phi(k) + _phi(k))
         else:  # logistic: one prox call for both labels and every column
             z, wz = xi_rule(self.level, self.panels)
             u = mu[..., None] + s[..., None] * z
@@ -470,7 +473,7 @@ def prior_update(penalty: str, lam, Vh, qh, mh, f, sigma, tau):
     with np.errstate(divide="ignore", invalid="ignore"):
         sc = np.sqrt(s2)
         t = np.where(sc > 0, lm / sc, np.inf)
-        P = np.where(sc > 0, erfc(t / _SQ2), 0.0)
+        P = np.where(sc > 0, 2.0 * _Phi(-t), 0.0)
         Es2 = np.where(sc > 0, 2.0 * s2 * _J2(np.where(np.isfinite(t), t, 0.0)), 0.0)
     V = np.sum(f * P, axis=-1) / np.asarray(Vh, float)
     m = np.sum(f * tau * mx * P / sigma, axis=-1) / np.asarray(Vh, float)
@@ -860,7 +863,8 @@ def _sep_h(t, rho, Delta):
     return val, np.array([g1, g0])
 
 
-def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="") -> float:
+def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="", means="dense",
+                                  rho_s=1.0) -> float:
     r"""The sample ratio :math:`\alpha_{sep} = n/d` below which the two-cluster data are
     linearly separable (with an intercept) with probability -> 1.
 
@@ -887,7 +891,9 @@ def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="") -> float:
     :math:`\lambda\to0^+` has :math:`q\to\infty` at this :math:`\alpha` (tests).
     A block-diagonal :math:`\Sigma` is reduced to this by whitening (separability is invariant
     under :math:`x\mapsto\Sigma^{-1/2}x`): noise I and mean :math:`\Sigma^{-1/2}\mu`, i.e.
-    :math:`\Delta_{eff} = 1/\sum_rp_r/\Delta_r`.
+    :math:`\Delta_{eff} = 1/\|\Sigma^{-1/2}\mu\|^2 = 1/\sum_cf_c\tau_c/\sigma_c`
+    (dense blocks: :math:`1/\sum_rp_r/\Delta_r`; only the norm of the whitened mean
+    matters, so sparse means enter the same way).
 
     Parameters
     ----------
@@ -896,7 +902,10 @@ def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="") -> float:
     Delta : float, default 1.0
         Isotropic noise variance (> 0), unless ``blocks``.
     blocks : str or sequence of (float, float), default ""
-        Block covariance ``"p1:Delta1,..."`` (dense means).
+        Block covariance ``"p1:Delta1,..."``.
+    means : {"dense", "sparse"}, default "dense"
+    rho_s : float, default 1.0
+        Support fraction of sparse means.
 
     Returns
     -------
@@ -907,14 +916,13 @@ def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="") -> float:
     Raises
     ------
     InputError
-        ``rho`` outside (0, 1), ``Delta`` <= 0, bad ``blocks``.
+        ``rho`` outside (0, 1), ``Delta`` <= 0, bad ``blocks``, ``means`` or ``rho_s``.
     """
-    rho = _open_unit("rho", rho)
-    Delta = positive("Delta", Delta)
-    bl = parse_blocks("blocks", blocks)
-    if bl:
-        pairs = _block_pairs(GMMBinaryParams(alpha=1.0, lam=1.0, blocks=bl))
-        Delta = 1.0 / sum(a / c for a, c in pairs)
+    p = GMMBinaryParams(alpha=1.0, lam=1.0, rho=rho, Delta=Delta, blocks=blocks, means=means,
+                        rho_s=rho_s)
+    rho = p.rho
+    f, sigma, tau = coordinate_classes(p)
+    Delta = 1.0 / float(np.sum(f * tau / sigma))
     # Newton on the gradient (Hessian by central differences of the closed-form gradient)
     t = np.array([0.0, 0.0])
     val, g = _sep_h(t, rho, Delta)
@@ -990,13 +998,13 @@ def gmm_binary_system(loss: str = "logistic", penalty: str = "l2") -> object:
                b: b + alpha * Ef / Vh}
     else:
         s2 = mh**2 + qh * Delta
-        P = sp.erfc(lam / sp.sqrt(2 * s2))
+        P = 2 * atoms.Phi(-lam / sp.sqrt(s2))
         t = lam / sp.sqrt(s2)
-        Qt = sp.erfc(t / sp.sqrt(2)) / 2
+        Qt = atoms.Phi(-t)
         J2 = (1 + t**2) * Qt - t * sp.exp(-t**2 / 2) / sp.sqrt(2 * sp.pi)
         upd = {V: P / Vh, q: 2 * s2 * J2 / (Vh**2 * Delta), m: mh * P / (Vh * Delta),
                b: b + alpha * Ef / Vh}
-    Qf = lambda x_: sp.erfc(x_ / sp.sqrt(2)) / 2  # noqa: E731
+    Qf = lambda x_: atoms.Phi(-x_)  # noqa: E731
     system = SaddlePointSystem(
         name=f"gmm_binary[{loss},{penalty}]", state=[V, q, m, b],
         parameters=[alpha, lam, rho, Delta],
