@@ -739,10 +739,15 @@ def _finish(p, F, x, fx, r, its, J, tol, t0, hist):
                f"{rel:.1g} (relative)")
         if p.loss == "logistic":
             msg += f"; xi rule {F.panels} panels, levels {lev}/{lev + 1}"
+    elif x[1] < 1e-12 * max(1.0, abs(x[3])):
+        msg = (f"the estimator is w = 0 (q = {x[1]:.2g}, V = {x[0]:.2g}: the penalty "
+               f"thresholds every coordinate; b = {x[3]:.6g}): a boundary of the saddle point, "
+               "not solved to an error bound here (lower lam)")
     else:
         msg = (f"state error bound {rel:.2g} > tol {tol:.1g} (xi rule {F.panels} panels, "
                f"levels {lev}/{lev + 1}; residual {r:.2g})")
-    failure = None if ok else "quadrature"
+    failure = None if ok else ("domain" if x[1] < 1e-12 * max(1.0, abs(x[3])) else
+                               "quadrature")
     res = SolveResult("gmm_binary", dataclasses.asdict(p), state if ok else
                       {k: math.nan for k in STATE}, obs if ok else {k: math.nan for k in obs},
                       ok, int(its), float(r), tol, msg, "newton-fd", list(hist),
