@@ -39,6 +39,12 @@ def _kw(P):
 _POINTS = json.loads((REF / "gmm_binary_reference.json").read_text())["points"]
 
 
+def test_reference_file_complete():
+    """Every loss x penalty is in the stored reference (13 points, none missing)."""
+    combos = {(p["params"]["loss"], p["params"]["penalty"]) for p in _POINTS}
+    assert len(_POINTS) == 13 and len(combos) == 6
+
+
 @pytest.mark.parametrize("pt", _POINTS, ids=lambda pt: "{loss}-{penalty}-a{alpha}-l{lam}".format(
     **pt["params"]))
 def test_saddle_point_against_reference_solver(pt):
