@@ -12,7 +12,8 @@ strings, as typed on the command line) and returning a :class:`Law`. ``theory ex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from ..errors import InputError
 
