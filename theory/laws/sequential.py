@@ -281,20 +281,19 @@ def feature_thresholds(j, *, beta, d=1):
 def _count(t, b) -> int:
     """floor((t/sigma_c)^(1/(2 beta))), the recovered count at t = n/d (k infinite)."""
     x = (t / transition_snr()) ** (1 / (2 * b))
+    near = mp.nint(x)
+    if abs(x - near) <= mp.mpf(10) ** (-(mp.mp.dps // 2)) * max(1, x):
+        return int(near)  # at a transition: the feature counts as recovered
     j = int(mp.floor(x))
-    if abs(x - mp.nint(x)) < mp.mpf(10) ** (-mp.mp.dps // 2):
-        with mp.workdps(2 * mp.mp.dps):  # at a transition: decide at twice the precision
-            x = (mp.mpf(t) / transition_snr()) ** (1 / (2 * mp.mpf(b)))
-            near = int(mp.nint(x))
-            j = near if abs(x - near) < mp.mpf(10) ** (-mp.mp.dps // 2 - 2) else int(mp.floor(x))
     return j
 
 
 def recovered_count(n, *, beta, d=1, k=None) -> int:
     r"""The effective width :math:`k_c(n)`: the number of features recovered at budget n.
 
-    :math:`k_c = \min(k, \lfloor(n/(d\sigma_c))^{1/(2\beta)}\rfloor)` (a feature exactly at its
-    threshold counts as recovered; the floor is decided at twice the precision there).
+    :math:`k_c = \min(k, \lfloor(n/(d\sigma_c))^{1/(2\beta)}\rfloor)` (a feature at its threshold
+    counts as recovered: an n within a relative :math:`10^{-\lfloor{\rm dps}/2\rfloor}` of
+    :math:`n_j` is taken as :math:`n_j`).
 
     Parameters
     ----------
