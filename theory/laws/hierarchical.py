@@ -54,6 +54,7 @@ import mpmath as mp
 
 from ..errors import InputError
 from .law import Law, register_law
+from .sequential import _at, _exact
 
 __all__ = ["alpha_threshold", "recovered_directions", "alpha_shifted", "tail_risk",
            "hierarchical_lattice", "hierarchical_envelope", "hierarchical_law",
@@ -376,17 +377,14 @@ def hierarchical_law(gamma=1.0, d=100.0) -> Law:
     """
     import sympy as sp
 
-    g, dd = _gamma_law(gamma), _d(d)
-    fg, fd = float(g), float(dd)
-    G = sp.nsimplify(fg, rational=True) if float(sp.nsimplify(fg, rational=True)) == fg \
-        else sp.Float(fg)
-    D = sp.nsimplify(fd) if float(sp.nsimplify(fd)) == fd else sp.Float(fd)
+    _gamma_law(gamma), _d(d)
+    G, D = _exact(gamma), _exact(d)
     nsym = sp.Symbol("n", positive=True)
     expr = sp.zeta(2 * G, (nsym / D**2) ** (1 / (2 * G)) + sp.Rational(1, 2))
     return Law(name="hierarchical", var="n",
-               evaluate=lambda n: hierarchical_envelope(n, gamma=fg, d=fd),
-               log_slope=lambda n: _slope(n, mp.mpf(fg), mp.mpf(fd)),
-               points=lambda j: hierarchical_lattice(2 ** (int(j) + 4), gamma=fg, d=fd),
+               evaluate=lambda n: hierarchical_envelope(n, gamma=_at(G), d=_at(D)),
+               log_slope=lambda n: _slope(n, _at(G), _at(D)),
+               points=lambda j: hierarchical_lattice(2 ** (int(j) + 4), gamma=_at(G), d=_at(D)),
                expression=expr, predicted=sp.nsimplify(-1 + 1 / (2 * G)),
                regime="hierarchical model, gamma > 1/2 (code's helpers, arXiv:2605.14567)")
 

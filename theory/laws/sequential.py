@@ -611,11 +611,22 @@ def _log_slope(fun, x):
 
 
 # ------------------------------------------------------------------------------ the laws
-def _rational(v):
+def _exact(value):
+    """A parameter as an exact SymPy Rational of its decimal text (0.6 -> 3/5, "0.6" -> 3/5).
+
+    A law is evaluated at the caller's precision, so its parameters are kept exact and turned
+    into mpf at call time (:func:`_at`): a float 0.6 means the decimal 0.6, not the binary
+    0.59999999999999997780 (which would limit every value to 1e-16).
+    """
     import sympy as sp
 
-    return sp.nsimplify(v, rational=True) if float(v) == float(sp.nsimplify(v, rational=True)) \
-        else sp.Float(v)
+    text = value if isinstance(value, str) else repr(float(value))
+    return sp.Rational(text)
+
+
+def _at(R):
+    """mpf of an exact Rational at the working precision."""
+    return mp.mpf(int(R.p)) / int(R.q)
 
 
 def sequential_learning_law(beta=1.0, d=1.0) -> Law:
@@ -646,12 +657,11 @@ def sequential_learning_law(beta=1.0, d=1.0) -> Law:
     import sympy as sp
 
     _beta(beta), _positive("d", d)
-    fb = float(beta)
-    ev = lambda n: learning_envelope(n, beta=fb, d=d)  # noqa: E731
-    B = _rational(fb)
+    B, D = _exact(beta), _exact(d)
+    ev = lambda n: learning_envelope(n, beta=_at(B), d=_at(D))  # noqa: E731
     return Law(name="sequential_learning", var="n", evaluate=ev,
                log_slope=lambda n: _log_slope(ev, mp.mpf(n)),
-               points=lambda j: learning_lattice(2 ** (int(j) + 6), beta=fb, d=d),
+               points=lambda j: learning_lattice(2 ** (int(j) + 6), beta=_at(B), d=_at(D)),
                expression=None, predicted=sp.nsimplify(1 / (2 * B) - 1),
                regime="feature learning (k_c < k; the k = infinity model on its mid-step "
                       "lattice)")
@@ -689,11 +699,11 @@ def sequential_refinement_law(beta=1.0, d=100.0, kappa=1.0) -> Law:
     kd = float(dd * kp)
     if abs(kd - round(kd)) > 1e-9 or round(kd) < 1:
         raise InputError("kappa", kappa, f"a value with k = kappa d an integer >= 1 (d = {d})")
-    k, fb = int(round(kd)), float(beta)
-    ev = lambda n: risk(n, beta=fb, d=d, k=k)  # noqa: E731
+    k, B, D = int(round(kd)), _exact(beta), _exact(d)
+    ev = lambda n: risk(n, beta=_at(B), d=_at(D), k=k)  # noqa: E731
     return Law(name="sequential_refinement", var="n", evaluate=ev,
                log_slope=lambda n: _log_slope(ev, mp.mpf(n)),
-               points=lambda j: feature_thresholds(k, beta=fb, d=d) * 2 ** (int(j) + 1),
+               points=lambda j: feature_thresholds(k, beta=_at(B), d=_at(D)) * 2 ** (int(j) + 1),
                expression=None, predicted=sp.Integer(-1),
                regime=f"refinement (all k = {k} features recovered, n >= n_k)")
 
