@@ -185,3 +185,18 @@ def test_registry_and_bad_input():
         risk(10, beta=1, k=2.5)
     with pytest.raises(InputError, match="sigma"):
         channel_overlap(3, branch="informative")
+
+
+def test_derivation_golden():
+    """derivations/laws.py writes derivations/out/laws.tex from the SymPy objects (golden)."""
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("laws_deriv", root / "derivations" / "laws.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    text = mod.render()
+    assert mod.OUT.read_text() == text
+    assert r"-1 + \frac{1}{2 \gamma}" in text and r"\frac{d k}{n}" in text
+    assert r"\beta = \frac{3}{4} &= - \frac{1}{3}" in text
+    assert "4.36733022185703437620788409116" in text  # the reference's sigma_c, 30 digits

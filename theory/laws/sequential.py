@@ -759,6 +759,7 @@ def derive_exponents() -> dict:
     u = sp.Symbol("u", positive=True)
     err_series = sp.series((1 - m_plus).subs(s, 1 / u), u, 0, 4).removeO().subs(u, 1 / s)
     thr = sp.expand(sp.simplify(Phi.subs(s, 1 / (m * (1 - m))) * 2 * (1 - m)))
+    thr = sp.collect(sp.expand(thr.subs(sp.log(-1 / (m - 1)), -sp.log(1 - m))), sp.log(1 - m))
     # 2. refinement: summand lambda_i^2 (1 - m_+(n lambda_i^2/d)), series at n -> oo
     summand = (i ** (-2 * beta) * (1 - m_plus)).subs(s, n * i ** (-2 * beta) / d)
     lead = sp.series(summand.subs(n, 1 / u), u, 0, 2).removeO().subs(u, 1 / n)
@@ -779,6 +780,6 @@ def derive_exponents() -> dict:
             "error_series": err_series, "threshold_equation": thr,
             "refinement_leading": ref_leading, "refinement_exponent": ref_exp,
             "learning_leading": sp.simplify(eps_J.subs(back)),
-            "learning_exponent": sp.simplify(learn_exp.subs(back)),
+            "learning_exponent": sp.apart(sp.simplify(learn_exp.subs(back)), beta),
             "learning_ratio": sp.simplify(ratio.subs(back)),
             "beta": beta, "n": n, "d": d, "k": k, "sigma": s, "sigma_c": sc, "J": J, "m": m}
