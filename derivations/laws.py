@@ -32,7 +32,7 @@ def render() -> str:
     """The whole file: a standalone document."""
     room = TEXTWIDTH_EM - 0.5
     r = derive_exponents()
-    beta, n, d, s, sc, J = r["beta"], r["n"], r["d"], r["sigma"], r["sigma_c"], r["J"]
+    beta, n, d, s, sc = r["beta"], r["n"], r["d"], r["sigma"], r["sigma_c"]
     with mp.workdps(30):
         sc_val, mc_val = mp.nstr(transition_snr(), 30), mp.nstr(transition_overlap(), 30)
     m_c = sp.Symbol("m_c", positive=True)
