@@ -290,7 +290,7 @@ class _ModelTarget:
             return np.array([]), pv
         init = dict(zip(self.names, start)) if start is not None else self.init
         try:
-            res = base.solve(self.model, init=init, starts=False, tol=1e-12, progress=False,
+            res = base.solve(self.model, init=init, starts=False, tol=1e-9, progress=False,
                              _params=p)
         except ConvergenceError:
             return None, pv
@@ -594,34 +594,47 @@ def _bracket_sign(tg, lo, hi, points, what):
 
 
 def _bracket_jump(tg, lo, hi, points, what):
-    """Follow the branch from ``init`` across the bracket; bisect the first jump."""
+    """Follow the branch from ``init`` across the bracket; a step whose change of state does
+    not shrink under bisection (or where the followed solve stops converging) is a jump."""
     grid = np.linspace(lo, hi, points)
-    x, prev = None, None
+    prev = None
     for i, v in enumerate(grid):
         x, _ = tg.solve_float(v, None if prev is None else list(prev))
         if i == 0 and x is None:
             raise InputError("bracket", (lo, hi), "a bracket whose left end has a fixed point "
                              "(the branch to follow)")
         if prev is not None and (x is None or _jumped(prev, x)):
-            a, b, xa = float(grid[i - 1]), float(v), prev
-            for _ in range(40):
-                if b - a <= 1e-9 * max(1.0, abs(a)):
-                    break
-                m = 0.5 * (a + b)
-                xm, _ = tg.solve_float(m, list(xa))
-                if xm is None or _jumped(xa, xm):
-                    b = m
-                else:
-                    a, xa = m, xm
-            return (a, b), xa, 0.5 * (a + b)
+            found = _bisect_jump(tg, float(grid[i - 1]), float(v), prev, x)
+            if found is not None:
+                return found
+        if x is None:
+            break
         prev = x
     raise InputError("bracket", (lo, hi), f"an interval in which {what} jumps (changes "
                      "branch)", hint=f"the fixed point followed from init moves continuously "
                      f"over {points} scan points")
 
 
-def _jumped(x0, x1) -> bool:
-    return bool(np.max(np.abs(x1 - x0)) > 0.05 * max(1.0, float(np.max(np.abs(x0)))))
+def _bisect_jump(tg, a, b, xa, xb):
+    """Bisect towards the discontinuity: keep the half with the larger change of state."""
+    for _ in range(60):
+        if b - a <= 1e-5 * max(1.0, abs(a)):
+            break
+        m = 0.5 * (a + b)
+        xm, _ = tg.solve_float(m, list(xa))
+        left = np.inf if xm is None else float(np.max(np.abs(xm - xa)))
+        right = np.inf if xb is None or xm is None else float(np.max(np.abs(xb - xm)))
+        if xm is None or left >= right:
+            b, xb = m, xm
+        else:
+            a, xa = m, xm
+    if xb is None or _jumped(xa, xb, 1e-3):
+        return (a, b), xa, 0.5 * (a + b)
+    return None  # a continuous change
+
+
+def _jumped(x0, x1, frac: float = 0.05) -> bool:
+    return bool(np.max(np.abs(x1 - x0)) > frac * max(1.0, float(np.max(np.abs(x0)))))
 
 
 def _newton_float(tg, z0, level, steps: int = 30):
@@ -659,10 +672,10 @@ def _newton_float(tg, z0, level, steps: int = 30):
 
 
 def _refine_float(tg, z0):
-    """Joint float64 Newton at two node levels; digits where they agree."""
-    lev = tg.level
+    """Joint float64 Newton at the two finest node levels; digits where they agree."""
+    lev2 = max(tg.cs.max_level, 0)
+    lev = max(lev2 - 1, 0)
     z1 = _newton_float(tg, z0, lev)
-    lev2 = min(lev + 1, tg.cs.max_level)
     z2 = _newton_float(tg, z1, lev2) if lev2 != lev else z1
     v1, v2 = z1[-1], z2[-1]
     err = abs(v1 - v2) + 4e-16 * abs(v2) + _float_residual_bound(tg, z2, lev2)
