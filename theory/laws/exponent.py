@@ -271,7 +271,7 @@ def verify_exponent(law, *, dps: int = 30, tol: float = 1e-10, x0: float | str =
             for x, v in zip(xs, s):
                 if not mpmath.isfinite(v):
                     raise InputError("law", law.name, "a law with a finite local slope on the "
-                                     f"lattice", hint=f"d log eps/d log {law.var} = {v} at "
+                                     "lattice", hint=f"d log eps/d log {law.var} = {v} at "
                                      f"{law.var} = {mpmath.nstr(x, 8)}")
             runs[d] = (xs, s, _extrapolate(s))
     xs, s, (est, order_diff) = runs[dps]

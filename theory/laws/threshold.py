@@ -574,7 +574,7 @@ def _bracket_sign(tg, lo, hi, points, what):
             a, b = float(grid[i]), float(grid[i + 1])
             xa = states[i] if states[i] is not None else np.array([])
 
-            def g(v, xa=xa):
+            def g(v, xa=xa, a=a, b=b):
                 if tg.n:
                     xv, pv = tg.solve_float(v, list(xa))
                     if xv is None:
