@@ -253,7 +253,11 @@ def verify_exponent(law, *, dps: int = 30, tol: float = 1e-10, x0: float | str =
     terms = check_int("terms", terms, 6, 400)
     law = as_law(law, var=var, params=params)
     with mpmath.workdps(dps + 20):
-        x0m, rm = mpmath.mpf(x0), mpmath.mpf(ratio)
+        try:
+            x0m = mpmath.mpf(x0.strip() if isinstance(x0, str) else x0)
+            rm = mpmath.mpf(ratio.strip() if isinstance(ratio, str) else ratio)
+        except (TypeError, ValueError):
+            raise InputError("x0, ratio", (x0, ratio), "real numbers") from None
     if not x0m > 0:
         raise InputError("x0", x0, "a number > 0")
     if not rm > 1:

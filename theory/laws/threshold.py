@@ -513,7 +513,7 @@ def find_threshold(target, *, vary: str, bracket, kind: str = "crossing",
     return ThresholdResult(value=value_, error=err, digits=digits, bracket=(a, b),
                            seconds=time.perf_counter() - t0, kind=kind, vary=vary,
                            state=state, float64=f64, method=method, dps=rdps,
-                           message=message or f"{what}")
+                           message=message or f"the root of {what}")
 
 
 def _short(exc) -> str:
