@@ -100,8 +100,7 @@ def _load_builtin() -> None:
     """Import the modules that register laws (those present on this branch)."""
     import importlib
 
-    for mod in ("theory.laws.examples", "theory.laws.sequential", "theory.laws.hierarchical",
-                "theory.laws.classic"):
+    for mod in ("theory.laws.sequential", "theory.laws.hierarchical", "theory.laws.classic"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as exc:
@@ -151,3 +150,61 @@ def get_law(name: str, **params) -> Law:
     except TypeError as exc:
         raise InputError("parameters", params, f"the parameters of law {name!r}",
                          hint=str(exc)) from None
+
+
+def _number(name: str, v, *, lo=None, hi=None):
+    """A keyword parameter of a law factory as an mpf (decimal text read exactly)."""
+    import mpmath
+
+    try:
+        x = mpmath.mpf(v.strip()) if isinstance(v, str) else mpmath.mpf(v)
+    except (TypeError, ValueError):
+        raise InputError(name, v, "a real number") from None
+    if not mpmath.isfinite(x) or (lo is not None and not x > lo) or (hi is not None and
+                                                                    not x < hi):
+        raise InputError(name, v, "a finite real number" + (f" > {lo}" if lo is not None else "")
+                         + (f" < {hi}" if hi is not None else ""))
+    return x
+
+
+def hurwitz_tail(b=1.5) -> Law:
+    r"""The tail :math:`\sum_{k\ge 0}(n + k)^{-2b} = \zeta(2b, n)` (Hurwitz zeta), a law with
+    exponent :math:`1 - 2b` (:math:`\zeta(s, n)\sim n^{1-s}/(s-1)`, Euler--Maclaurin; DLMF
+    25.11.43) and the exact local slope :math:`-2b\,n\,\zeta(2b+1, n)/\zeta(2b, n)`
+    (:math:`\partial_n\zeta(s, n) = -s\,\zeta(s+1, n)`, DLMF 25.11.17).
+
+    Parameters
+    ----------
+    b : float or str, default 1.5
+        Half the power, b > 1/2.
+
+    Returns
+    -------
+    Law
+        ``name="hurwitz_tail"``, ``var="n"``, ``predicted = 1 - 2b``.
+
+    Raises
+    ------
+    InputError
+        If b <= 1/2.
+    """
+    import mpmath
+    import sympy as sp
+
+    bb = _number("b", b, lo=0.5)
+    text = b.strip() if isinstance(b, str) else repr(float(b))
+
+    def evaluate(n):
+        return mpmath.zeta(2 * mpmath.mpf(text), n)
+
+    def log_slope(n):
+        s = 2 * mpmath.mpf(text)
+        return -s * n * mpmath.zeta(s + 1, n) / mpmath.zeta(s, n)
+
+    del bb
+    return Law(name="hurwitz_tail", var="n", evaluate=evaluate, log_slope=log_slope,
+               predicted=1 - 2 * sp.Rational(text), regime="Euler-Maclaurin tail")
+
+
+register_law("hurwitz_tail", hurwitz_tail, "zeta(2b, n) = sum_k (n + k)^(-2b), exponent 1 - 2b "
+             "(parameter b > 1/2)")
