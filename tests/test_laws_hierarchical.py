@@ -129,3 +129,14 @@ def test_bad_input():
         alpha_threshold(0, d=10, gamma=1)
     with pytest.raises(InputError, match="gamma"):
         alpha_threshold(1, d=10, gamma=-0.1)
+
+
+def test_verify_exponent_on_the_hierarchical_law():
+    """lawscore's verify_exponent on the registered law (its SymPy expression is also given, so
+    the derived exponent is compared)."""
+    from theory.laws.exponent import verify_exponent
+
+    r = verify_exponent(get_law("hierarchical", gamma=0.75), dps=30, terms=12)
+    with mp.workdps(40):
+        assert r.error < 1e-10 and r.agrees and r.reliable, r.message
+        assert abs(r.exponent - (-1 + mp.mpf(2) / 3)) <= r.error

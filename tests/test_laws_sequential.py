@@ -82,7 +82,7 @@ def test_risk_against_reference():
 def test_envelope_is_monotone_between_lattice_points():
     with mp.workdps(30):
         vals = [learning_envelope(learning_lattice(mp.mpf(J) / 4, beta=1.5), beta=1.5)
-                for J in range(160, 170)]
+                for J in range(400, 410)]
         assert all(a > b for a, b in zip(vals, vals[1:]))
 
 
@@ -102,18 +102,6 @@ def test_learning_exponent_to_1e_10(beta):
         assert abs(val - exact) <= err
         assert abs(table[0][1] - exact) > mp.mpf(10) ** -8  # extrapolation was needed
         assert sp.simplify(law.predicted - (sp.nsimplify(beta) ** -1 / 2 - 1)) == 0
-
-
-def test_learning_exponent_two_precisions_agree():
-    out = []
-    for dps in (30, 40):
-        with mp.workdps(dps):
-            law = sequential_learning_law(1.0, 1.0)
-            grid = [mp.mpf(2) ** (10 + m) for m in range(6)]
-            out.append(richardson_exponent(
-                lambda J, law=law: law.log_slope(learning_lattice(J, beta=1)), grid,
-                correction_exponents(1.0))[0])
-    assert abs(out[0] - out[1]) < mp.mpf(10) ** -18 and abs(out[1] + mp.mpf(1) / 2) < 1e-18
 
 
 @pytest.mark.parametrize("beta", BETAS)
@@ -200,3 +188,30 @@ def test_derivation_golden():
     assert r"-1 + \frac{1}{2 \gamma}" in text and r"\frac{d k}{n}" in text
     assert r"\beta = \frac{3}{4} &= - \frac{1}{3}" in text
     assert "4.36733022185703437620788409116" in text  # the reference's sigma_c, 30 digits
+
+
+def test_verify_exponent_on_the_registered_laws():
+    """lawscore's verify_exponent (Wynn epsilon, no knowledge of the correction exponents, two
+    precisions) on the registered laws: exponent within its bound of the closed form, bound
+    < 1e-10, at dps 30."""
+    from theory.laws.exponent import verify_exponent
+
+    for name, params, exact, terms in (
+            ("sequential_learning", {"beta": 1.0}, mp.mpf(-1) / 2, 12),
+            ("sequential_refinement", {"beta": 1.0}, mp.mpf(-1), 16)):
+        r = verify_exponent(get_law(name, **params), dps=30, terms=terms)
+        with mp.workdps(40):
+            assert r.error < 1e-10 and r.agrees and r.reliable, (name, r.message)
+            assert abs(r.exponent - exact) <= r.error, name
+
+
+@pytest.mark.slow  # about 40 s: 16 exact slopes at two precisions for each beta
+@pytest.mark.parametrize("beta", BETAS)
+def test_verify_exponent_learning_all_betas(beta):
+    from theory.laws.exponent import verify_exponent
+
+    r = verify_exponent(sequential_learning_law(beta, 1.0), dps=30, terms=16)
+    with mp.workdps(40):
+        exact = 1 / (2 * mp.mpf(beta)) - 1
+        assert r.error < 1e-10 and r.agrees, r.message
+        assert abs(r.exponent - exact) <= r.error

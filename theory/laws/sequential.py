@@ -58,7 +58,7 @@ statements of the abstract can be checked to 30+ digits:
    g(x) = x^{-2\beta}\bigl(1 - m_+(t x^{-2\beta})\bigr) = \frac{2/t}{1+\sqrt{1-4x^{2\beta}/t}}
 
 (Hurwitz zeta for the unrecovered features). The sum is taken directly for small J and
-otherwise by Euler-Maclaurin: the first M terms directly, the integral in closed form,
+otherwise by Euler-Maclaurin: the first 4M terms directly, the integral in closed form,
 :math:`\int_0^x g = (x/t)\,{}_3F_2(\tfrac12, 1, \tfrac1{2\beta}; 2, 1+\tfrac1{2\beta};
 4x^{2\beta}/t)` (termwise integration of the Catalan series), the Bernoulli boundary terms
 from g's Taylor coefficients (power-series arithmetic, exact), and the last M terms directly;
@@ -369,11 +369,11 @@ def _taylor_g(x0, t, b, K):
     u = [1 - w[0]] + [-wm for wm in w[1:]]
     v = [mp.sqrt(u[0])]
     for m in range(1, K + 1):
-        v.append((u[m] - mp.fsum(v[i] * v[m - i] for i in range(1, m))) / (2 * v[0]))
+        v.append((u[m] - mp.fdot(v[1:m], v[m - 1:0:-1])) / (2 * v[0]))
     D = [1 + v[0]] + v[1:]
     r = [1 / D[0]]
     for m in range(1, K + 1):
-        r.append(-mp.fsum(D[i] * r[m - i] for i in range(1, m + 1)) / D[0])
+        r.append(-mp.fdot(D[1:m + 1], r[m - 1::-1]) / D[0])
     return [2 * rm / t for rm in r]
 
 
@@ -416,17 +416,19 @@ def _learned_sum(t, J, b):
     Requires t J^(-2b) >= sigma_c (all the summed features on the informative branch).
     """
     M = _em_margin()
+    A = 4 * M  # lower end: fewer Bernoulli terms (e^(-2 pi A)) for a few more direct terms
     Jm = mp.mpf(J)
-    if Jm == mp.floor(Jm) and Jm <= 4 * M:
+    if Jm == mp.floor(Jm) and Jm <= 6 * M:
         return mp.fsum(_g(i, t, b) for i in range(1, int(Jm) + 1))
-    if Jm < 2 * M + 1:
-        raise InputError("J", J, f"an integer, or a real >= {2 * M + 1} (the interpolant)")
+    if Jm < A + M + 1:
+        raise InputError("J", J, f"an integer, or a real >= {A + M + 1} (the interpolant at "
+                         f"{mp.mp.dps} digits)")
     Y = Jm - M
-    head = mp.fsum(_g(i, t, b) for i in range(1, M))  # i = 1..M-1
+    head = mp.fsum(_g(i, t, b) for i in range(1, A))  # i = 1..A-1
     last = mp.fsum(_g(Jm - i, t, b) for i in range(M))  # i = Y+1..J
-    body = _G(Y, t, b) - _G(M, t, b) + (_g(M, t, b) + _g(Y, t, b)) / 2
+    body = _G(Y, t, b) - _G(A, t, b) + (_g(A, t, b) + _g(Y, t, b)) / 2
     scale = abs(head + body)
-    body += _em_tail_terms(Y, t, b, scale) - _em_tail_terms(mp.mpf(M), t, b, scale)
+    body += _em_tail_terms(Y, t, b, scale) - _em_tail_terms(mp.mpf(A), t, b, scale)
     return head + body + last
 
 
@@ -508,7 +510,7 @@ def learning_envelope(n, *, beta, d=1):
     Parameters
     ----------
     n : float or mpmath.mpf
-        Sample size; J(n) must be >= 2M + 1 (M ~ 15 at dps 30) unless n is a lattice point.
+        Sample size; J(n) must be >= 5M + 1 (M ~ 15 at dps 30) unless n is a lattice point.
     beta : float
         Hierarchy exponent, > 1/2.
     d : float
@@ -633,7 +635,8 @@ def sequential_learning_law(beta=1.0, d=1.0) -> Law:
     r"""The feature-learning law :math:`\varepsilon\propto n^{1/(2\beta)-1}` (k = infinity).
 
     ``evaluate`` is :func:`learning_envelope` (the staircase through its mid-step values, an
-    analytic function of n), ``points`` the lattice :math:`n_J`, :math:`J = 2^{j+6}`,
+    analytic function of n), ``points`` the lattice :math:`n_J`, :math:`J = 2^{j+10}` (the interpolant needs J >= 5M+1 at
+    the precision mp.diff raises to),
     ``log_slope`` its local slope (``mpmath.diff`` at raised precision of the analytic
     envelope), ``predicted`` = 1/(2 beta) - 1.
 
@@ -661,7 +664,7 @@ def sequential_learning_law(beta=1.0, d=1.0) -> Law:
     ev = lambda n: learning_envelope(n, beta=_at(B), d=_at(D))  # noqa: E731
     return Law(name="sequential_learning", var="n", evaluate=ev,
                log_slope=lambda n: _log_slope(ev, mp.mpf(n)),
-               points=lambda j: learning_lattice(2 ** (int(j) + 6), beta=_at(B), d=_at(D)),
+               points=lambda j: learning_lattice(2 ** (int(j) + 10), beta=_at(B), d=_at(D)),
                expression=None, predicted=sp.nsimplify(1 / (2 * B) - 1),
                regime="feature learning (k_c < k; the k = infinity model on its mid-step "
                       "lattice)")
