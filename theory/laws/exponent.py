@@ -378,7 +378,11 @@ def _check_monotone(law: Law, xs) -> None:
 
 def _extrapolate(s):
     """Wynn's epsilon table on the slopes: (estimate, difference of the two best orders)."""
+    if all(v == s[-1] for v in s[-3:]):  # already exact (a pure power law)
+        return s[-1], abs(s[-1] - s[-2])
     table = mpmath.shanks(s)
+    if not table:
+        return s[-1], abs(s[-1] - s[-2])
     row = table[-1]
     ests = [row[k] for k in range(len(row)) if k % 2 == 1 and mpmath.isfinite(row[k])]
     if len(ests) < 2:

@@ -206,7 +206,7 @@ def _mpv(v):
 class _ModelTarget:
     """A model's fixed point x = F(x; p) and the threshold condition of ``kind``."""
 
-    def __init__(self, target, vary, params, kind, observable, value, init):
+    def __init__(self, target, vary, params, kind, observable, value, init, mid=None):
         from ..models import base
         from ..numeric.system import compile_system
 
@@ -215,7 +215,12 @@ class _ModelTarget:
         self.vary = vary
         self.params = dict(params)
         names = [f.name for f in dataclasses.fields(self.model.Params)]
-        self.p0 = base.make_params(self.model, self.params)
+        if vary in self.params:
+            raise InputError("params", self.params, f"the other parameters ({vary} is varied)")
+        if vary in names and mid is not None:
+            self.p0 = base.make_params(self.model, {**self.params, vary: mid})
+        else:
+            self.p0 = base.make_params(self.model, self.params)
         self.system = self.model.system(self.p0)
         self.cs = compile_system(self.system)
         sn = list(self.system.state_names)
@@ -485,7 +490,7 @@ def find_threshold(target, *, vary: str, bracket, kind: str = "crossing",
             kind, value = "crossing", 0.0
             if observable is None:
                 raise InputError("observable", None, "the observable that vanishes")
-        tg = _ModelTarget(target, vary, params, kind, observable, value, init)
+        tg = _ModelTarget(target, vary, params, kind, observable, value, init, 0.5 * (lo + hi))
     what = _what(kind, observable, value)
     if kind == "jump":
         (a, b), x_lo, f64 = _bracket_jump(tg, lo, hi, points, what)
