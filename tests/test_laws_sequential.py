@@ -215,3 +215,15 @@ def test_verify_exponent_learning_all_betas(beta):
         exact = 1 / (2 * mp.mpf(beta)) - 1
         assert r.error < 1e-10 and r.agrees, r.message
         assert abs(r.exponent - exact) <= r.error
+
+
+def test_threshold_finder_on_the_channel():
+    """lawscore's find_threshold ("zero" of Phi(m_+(sigma); sigma), the informative branch's
+    free entropy against the uninformative one's 0) gives sigma_c to 30 digits: the jump's
+    location from the model's free entropy, not from the module's reduced equation."""
+    from theory.laws.threshold import find_threshold
+
+    f = lambda s: channel_free_entropy(channel_overlap(s, branch="informative"), s)  # noqa: E731
+    r = find_threshold(f, vary="sigma", bracket=(4.05, 5.0), kind="zero", dps=30)
+    with mp.workdps(40):
+        assert r.digits >= 29 and abs(r.value - mp.mpf(REF["sigma_c"])) < mp.mpf(10) ** -29
