@@ -121,8 +121,8 @@ def _glossary() -> str:
 
 @pytest.mark.slow  # solves every registered model and simulates each once (~8 s)
 def test_glossary_defines_every_printed_quantity():
+    from theory.cli_models import _resolve
     from theory.models import get_model, load_all, solve
-    from theory.simulate import simulate_random_features
 
     gloss = _glossary()
     names = set()
@@ -131,7 +131,9 @@ def test_glossary_defines_every_printed_quantity():
         names |= set(r.state) | set(r.observables)
         m = get_model(name)
         if hasattr(m, "simulation"):
-            sim = simulate_random_features(**m.simulation(m.Params(), 24), seeds=1)
+            fn = _resolve(getattr(m, "simulator",
+                                  "theory.simulate.random_features:simulate_random_features"))
+            sim = fn(**m.simulation(m.Params(), 24), seeds=1)
             names |= set(sim.observables)
     missing = sorted(n for n in names if f"`{n}`" not in gloss)
     assert not missing, f"not defined in the README glossary: {missing}"
