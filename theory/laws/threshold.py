@@ -456,6 +456,16 @@ def find_threshold(target, *, vary: str, bracket, kind: str = "crossing",
     ConvergenceError
         When the joint refinement does not converge at either precision.
 
+    Notes
+    -----
+    The mpmath refinement evaluates the model's mpmath map (and, for "stability" and "jump",
+    its Jacobian at ``dps + dps/2 + 8`` digits). Where that quadrature cannot reach the digits
+    (noiseless phase retrieval at q ~ 0.85: the split-Gauss levels stall near 1e-11) the map
+    raises after trying every level, which can take a minute, and the float64 refinement is
+    used; ``dps=None`` asks for it directly. For "jump" the reported bracket is where the
+    float64 solve of the followed branch stops converging, which can lie slightly below the
+    saddle-node itself (the fixed-point iteration slows down critically there).
+
     Examples
     --------
     >>> import sympy as sp
