@@ -103,3 +103,23 @@ def test_registry():
     assert abs(r.exponent + mpmath.mpf("2.5")) <= r.error <= 1e-18
     with pytest.raises(InputError):
         register_law("test_tiny_law", lambda: None, "another")
+
+
+def test_float64_law_or_wrong_slope_is_refused():
+    """A law evaluated in float64 would give slopes of 0 from differences below its resolution
+    (a silent wrong exponent): refused; so is a log_slope that disagrees with the values."""
+    floaty = Law("floaty", "n", lambda x: mpmath.mpf(float(x) ** -0.5))
+    with pytest.raises(InputError, match="working precision"):
+        verify_exponent(floaty)
+    wrong = Law("wrong", "n", lambda x: x ** mpmath.mpf(-0.5), log_slope=lambda x: mpmath.mpf(-1))
+    with pytest.raises(InputError, match="secant"):
+        verify_exponent(wrong)
+
+
+def test_points_lattice():
+    """The law's own lattice x_j = 5 * 3^j: (1 + n)^-2, exponent -2."""
+    law = Law("lattice", "n", lambda x: (1 + x) ** -2, points=lambda j: 5 * mpmath.mpf(3) ** j,
+              predicted=sp.Integer(-2))
+    r = verify_exponent(law, dps=30, terms=25)
+    _check(r, -2)
+    assert r.slopes[1][0] == 15

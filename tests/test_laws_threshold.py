@@ -101,7 +101,7 @@ def test_perfect_recovery_spinodal_of_noiseless_phase_retrieval():
     cannot reach 15 digits at q ~ 0.85 (split-Gauss levels differ by ~1e-11), so the finder
     refines in float64 (dps=None): joint Newton at the two finest node levels. Reference:
     max_q q/((1-q) I(q)) by two independent quadratures (reference script)."""
-    r = find_threshold("phase_retrieval", vary="alpha", bracket=(1.1, 1.2), kind="jump",
+    r = find_threshold("phase_retrieval", vary="alpha", bracket=(1.12, 1.14), kind="jump",
                        init={"q": 0.7}, points=3, dps=None)
     ref = REF["pr_spinodal_alpha_nested_quad"]
     slack = REF["pr_spinodal_methods_differ"]
@@ -112,3 +112,25 @@ def test_perfect_recovery_spinodal_of_noiseless_phase_retrieval():
     it = REF["pr_spinodal_float_iteration"]
     lo, hi = sorted(it, key=float)
     assert it[lo] < 0.9 < 0.99 < it[hi]  # the reference's own plain iteration: a jump
+
+
+def test_stability_of_two_order_parameters_by_det():
+    """m1 = tanh(beta m2), m2 = tanh(beta m1): at m = 0, J = [[0, beta], [beta, 0]],
+    det(I - J) = 1 - beta^2, so the symmetric fixed point loses stability at beta = 1."""
+    m1, m2, b = sp.symbols("m1 m2 b", real=True)
+    pair = SaddlePointSystem(name="pair", state=[m1, m2], parameters=[b],
+                             updates={m1: sp.tanh(b * m2), m2: sp.tanh(b * m1)})
+    r = find_threshold(pair, vary="b", bracket=(0.3, 1.6), kind="stability",
+                       init={"m1": 0.0, "m2": 0.0}, points=7, dps=30)
+    assert abs(r.value - 1) <= r.error <= 1e-29
+    assert set(r.state) == {"m1", "m2"}
+
+
+def test_float64_refinement_when_asked():
+    """dps=None: the joint system by Newton in float64 at two node levels (Curie-Weiss fold)."""
+    r = find_threshold(ISING, vary="h", bracket=(0.0, 0.5), kind="jump",
+                       params={"beta": 2.0}, init={"m": -0.9}, points=11, dps=None)
+    ms = -(1 - 0.5) ** 0.5
+    hs = float(mpmath.atanh(ms)) / 2 - ms
+    assert r.method == "float64 Newton (joint)" and r.dps is None
+    assert abs(r.value - hs) <= r.error <= 1e-9

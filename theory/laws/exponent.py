@@ -236,7 +236,14 @@ def verify_exponent(law, *, dps: int = 30, tol: float = 1e-10, x0: float | str =
     InputError
         ``dps`` outside [15, 1000]; ``tol`` not in (0, 1); ``x0 <= 0``, ``ratio <= 1``; a law
         that is not positive, not finite, or not monotone on the lattice (the values that
-        break it are named).
+        break it are named); a law whose slope disagrees with a secant of its own values at the
+        working precision (a float64 law, a wrong ``log_slope``).
+
+    Notes
+    -----
+    The exponent is that of the lattice examined (up to ``x0 * ratio**(terms - 1)``): a change
+    of regime beyond it cannot be seen from values; where ``expression`` is given, SymPy's limit
+    (``derived``) is the asymptotic check.
 
     Examples
     --------
@@ -277,6 +284,8 @@ def verify_exponent(law, *, dps: int = 30, tol: float = 1e-10, x0: float | str =
                     raise InputError("law", law.name, "a law with a finite local slope on the "
                                      "lattice", hint=f"d log eps/d log {law.var} = {v} at "
                                      f"{law.var} = {mpmath.nstr(x, 8)}")
+            if d == dps:
+                _check_precision(law, xs, s, d)
             runs[d] = (xs, s, _extrapolate(s))
     xs, s, (est, order_diff) = runs[dps]
     est_hi = runs[dps + 10][2][0]
@@ -355,6 +364,27 @@ def _slope_function(law: Law):
         return mpmath.diff(lambda t: mpmath.log(law.evaluate(mpmath.exp(t))), u)
 
     return by_diff, "mpmath.diff of log eps(e^u)"
+
+
+def _check_precision(law: Law, xs, s, d: int) -> None:
+    """The slope at the first and last points against a central secant of log eps in log x
+    with step 10^-(d/3) (truncation and rounding both ~10^-(2d/3)): a law that is not
+    evaluated at the working precision (a float64 function) fails here instead of giving a
+    slope of 0 from a difference below its resolution."""
+    delta = mpmath.mpf(10) ** (-(d // 3))
+    for j in (0, len(xs) - 1):
+        x = xs[j]
+        up, down = law.evaluate(x * mpmath.exp(delta)), law.evaluate(x * mpmath.exp(-delta))
+        if not (up > 0 and down > 0):
+            continue  # the monotonicity check names a non-positive law
+        sec = (mpmath.log(up) - mpmath.log(down)) / (2 * delta)
+        gap = abs(sec - s[j])
+        if not gap <= mpmath.mpf(10) ** (-(d // 2)) * max(1, abs(s[j])):
+            raise InputError("law", law.name, f"a law evaluated at the working precision "
+                             f"({d} digits) whose local slope matches its values",
+                             hint=f"at {law.var} = {mpmath.nstr(x, 8)} the slope is "
+                             f"{mpmath.nstr(s[j], 8)} but a secant of log eps gives "
+                             f"{mpmath.nstr(sec, 8)} (a float64 law, or a wrong log_slope)")
 
 
 def _check_monotone(law: Law, xs) -> None:
