@@ -83,6 +83,10 @@ _LAZY = {
     "hermite_expansion": ".numeric.hermite",
     "known_activations": ".symbolic.activations",
     "mu_star": ".numeric.hermite",
+    # thresholds and scaling-law exponents at high precision (theory.laws)
+    "Law": ".laws.law",
+    "find_threshold": ".laws.threshold",
+    "verify_exponent": ".laws.exponent",
 }
 
 #: the public names: those of _LAZY, the errors and the register functions defined here
@@ -96,6 +100,7 @@ __all__ = [
     "logPhi1", "logPhi2", "sech2", "OutputChannel", "CHANNELS", "sign_channel",
     "gaussian_channel", "abs_channel", "relu_channel",
     "Loss", "Penalty", "Channel", "get_loss", "get_penalty", "get_channel",
+    "Law", "find_threshold", "verify_exponent",
 ]
 
 
