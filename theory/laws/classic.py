@@ -55,8 +55,9 @@ t-derivative uses :math:`\mathcal T_2' = -2\mathcal T_1`, and the minimum (the o
 convex in t) is the root of the derivative, by ``mpmath.findroot`` (Newton with the second
 derivative, :math:`\mathcal T_1' = -H`). Checked: :math:`h(1) = 0.438939066883848\ldots` and
 :math:`h(2) = 0.344930128404049\ldots` (the values of issue 11) and :math:`h(0) = 1/2`
-(Cover 1965), against ``tests/reference/laws_classic_candes_sur_mp.py`` (a 2-D quadrature of
-the definition split at the kink). :func:`candes_sur_gamma` inverts :math:`h` (decreasing from
+(Cover 1965), against ``tests/reference/laws_classic_candes_sur_mp.py`` (tanh-sinh in v,
+the z-integral up to the kink checked against its quadrature, the minimiser from a numerical
+derivative and a secant). :func:`candes_sur_gamma` inverts :math:`h` (decreasing from
 1/2 to 0): the boundary curve.
 
 Moniri & Hassani (arXiv:2605.17767, abstract): after two GD steps with step sizes
