@@ -241,6 +241,9 @@ def _build() -> argparse.ArgumentParser:
     from .cli_models import add_model_commands
 
     add_model_commands(sub, int_type, dps_type)
+    from .cli_laws import add_law_commands
+
+    add_law_commands(sub, int_type, dps_type)
     return p
 
 
