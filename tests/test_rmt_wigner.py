@@ -180,3 +180,22 @@ def test_bad_input():
         rmt.bbp_outlier_mp(1, "nan")
     with pytest.raises(InputError, match="n"):
         rmt.sample_wigner_spectrum(0)
+
+
+def test_threshold_machinery_finds_bbp_where_the_root_leaves_the_edge():
+    """theory.laws.threshold.find_threshold (kind "zero") on the outlier equations evaluated at
+    the bulk edge reproduces both BBP thresholds to 30 certified digits."""
+    from theory.laws.threshold import find_threshold
+
+    r = find_threshold(lambda th: rmt.wigner_outlier_equation(2, th), vary="theta",
+                       bracket=(0.5, 2), kind="zero", dps=30)
+    assert r.digits >= 30 and abs(r.value - 1) < D30
+
+    def at_edge(th, gamma="0.3"):  # numbers read at the caller's working precision
+        g = mpmath.mpf(gamma)
+        return rmt.bbp_outlier_equation((1 + mpmath.sqrt(g)) ** 2, th, g)
+
+    r = find_threshold(at_edge, vary="theta", bracket=(0.1, 2), kind="zero", dps=30)
+    ref = next(c for c in REF["covariance_threshold"] if c["gamma"] == "0.3")["theta_c"]
+    with mpmath.workdps(40):
+        assert r.digits >= 30 and abs(r.value - mpmath.mpf(ref)) < D30
