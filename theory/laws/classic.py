@@ -390,11 +390,13 @@ def gardner_capacity(kappa, *, dps: int | None = None):
 
 
 def _cs_cuts(g, L):
-    """Split points of the v-line: 0, +-1, and +-1/gamma, +-4/gamma where the sigmoid turns
-    (poles at v = i pi/gamma); [-L, L] holds all but 10^-(dps + 10) of the mass."""
+    """Split points of the v-line: 0, +-1, +-4 and, for gamma > 1, +-4^j/gamma below 1 where the
+    sigmoid turns (poles at v = i pi/gamma); [-L, L] holds all but 10^-(dps + 10) of the mass."""
     pts = {0.0, 1.0, -1.0, 4.0, -4.0}
-    if g > 1:
-        pts |= {1 / g, -1 / g, 4 / g, -4 / g}
+    c = 1 / g if g > 1 else L
+    while c < 1:  # geometric grading towards the poles' scale 1/gamma
+        pts |= {c, -c}
+        c *= 4
     return [-L, *sorted(p for p in pts if -L < p < L), L]
 
 
