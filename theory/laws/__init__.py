@@ -8,6 +8,10 @@
 * :func:`find_threshold` -- a threshold of a model, system, expression or callable, bracketed in
   float64 and refined jointly with the fixed point in mpmath (:mod:`theory.laws.threshold`).
 
+* the sequential-recovery model (:mod:`theory.laws.sequential`), the hierarchical model's
+  thresholds (:mod:`theory.laws.hierarchical`) and the classic thresholds: GLM weak recovery,
+  Gardner capacity, Candès–Sur, Moniri–Hassani (:mod:`theory.laws.classic`).
+
 The names are imported lazily (``import theory.laws`` does not import SymPy).
 """
 
@@ -24,6 +28,35 @@ _LAZY = {
     "ExponentResult": ".exponent",
     "find_threshold": ".threshold",
     "ThresholdResult": ".threshold",
+    "channel_free_entropy": ".sequential",
+    "channel_overlap": ".sequential",
+    "transition_snr": ".sequential",
+    "transition_overlap": ".sequential",
+    "feature_thresholds": ".sequential",
+    "recovered_count": ".sequential",
+    "overlaps": ".sequential",
+    "risk": ".sequential",
+    "learning_envelope": ".sequential",
+    "learning_lattice": ".sequential",
+    "correction_exponents": ".sequential",
+    "richardson_exponent": ".sequential",
+    "sequential_learning_law": ".sequential",
+    "sequential_refinement_law": ".sequential",
+    "derive_exponents": ".sequential",
+    "alpha_threshold": ".hierarchical",
+    "recovered_directions": ".hierarchical",
+    "alpha_shifted": ".hierarchical",
+    "tail_risk": ".hierarchical",
+    "hierarchical_lattice": ".hierarchical",
+    "hierarchical_envelope": ".hierarchical",
+    "hierarchical_law": ".hierarchical",
+    "derive_hierarchical_exponent": ".hierarchical",
+    "WeakRecovery": ".classic",
+    "glm_weak_recovery": ".classic",
+    "gardner_capacity": ".classic",
+    "candes_sur_h": ".classic",
+    "candes_sur_gamma": ".classic",
+    "moniri_hassani_outliers": ".classic",
 }
 
 __all__ = sorted(_LAZY)
