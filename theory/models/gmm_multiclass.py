@@ -269,6 +269,28 @@ def _basis(K: int, loss: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ cross-entropy prox
+def _binv(A):
+    """Batched inverse of (N, K, K) matrices: adjugate formulas for K <= 3 (LAPACK's per-matrix
+    overhead dominates there), numpy.linalg.inv otherwise."""
+    K = A.shape[-1]
+    if K == 2:
+        a, b, c, d = A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1]
+        det = a * d - b * c
+        out = np.stack([np.stack([d, -b], -1), np.stack([-c, a], -1)], -2)
+        return out / det[:, None, None]
+    if K == 3:
+        C = np.empty_like(A)
+        for i in range(3):
+            for j in range(3):
+                i1, i2 = [x for x in range(3) if x != i]
+                j1, j2 = [x for x in range(3) if x != j]
+                C[:, j, i] = (-1) ** (i + j) * (A[:, i1, j1] * A[:, i2, j2]
+                                                - A[:, i1, j2] * A[:, i2, j1])
+        det = np.einsum("nj,nj->n", A[:, 0, :], C[:, :, 0])
+        return C / det[:, None, None]
+    return np.linalg.inv(A)
+
+
 def _softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -323,22 +345,22 @@ def ce_prox(omega, k, V, *, tol: float = 1e-13, max_iter: int = 60, z0=None):
 
     def obj(zz, om, ee):
         d = zz - om
-        return 0.5 * np.einsum("ni,ij,nj->n", d, Vinv, d) + _lse(zz) - (zz * ee).sum(-1)
+        return 0.5 * ((d @ Vinv) * d).sum(-1) + _lse(zz) - (zz * ee).sum(-1)
 
     for _ in range(max_iter):
         za, oa, ea = z[active], omega[active], E[active]
         p = _softmax(za)
         g = za - oa + (p - ea) @ V  # V symmetric
         H = p[:, :, None] * eye - p[:, :, None] * p[:, None, :]
-        J = eye + np.einsum("ij,njk->nik", V, H)
-        step = np.linalg.solve(J, g[..., None])[..., 0]
+        J = eye + V @ H
+        step = (_binv(J) @ g[..., None])[..., 0]
         small = np.max(np.abs(step), axis=1) <= 1e-3 * (1 + np.max(np.abs(za), axis=1))
         t = np.ones(len(active))
         big = np.flatnonzero(~small)
         if big.size:  # far from the answer: Armijo backtracking on the prox objective
             zb, ob, eb, sb = za[big], oa[big], ea[big], step[big]
             f0 = obj(zb, ob, eb)
-            slope = -np.einsum("ni,ij,nj->n", g[big], Vinv, sb)
+            slope = -((g[big] @ Vinv) * sb).sum(-1)
             tb = np.ones(big.size)
             for _ in range(40):
                 bad = obj(zb - tb[:, None] * sb, ob, eb) > f0 + 1e-4 * tb * slope
@@ -374,7 +396,7 @@ def _prox_terms(loss, omega, k, V, z0=None):
     z, p = ce_prox(omega, k, V, z0=z0)
     f = E - p
     H = p[:, :, None] * np.eye(K) - p[:, :, None] * p[:, None, :]
-    dneg = np.linalg.solve(np.eye(K) + H @ V, H)
+    dneg = _binv(np.eye(K) + H @ V) @ H
     lval = _lse(z) - np.sum(z * E, axis=1)
     return f, dneg, lval, z
 
@@ -903,7 +925,7 @@ def _observables(loss, x, K, rho, G, F, p, train=True):
         ests = []
         U = _basis(K, loss)
         L = U @ psd_cholesky(U.T @ Q @ U, "Q")
-        for S in sobol_normal(K - 1, log2n=10, scrambles=8, seed=3):
+        for S in sobol_normal(K - 1, log2n=9, scrambles=8, seed=3):
             N = len(S)
             omega = ((M + b[:, None]).T[:, None, :] + (S @ L.T)[None]).reshape(K * N, K)
             cls = np.repeat(np.arange(K), N)
@@ -1069,7 +1091,7 @@ class GMMMulticlass(Model):
         r.observable_errors, r.state_errors = oerr, serr
         r.quadrature_error = float(oerr["test_error"])
         r.seconds = time.perf_counter() - t0
-        r._x, r._J = x, sol.get("J")  # type: ignore[attr-defined]
+        r._x, r._J = x, sol.get("J")
         if not ok:
             r.last_state = state
         return r
@@ -1132,12 +1154,21 @@ class GMMMulticlass(Model):
             if not r.converged and warm:
                 r = self._solve(p, tol)
             if r.converged:
-                x0, J = r._x, r._J  # type: ignore[attr-defined]
+                x0, J = r._x, r._J
             out.append(r)
         return out
 
 
 # ------------------------------------------------------------------ symbolic (LaTeX) form
+class _Transpose(sp.Function):
+    """Transpose of a matrix-valued symbol (prints as a superscript T)."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        return r"\left(" + printer._print(self.args[0]) + r"\right)^{\top}"
+
+
 @lru_cache(maxsize=4)
 def matrix_system(loss: str = "square") -> SaddlePointSystem:
     r"""The K-class system in matrix form, for LaTeX (non-commuting symbols are matrices).
@@ -1156,26 +1187,26 @@ def matrix_system(loss: str = "square") -> SaddlePointSystem:
     if loss not in LOSSES:
         raise InputError("loss", loss, f"one of {list(LOSSES)}")
     V, Q, M, b = sp.symbols("V Q M b", commutative=False)
-    Vh, Qh, Mh, B, G, A, f, H, I_ = sp.symbols(r"\hat{V} \hat{Q} \hat{M} B G A f_k H_k I",
-                                               commutative=False)
+    Vh, Qh, Mh, B, f, A, H = sp.symbols("Vhat Qhat Mhat_k B f_k A H_k", commutative=False)
+    G, I_, ek, om, sk, Hk = sp.symbols("G I e_k omega_k s_k Hess_k", commutative=False)
     alpha, lam, Delta = sp.symbols("alpha lambda Delta", positive=True)
-    Ek = sp.Function(r"\sum_k\rho_k\mathbb{E}_{\omega}")
-    Ekk = sp.Function(r"\rho_k\mathbb{E}_{\omega}")
-    T = sp.Function("T")
+    Ek = sp.Function(r"\sum_k\rho_k\mathbb{E}_{\omega_k}")
+    Ekk = sp.Function(r"\left[\rho_k\mathbb{E}_{\omega_k}\right]_{\mathrm{col}\,k}")
+    T = _Transpose
+    names = {Vh: r"\hat V", Qh: r"\hat Q", Mh: r"\hat M", om: r"\omega_k",
+             sk: r"\mathrm{softmax}(\mathrm{prox}_k(\omega_k))",
+             Hk: r"\nabla^2\ell(e_k,\mathrm{prox}_k(\omega_k))"}
     if loss == "square":
-        steps = [(A, (I_ + V) ** -1),
-                 (f, A * sp.Symbol("(e_k-\\omega)", commutative=False)),
-                 (Vh, alpha * A)]
+        steps = [(A, (I_ + V) ** -1), (f, A * (ek - om)), (Vh, alpha * A)]
+        extra = [ek, om]
     else:
-        steps = [(f, sp.Symbol("(e_k-\\mathrm{softmax}(\\mathrm{prox}_k(\\omega)))",
-                               commutative=False)),
-                 (H, sp.Symbol("\\nabla^2\\ell_k", commutative=False)),
-                 (Vh, alpha * Ek((I_ + H * V) ** -1 * H))]
+        steps = [(f, ek - sk), (H, Hk), (Vh, alpha * Ek((I_ + H * V) ** -1 * H))]
+        extra = [ek, sk, Hk]
     steps += [(Qh, alpha * Ek(f * T(f))), (Mh, alpha * Ekk(f)),
               (B, (lam * I_ + Delta * Vh) ** -1)]
     return SaddlePointSystem(
-        name=f"gmm_multiclass_{loss}", state=[V, Q, M, b], parameters=[alpha, lam, Delta, G, I_],
-        steps=steps,
+        name=f"gmm_multiclass_{loss}", state=[V, Q, M, b],
+        parameters=[alpha, lam, Delta, G, I_, *extra], steps=steps,
         updates={V: Delta * B, Q: Delta * B * (Delta * Qh + Mh * G * T(Mh)) * B,
                  M: B * Mh * G, b: b + (I_ + V) * Ek(f)},
-        reference=REFERENCE)
+        latex_names=names, reference=REFERENCE)
