@@ -197,3 +197,20 @@ def test_derivation_golden():
     for fname, text in docs.items():
         assert (mod.OUT / fname).read_text() == text, fname
     assert r"\left(H_{k} V + I\right)^{-1} H_{k}" in docs["gmm_multiclass_cross_entropy.tex"]
+
+
+@pytest.mark.parametrize("alpha,lam", [(0.7, 0.1), (2.0, 0.1), (0.7, 0.02)])
+def test_cross_entropy_K2_is_the_binary_logistic_model(alpha, lam):
+    """K = 2, simplex means (mu_2 = -mu_1): the cross-entropy ERM with (lam/2)||W||_F^2 is the
+    binary logistic ERM (gmm_binary, branch gmmbin's independent model) on w = w_1 - w_2 with
+    penalty (lam/4)||w||^2, i.e. gmm_binary's lam_bin = lam/2 ((lam_bin/2)||w||^2); its
+    m = M11 - M21 (w.mu/sqrt d) and q = Q11 - 2 Q12 + Q22."""
+    c = solve("gmm_multiclass", alpha=alpha, K=2, loss="cross_entropy", lam=lam, Delta=0.5)
+    bi = solve("gmm_binary", alpha=alpha, loss="logistic", lam=lam / 2, Delta=0.5)
+    assert c.converged and bi.converged
+    tol = max(c.observable_errors["test_error"], 1e-12) + 1e-12
+    assert abs(c.observables["test_error"] - bi.observables["test_error"]) <= tol
+    s = c.state
+    assert abs(s["M11"] - s["M21"] - bi.state["m"]) <= 1e-9 * max(1, bi.state["m"])
+    q = s["Q11"] - 2 * s["Q12"] + s["Q22"]
+    assert abs(q - bi.state["q"]) <= 1e-9 * max(1, bi.state["q"])

@@ -64,3 +64,13 @@ def test_bad_input(kw, param):
     with pytest.raises(InputError) as e:
         separability_threshold(K, **kw)
     assert e.value.param == param
+
+
+@pytest.mark.parametrize("Delta,rho", [(0.5, 0.5), (1.0, 0.5), (0.5, 0.3), (2.0, 0.8), (0.1, 0.5)])
+def test_two_clusters_against_gmm_binary(Delta, rho):
+    """K = 2 simplex means (+-mu) against gmmbin's independent separability_threshold_binary."""
+    from theory.models.gmm_binary import separability_threshold_binary
+
+    ref = separability_threshold_binary(rho=rho, Delta=Delta)
+    a = separability_threshold(2, Delta=Delta, rho=[rho, 1 - rho])
+    assert abs(float(a) - ref) <= 1e-10 * ref

@@ -634,6 +634,29 @@ def _newton(F, x0, tol, J=None, max_iter=40):
     return x, res, max_iter, J
 
 
+#: the Newton solve goes on to this residual when it can (quadratic convergence: one step more);
+#: a point is converged when the residual is <= the user's tol
+NEWTON_TOL = 1e-14
+
+
+def _damped(F, x0, damping=0.5, max_iter=400, stop=1e-4):
+    """Damped Picard iteration x <- (1 - damping) F(x) + damping x (the authors' scheme) until
+    the relative step is below ``stop``: a start for Newton from a far initial state."""
+    x = np.array(x0, dtype=float)
+    for _ in range(max_iter):
+        try:
+            Fx = F(x)
+        except (InputError, IntegrationError, np.linalg.LinAlgError):
+            break
+        if not np.all(np.isfinite(Fx)):
+            break
+        step = float(np.max(np.abs(Fx - x)) / max(1.0, float(np.max(np.abs(x)))))
+        x = (1 - damping) * Fx + damping * x
+        if step < stop:
+            break
+    return x
+
+
 def _rule(K, loss, level):
     r = K if loss == "square" else K - 1
     if r in GH_SIZES:
@@ -690,21 +713,28 @@ def solve_state(loss, *, alpha, lam, Delta, rho, G, x0=None, tol=1e-10, J=None):
         x = x0
         for level in (0, 1):
             F = _Map(loss, alpha, lam, Delta, rho, G, *_rule(K, loss, level))
-            x, res, its, J = _newton(F, x, tol, J)
+            x, res, its, J = _newton(F, x, NEWTON_TOL, J)
+            if res > tol and level == 0:  # far start: damped iteration first, then Newton
+                x = _damped(F, x0)
+                x, res, its, J = _newton(F, x, NEWTON_TOL, None)
             sols.append((x, res, its, F))
         (x1, *_), (x2, res, its, F2) = sols
-        return {"x": x2, "err": 2 * np.abs(x2 - x1), "residual": res, "iterations": its, "J": J,
+        err = 2 * np.abs(x2 - x1) + 10 * res * np.maximum(1.0, np.abs(x2))
+        return {"x": x2, "err": err, "residual": res, "iterations": its, "J": J,
                 "maps": [F2], "rule": f"tensor Gauss-Hermite {GH_SIZES[K - 1]}^{K - 1}",
                 "x_coarse": x1}
     sets = sobol_normal(K - 1, log2n=12, scrambles=8)
     pooled = np.concatenate(sets)
     Fp = _Map(loss, alpha, lam, Delta, rho, G, pooled, np.full(len(pooled), 1 / len(pooled)))
-    x, res, its, J = _newton(Fp, x0, tol, J)
+    x, res, its, J = _newton(Fp, x0, NEWTON_TOL, J)
+    if res > tol:
+        x = _damped(Fp, x0)
+        x, res, its, J = _newton(Fp, x, NEWTON_TOL, None)
     xs = []
     maps = []
     for S in sets:
         F = _Map(loss, alpha, lam, Delta, rho, G, S, np.full(len(S), 1 / len(S)))
-        xi, _, _, _ = _newton(F, x, tol, J)
+        xi, _, _, _ = _newton(F, x, NEWTON_TOL, J)
         xs.append(xi)
         maps.append(F)
     _, se = qmc_mean(np.array(xs))
