@@ -73,14 +73,15 @@ import math
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import ndtr
 
 from ..errors import InputError
 from ..numeric.qmc import qmc_mean, sobol_normal
+from ..symbolic import atoms
 
 __all__ = ["separability_threshold", "cone_distance2", "SeparabilityResult"]
 
 _PHI0 = 1 / math.sqrt(2 * math.pi)
+ndtr = atoms.Phi._numpy_impl  # the one normal cdf (theory.symbolic.atoms)
 
 
 class SeparabilityResult(float):
