@@ -576,8 +576,8 @@ class _Map:
 
 
 def _newton(F, x0, tol, J=None, max_iter=40):
-    """Newton on x - F(x): forward-difference Jacobian, kept while it contracts (chord steps,
-    recomputed when a step does not halve the residual), backtracking with a fresh one.
+    """Newton on x - F(x): forward-difference Jacobian, kept while it contracts (Broyden-updated
+    steps; recomputed when a step does not halve the residual), backtracking with a fresh one.
     Returns (x, residual, iterations, Jacobian)."""
     x = np.array(x0, dtype=float)
     n = x.size
@@ -617,6 +617,8 @@ def _newton(F, x0, tol, J=None, max_iter=40):
         xn = x + dx
         rn = resid(xn)
         if rn is not None and float(np.linalg.norm(rn)) <= 0.5 * nr:
+            # Broyden's rank-one update keeps the reused Jacobian consistent with the last step
+            J = J + np.outer(rn - r - J @ dx, dx) / float(dx @ dx)
             x, r, fresh = xn, rn, False
             continue
         if not fresh:
@@ -638,7 +640,7 @@ def _newton(F, x0, tol, J=None, max_iter=40):
 
 #: the Newton solve goes on to this residual when it can (quadratic convergence: one step more);
 #: a point is converged when the residual is <= the user's tol
-NEWTON_TOL = 1e-14
+NEWTON_TOL = 1e-13
 
 
 def _damped(F, x0, damping=0.5, max_iter=400, stop=1e-4):
