@@ -259,7 +259,7 @@ def _tensor_gh(r: int, n: int):
 
 
 #: Gauss-Hermite sizes per dimension (n1, n2) for the channel, by dimension r of the integral
-GH_SIZES = {1: (40, 60), 2: (24, 32), 3: (14, 20), 4: (10, 14)}
+GH_SIZES = {1: (40, 60), 2: (24, 32), 3: (14, 20)}
 
 
 def _basis(K: int, loss: str) -> np.ndarray:
