@@ -216,3 +216,20 @@ def test_hierarchical_family(gamma):
     flags = _family("hierarchical", truth, {"gamma": gamma}, [6, 10, 14, 20, 30], [20, 30, 40])
     ok = flags[(30, 30)]
     assert ok is not None and ok[0] and ok[1] <= 1e-10, ok
+
+
+def test_irregular_corrections_are_not_trusted():
+    """x^-1 exp(sin(x)/x^2): slope -1 + cos(x)/x - 2 sin(x)/x^2 -> -1 with corrections of
+    pseudo-random sign on the lattice (no geometric structure for the epsilon table). The
+    bound holds the truth at every size; with 8 terms no order converges monotonically and
+    the result says so."""
+    law = Law("oscillating", "n", lambda x: mpmath.exp(mpmath.sin(x) / x**2) / x,
+              log_slope=lambda x: -1 + mpmath.cos(x) / x - 2 * mpmath.sin(x) / x**2)
+    for terms in (8, 12, 16):
+        r = verify_exponent(law, dps=30, terms=terms)
+        _honest(r, Fraction(-1))
+        with mpmath.workdps(60):
+            assert abs(mpmath.mpf(r.exponent) + 1) <= r.error
+        assert not r.reliable
+        if terms == 8:
+            assert "NOT CONVERGING" in r.message
