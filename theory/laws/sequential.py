@@ -619,7 +619,9 @@ def richardson_exponent(slope, grid, exponents):
 
 
 def _log_slope(fun, x):
-    return x * mp.diff(fun, x) / fun(x)
+    """d log fun / d log x at x, differentiated in t = log x (a step relative to x: an absolute
+    step in x loses every digit once x is ~1e20 and beyond)."""
+    return mp.diff(lambda t: mp.log(fun(mp.exp(t))), mp.log(x))
 
 
 # ------------------------------------------------------------------------------ the laws
