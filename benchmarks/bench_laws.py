@@ -180,7 +180,8 @@ def main() -> None:
     lines += ["", "Times include compiling the model's system on first use (SymPy) and, for "
               "thresholds, the float64 scan; the phase-retrieval threshold evaluates the "
               "model's 2-D Gaussian integrals in mpmath (split-Gauss tensor rules at ~55 "
-              "digits for the Jacobian), the slowest of the thresholds (19.5 s on the loaded machine at load 10, 6.3 s idle).", ""]
+              "digits for the Jacobian), the slowest of the thresholds (it took 19.5 s at "
+              "load 10 on this 2-core machine).", ""]
     (OUT / "laws_speed.md").write_text("\n".join(lines))
     print("\n".join(lines))
 
