@@ -76,11 +76,12 @@ from typing import Any
 
 import numpy as np
 from scipy import optimize, sparse
-from scipy.special import expit, log_expit, logsumexp, ndtr, softmax
+from scipy.special import expit, log_expit, logsumexp, softmax
 
 from ._seeds import run_seeds
 from .random_features import Simulation
 from ..errors import ConvergenceError, InputError
+from ..symbolic.atoms import _np_H as _Q  # Q(t) = Phi(-t), the package's one normal tail
 
 __all__ = ["simulate_gmm_binary", "simulate_gmm_multiclass", "separable_fraction",
            "separability_crossings", "max_margin",
@@ -641,7 +642,7 @@ def _run_binary(s: dict, seed: int) -> dict:
     q = float((sig * w) @ w) / d
     rho = s["rho"]
     sq = math.sqrt(q) if q > 0 else float("nan")
-    test = rho * ndtr(-(m + b) / sq) + (1 - rho) * ndtr(-(m - b) / sq) if q > 0 else \
+    test = rho * float(_Q((m + b) / sq)) + (1 - rho) * float(_Q((m - b) / sq)) if q > 0 else \
         rho * float(b < 0) + (1 - rho) * float(b > 0)
     z = X @ w + b
     val, _ = _bin_loss(s["loss"], y, z)
