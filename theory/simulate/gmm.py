@@ -12,12 +12,14 @@ authors' code (IdePHICS/GaussMixtureProject; digest ``shared/papers/gmm-digest.m
   normalised to :math:`\|\mu\|^2 = 1` exactly (entries of order :math:`1/\sqrt d`; the mean of
   :math:`x` is then comparable to the noise of :math:`x` along one direction, and
   :math:`m, q = O(1)` for :math:`w` with O(1) entries): "dense" :math:`\mu` is a Gaussian vector
-  rescaled; "sparse" :math:`\mu` is a Gaussian vector on the first ``round(rho_s d)``
+  rescaled; "sparse" :math:`\mu` is a Gaussian vector on ``round(rho_s d)``
   coordinates (entries of variance :math:`1/(\rho_s d)` before the exact rescaling), zero
-  elsewhere.
+  elsewhere; the support is the first coordinates for isotropic :math:`\Sigma` and a uniformly
+  random subset, independent of the blocks, otherwise (the convention of
+  :mod:`theory.models.gmm_binary`).
   :math:`\Sigma` is diagonal: :math:`\Delta I` or, with ``blocks = [(p_1, Delta_1), ...]``,
   consecutive blocks of ``round(p_r d)`` coordinates of variance :math:`\Delta_r`, the first
-  block starting at coordinate 0 (a first block of fraction ``rho_s`` is the sparse support).
+  block starting at coordinate 0.
   ERM :math:`\sum_\nu \ell(y_\nu, w\cdot x_\nu + b) + \lambda r(w)`,
   :math:`r = \|w\|^2/2` ("l2") or :math:`\|w\|_1` ("l1"), :math:`n = \mathrm{round}(\alpha d)`;
   losses square :math:`(y - z)^2/2`, logistic :math:`\log(1 + e^{-yz})`, hinge
@@ -173,7 +175,10 @@ def _binary_instance(s: dict, rng) -> tuple[np.ndarray, np.ndarray]:
     else:
         k = max(1, round(s["rho_s"] * d))
         mu = np.zeros(d)
-        mu[:k] = rng.standard_normal(k)
+        if s["blocks"] is None:  # isotropic: the support's place is immaterial
+            mu[:k] = rng.standard_normal(k)
+        else:  # a uniformly random support, independent of the blocks (as gmm_binary)
+            mu[rng.choice(d, size=k, replace=False)] = rng.standard_normal(k)
     mu /= np.linalg.norm(mu)
     if s["blocks"] is None:
         sig = np.full(d, s["Delta"])
@@ -731,8 +736,8 @@ def simulate_gmm_binary(*, alpha, d: int = 1000, rho: float = 0.5, Delta: float 
         Block-diagonal :math:`\Sigma`: (fraction, variance) pairs, fractions summing to 1,
         variances > 0, laid out from coordinate 0.
     means : {"dense", "sparse"}, default "dense"
-        Gaussian mean on all coordinates, or on the first round(rho_s d) (:math:`\|\mu\|^2 = 1`
-        both).
+        Gaussian mean on all coordinates, or on round(rho_s d) of them (:math:`\|\mu\|^2 = 1`
+        both; module docstring).
     rho_s : float, default 1.0
         Fraction of non-zero mean coordinates (sparse means), in (0, 1].
     loss : {"logistic", "square", "hinge"}, default "logistic"
