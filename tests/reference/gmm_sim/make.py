@@ -49,7 +49,8 @@ CURVES = {
 SEPARABILITY_D = {2: 100, 3: 100, 4: 50, 5: 50}
 SEPARABILITY_INSTANCES = 12
 SEPARABILITY_RESOLUTION = 2
-SEPARABILITY_DELTAS = (0.5, 1.0)
+SEPARABILITY_DELTAS = tuple(float(x) for x in
+                            os.environ.get("GMM_SEP_DELTAS", "0.5,1").split(","))
 
 
 def _write(name: str, obj: dict) -> None:
