@@ -24,7 +24,8 @@ HERE = os.path.join(os.path.dirname(__file__), "reference", "gmm_sim")
 SETTINGS = [("bin_square_l2", "gmm_binary", False), ("bin_logistic_l2", "gmm_binary", False),
             ("bin_hinge_l2", "gmm_binary", False), ("sparse_square_l1", "gmm_binary", False),
             ("sparse_square_l2", "gmm_binary", False), ("k3_square", "gmm_multiclass", False),
-            ("k3_cross_entropy", "gmm_multiclass", True)]
+            ("k3_cross_entropy", "gmm_multiclass", True),
+            ("k3_cross_entropy_lam0.01", "gmm_multiclass", True)]
 
 #: the must-show bound on the test error; the other observables (about 10 per point, 150
 #: per setting for K = 3, correlated across settings through shared seeds) within 4
