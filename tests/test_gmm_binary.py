@@ -39,6 +39,12 @@ def _kw(P):
 _POINTS = json.loads((REF / "gmm_binary_reference.json").read_text())["points"]
 
 
+def test_reference_file_complete():
+    """Every loss x penalty is in the stored reference (13 points, none missing)."""
+    combos = {(p["params"]["loss"], p["params"]["penalty"]) for p in _POINTS}
+    assert len(_POINTS) == 13 and len(combos) == 6
+
+
 @pytest.mark.parametrize("pt", _POINTS, ids=lambda pt: "{loss}-{penalty}-a{alpha}-l{lam}".format(
     **pt["params"]))
 def test_saddle_point_against_reference_solver(pt):
@@ -150,6 +156,43 @@ def test_hinge_lam_to_zero_diverges_at_separability_threshold():
     above = solve("gmm_binary", alpha=a_sep * 1.02, lam=1e-7, rho=rho, Delta=Delta,
                   loss="hinge", progress=False)
     assert above.converged and above.observables["train_error"] > 1e-4
+
+
+def _J2(a):
+    """E[(Z - a)_+^2] (written here, independent of the module)."""
+    return (1 + a * a) * ndtr(-a) - a * math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
+
+
+@pytest.mark.parametrize("frac", [0.7, 0.9])
+def test_hinge_lam_to_zero_is_the_max_margin_program(frac):
+    """lam -> 0+ hinge = hard-margin SVM: min ||w||^2 s.t. y(w.x + b) >= 1. With Gardner's
+    capacity for the part of w orthogonal to mu (derivation in separability_threshold_binary),
+    for isotropic Delta: minimise q over (m, b, q) subject to
+    alpha sum_y rho_y E[(1 - m - y b - sqrt(q) Z)_+^2] <= q - Delta m^2 (scipy SLSQP, started
+    30-50 % away from the saddle point). Its minimiser is the saddle point at lam = 1e-7."""
+    from scipy import optimize
+
+    rho, Delta = 0.7, 0.8
+    alpha = frac * separability_threshold_binary(rho=rho, Delta=Delta)
+    res = solve("gmm_binary", alpha=alpha, lam=1e-7, rho=rho, Delta=Delta, loss="hinge",
+                progress=False)
+    assert res.converged, res.message
+
+    def con(x):
+        m, b, lq = x
+        q = math.exp(lq)
+        return q - Delta * m * m - alpha * sum(
+            r * q * _J2(-(1 - m - y * b) / math.sqrt(q)) for y, r in ((1, rho), (-1, 1 - rho)))
+
+    x0 = [1.3 * res.state["m"], 0.7 * res.state["b"], math.log(1.5 * res.state["q"])]
+    r = optimize.minimize(lambda x: x[2], x0, method="SLSQP",
+                          constraints=[{"type": "ineq", "fun": con}],
+                          options={"ftol": 1e-15, "maxiter": 1000})
+    assert r.success, r.message
+    m, b, q = r.x[0], r.x[1], math.exp(r.x[2])
+    assert res.state["q"] == pytest.approx(q, rel=1e-9)
+    assert res.state["m"] == pytest.approx(m, rel=1e-6)
+    assert res.state["b"] == pytest.approx(b, rel=1e-6)
 
 
 @pytest.mark.parametrize("loss", ["square", "logistic", "hinge"])

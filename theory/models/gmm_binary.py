@@ -892,8 +892,13 @@ def separability_threshold_binary(*, rho=0.5, Delta=1.0, blocks="", means="dense
     :math:`\rho_{+1} = \rho`, :math:`\rho_{-1} = 1 - \rho`. h is convex in
     :math:`(t_1, t_0)` (an expectation of a convex function of an affine map), minimised
     here by Newton's method on its closed-form gradient. Checks: :math:`\Delta\to\infty` gives
-    :math:`h = 1/2` at t = 0, Cover's :math:`\alpha = 2`; the min-norm hinge saddle point at
-    :math:`\lambda\to0^+` has :math:`q\to\infty` at this :math:`\alpha` (tests).
+    :math:`h = 1/2` at t = 0, Cover's :math:`\alpha = 2`. The same capacity argument at
+    margin 1 gives the hard-margin SVM (the :math:`\lambda\to0^+` hinge) as
+    :math:`\min q` over (m, b, q) subject to :math:`\alpha\sum_y\rho_y\mathbb E(1 - m - yb
+    - \sqrt qZ)_+^2 \le q - \Delta m^2`; its scaling limit :math:`q\to\infty` is the
+    condition :math:`\alpha h \le 1` above. Tests: the hinge saddle point at
+    :math:`\lambda = 10^{-7}` equals that program's minimiser (q to 1e-9), and its
+    :math:`1/\sqrt q` extrapolates to zero at :math:`\alpha_{sep}` (1e-3).
     A block-diagonal :math:`\Sigma` is reduced to this by whitening (separability is invariant
     under :math:`x\mapsto\Sigma^{-1/2}x`): noise I and mean :math:`\Sigma^{-1/2}\mu`, i.e.
     :math:`\Delta_{eff} = 1/\|\Sigma^{-1/2}\mu\|^2 = 1/\sum_cf_c\tau_c/\sigma_c`
