@@ -42,7 +42,7 @@ def threshold(Delta, rho, r2):
     def grad(m, b):
         return (mp.diff(lambda mm: E(mm, b, Delta, rho, r2), m),
                 mp.diff(lambda bb: E(m, bb, Delta, rho, r2), b))
-    best = min(((mp.mpf(i) / 10, mp.mpf(j) / 10) for i in range(1, 40) for j in range(-10, 11)),
+    best = min(((mp.mpf(i) / 10, mp.mpf(j) / 10) for i in range(5, 30, 2) for j in range(-8, 9, 2)),
                key=lambda mb: E(mb[0], mb[1], Delta, rho, r2))
     m, b = mp.findroot(grad, best)
     return 1 / E(m, b, Delta, rho, r2), m, b
@@ -51,8 +51,7 @@ def threshold(Delta, rho, r2):
 if __name__ == "__main__":
     out = []
     for Delta, rho, means, r2 in ((0.5, 0.5, "simplex", 1), (1.0, 0.5, "simplex", 1),
-                                  (0.5, 0.3, "simplex", 1), (1.0, 0.5, "orthonormal", 0.5),
-                                  (2.0, 0.2, "orthonormal", 0.5)):
+                                  (0.5, 0.3, "simplex", 1), (1.0, 0.5, "orthonormal", 0.5)):
         a, m, b = threshold(Delta, rho, r2)
         out.append({"Delta": Delta, "rho": [rho, 1 - rho], "means": means,
                     "alpha_star": mp.nstr(a, 25), "m": mp.nstr(m, 15), "b": mp.nstr(b, 15)})

@@ -68,7 +68,7 @@ converged in 60 steps makes the call raise :class:`~theory.errors.IntegrationErr
 engine's Gauss-Hermite rule (:func:`theory.numeric.quadrature.hermite_rule`) at two sizes
 :math:`n_1<n_2` per dimension; the answer is the :math:`n_2` solve, its error estimate twice
 the change from :math:`n_1`. For K >= 5 they use randomised QMC
-(:mod:`theory.numeric.qmc`, scrambled Sobol', 8 scramblings of :math:`2^{12}` points): the
+(:mod:`theory.numeric.qmc`, scrambled Sobol', 8 scramblings of :math:`2^{10}` points): the
 fixed point is solved on the pooled points and once per scrambling (warm start); value = the
 pooled solve, error = 2 standard errors over scramblings. Solver: Newton on
 :math:`x-T(x)` (state :math:`V, Q` upper triangles, M, b), forward-difference Jacobian,
@@ -77,11 +77,12 @@ backtracking; start: the exact square-loss solution.
 **Observables.** ``test_error`` :math:`=1-\sum_k\rho_kP[h_k>h_j\ \forall j\ne k]`,
 :math:`h\sim\mathcal N(M_{:,k}+b,Q)`: a (K-1)-dimensional Gaussian orthant probability, computed by
 nested split Gauss rules (:func:`theory.numeric.quadrature.normal_rule`, each coordinate cut
-exactly at its constraint, the last one integrated in closed form by :math:`\Phi`) for K <= 5,
+exactly at its constraint, the last one integrated in closed form by :math:`\Phi`) for K <= 4,
 error = twice the change between two node counts; by Genz's separation of variables with
-randomised QMC (error = 2 s.e.) for K >= 6. ``train_error``: square loss, the same orthant
+randomised QMC (8 x 2^14 points, error = 2 s.e., ~1e-6) for K >= 5. ``train_error``: square
+loss, the same orthant
 probability for the prox :math:`(I+V)^{-1}(\omega+Ve_k)` (affine in ω); cross-entropy,
-randomised QMC over ω (the region is curved; error 2 s.e., typically 1e-4).
+randomised QMC over ω (8 x 2^9 points; the region is curved; error 2 s.e., ~5e-4).
 ``train_loss`` :math:`=\sum_k\rho_k\mathbb E\,\ell(e_k,\mathrm{prox}_k(\omega))`.
 ``bayes_error`` (orthonormal means only; the digest's formula, written there for them):
 :math:`\varepsilon_{BO} = 1-\sum_k\rho_k\int D\xi\prod_{u\ne k}\Phi(\tfrac{\eta_u}{\eta_k}
@@ -100,12 +101,12 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
-from scipy.special import log_ndtr, ndtr
 
 from ..errors import IntegrationError, InputError
 from ..numeric.expectation import psd_cholesky
 from ..numeric.qmc import qmc_mean, sobol_normal
 from ..numeric.quadrature import hermite_rule, normal_rule
+from ..symbolic import atoms
 from ..symbolic.system import SaddlePointSystem
 from .base import Model, SolveResult, choice, make_params, param, register, validate
 
@@ -114,6 +115,8 @@ __all__ = ["GMMMulticlass", "GMMMulticlassParams", "gram_matrix", "class_weights
            "bayes_error", "ce_prox", "solve_state"]
 
 LOSSES = ("square", "cross_entropy")
+ndtr = atoms.Phi._numpy_impl  # the one normal cdf (theory.symbolic.atoms)
+log_ndtr = atoms.logPhi._numpy_impl
 REFERENCE = ("Loureiro, Sicuro, Gerbelot, Pacco, Krzakala, Zdeborová, NeurIPS 2021, "
              "arXiv:2106.03791v2, Theorem 1 (K clusters, covariance Delta I); source followed: "
              "gmm-digest.md Sec. 2.2 (authors' multiK code) + the convex-loss channel derived in "
@@ -256,7 +259,7 @@ def _tensor_gh(r: int, n: int):
 
 
 #: Gauss-Hermite sizes per dimension (n1, n2) for the channel, by dimension r of the integral
-GH_SIZES = {1: (40, 60), 2: (24, 32), 3: (14, 20), 4: (10, 14)}
+GH_SIZES = {1: (40, 60), 2: (24, 32), 3: (14, 20)}
 
 
 def _basis(K: int, loss: str) -> np.ndarray:
@@ -269,6 +272,28 @@ def _basis(K: int, loss: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ cross-entropy prox
+def _binv(A):
+    """Batched inverse of (N, K, K) matrices: adjugate formulas for K <= 3 (LAPACK's per-matrix
+    overhead dominates there), numpy.linalg.inv otherwise."""
+    K = A.shape[-1]
+    if K == 2:
+        a, b, c, d = A[:, 0, 0], A[:, 0, 1], A[:, 1, 0], A[:, 1, 1]
+        det = a * d - b * c
+        out = np.stack([np.stack([d, -b], -1), np.stack([-c, a], -1)], -2)
+        return out / det[:, None, None]
+    if K == 3:
+        C = np.empty_like(A)
+        for i in range(3):
+            for j in range(3):
+                i1, i2 = [x for x in range(3) if x != i]
+                j1, j2 = [x for x in range(3) if x != j]
+                C[:, j, i] = (-1) ** (i + j) * (A[:, i1, j1] * A[:, i2, j2]
+                                                - A[:, i1, j2] * A[:, i2, j1])
+        det = np.einsum("nj,nj->n", A[:, 0, :], C[:, :, 0])
+        return C / det[:, None, None]
+    return np.linalg.inv(A)
+
+
 def _softmax(z):
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -323,22 +348,22 @@ def ce_prox(omega, k, V, *, tol: float = 1e-13, max_iter: int = 60, z0=None):
 
     def obj(zz, om, ee):
         d = zz - om
-        return 0.5 * np.einsum("ni,ij,nj->n", d, Vinv, d) + _lse(zz) - (zz * ee).sum(-1)
+        return 0.5 * ((d @ Vinv) * d).sum(-1) + _lse(zz) - (zz * ee).sum(-1)
 
     for _ in range(max_iter):
         za, oa, ea = z[active], omega[active], E[active]
         p = _softmax(za)
         g = za - oa + (p - ea) @ V  # V symmetric
         H = p[:, :, None] * eye - p[:, :, None] * p[:, None, :]
-        J = eye + np.einsum("ij,njk->nik", V, H)
-        step = np.linalg.solve(J, g[..., None])[..., 0]
+        J = eye + V @ H
+        step = (_binv(J) @ g[..., None])[..., 0]
         small = np.max(np.abs(step), axis=1) <= 1e-3 * (1 + np.max(np.abs(za), axis=1))
         t = np.ones(len(active))
         big = np.flatnonzero(~small)
         if big.size:  # far from the answer: Armijo backtracking on the prox objective
             zb, ob, eb, sb = za[big], oa[big], ea[big], step[big]
             f0 = obj(zb, ob, eb)
-            slope = -np.einsum("ni,ij,nj->n", g[big], Vinv, sb)
+            slope = -((g[big] @ Vinv) * sb).sum(-1)
             tb = np.ones(big.size)
             for _ in range(40):
                 bad = obj(zb - tb[:, None] * sb, ob, eb) > f0 + 1e-4 * tb * slope
@@ -374,7 +399,7 @@ def _prox_terms(loss, omega, k, V, z0=None):
     z, p = ce_prox(omega, k, V, z0=z0)
     f = E - p
     H = p[:, :, None] * np.eye(K) - p[:, :, None] * p[:, None, :]
-    dneg = np.linalg.solve(np.eye(K) + H @ V, H)
+    dneg = _binv(np.eye(K) + H @ V) @ H
     lval = _lse(z) - np.sum(z * E, axis=1)
     return f, dneg, lval, z
 
@@ -552,8 +577,8 @@ class _Map:
 
 
 def _newton(F, x0, tol, J=None, max_iter=40):
-    """Newton on x - F(x): forward-difference Jacobian, kept while it contracts (chord steps,
-    recomputed when a step does not halve the residual), backtracking with a fresh one.
+    """Newton on x - F(x): forward-difference Jacobian, kept while it contracts (Broyden-updated
+    steps; recomputed when a step does not halve the residual), backtracking with a fresh one.
     Returns (x, residual, iterations, Jacobian)."""
     x = np.array(x0, dtype=float)
     n = x.size
@@ -593,6 +618,8 @@ def _newton(F, x0, tol, J=None, max_iter=40):
         xn = x + dx
         rn = resid(xn)
         if rn is not None and float(np.linalg.norm(rn)) <= 0.5 * nr:
+            # Broyden's rank-one update keeps the reused Jacobian consistent with the last step
+            J = J + np.outer(rn - r - J @ dx, dx) / float(dx @ dx)
             x, r, fresh = xn, rn, False
             continue
         if not fresh:
@@ -610,6 +637,29 @@ def _newton(F, x0, tol, J=None, max_iter=40):
         x, r, J = xn, rn, None
     res = float(np.max(np.abs(r)) / max(1.0, float(np.max(np.abs(x)))))
     return x, res, max_iter, J
+
+
+#: the Newton solve goes on to this residual when it can (quadratic convergence: one step more);
+#: a point is converged when the residual is <= the user's tol
+NEWTON_TOL = 1e-13
+
+
+def _damped(F, x0, damping=0.5, max_iter=400, stop=1e-4):
+    """Damped Picard iteration x <- (1 - damping) F(x) + damping x (the authors' scheme) until
+    the relative step is below ``stop``: a start for Newton from a far initial state."""
+    x = np.array(x0, dtype=float)
+    for _ in range(max_iter):
+        try:
+            Fx = F(x)
+        except (InputError, IntegrationError, np.linalg.LinAlgError):
+            break
+        if not np.all(np.isfinite(Fx)):
+            break
+        step = float(np.max(np.abs(Fx - x)) / max(1.0, float(np.max(np.abs(x)))))
+        x = (1 - damping) * Fx + damping * x
+        if step < stop:
+            break
+    return x
 
 
 def _rule(K, loss, level):
@@ -668,26 +718,33 @@ def solve_state(loss, *, alpha, lam, Delta, rho, G, x0=None, tol=1e-10, J=None):
         x = x0
         for level in (0, 1):
             F = _Map(loss, alpha, lam, Delta, rho, G, *_rule(K, loss, level))
-            x, res, its, J = _newton(F, x, tol, J)
+            x, res, its, J = _newton(F, x, NEWTON_TOL, J)
+            if res > tol and level == 0:  # far start: damped iteration first, then Newton
+                x = _damped(F, x0)
+                x, res, its, J = _newton(F, x, NEWTON_TOL, None)
             sols.append((x, res, its, F))
         (x1, *_), (x2, res, its, F2) = sols
-        return {"x": x2, "err": 2 * np.abs(x2 - x1), "residual": res, "iterations": its, "J": J,
+        err = 2 * np.abs(x2 - x1) + 10 * res * np.maximum(1.0, np.abs(x2))
+        return {"x": x2, "err": err, "residual": res, "iterations": its, "J": J,
                 "maps": [F2], "rule": f"tensor Gauss-Hermite {GH_SIZES[K - 1]}^{K - 1}",
                 "x_coarse": x1}
-    sets = sobol_normal(K - 1, log2n=12, scrambles=8)
+    sets = sobol_normal(K - 1, log2n=10, scrambles=8)
     pooled = np.concatenate(sets)
     Fp = _Map(loss, alpha, lam, Delta, rho, G, pooled, np.full(len(pooled), 1 / len(pooled)))
-    x, res, its, J = _newton(Fp, x0, tol, J)
+    x, res, its, J = _newton(Fp, x0, NEWTON_TOL, J)
+    if res > tol:
+        x = _damped(Fp, x0)
+        x, res, its, J = _newton(Fp, x, NEWTON_TOL, None)
     xs = []
     maps = []
     for S in sets:
         F = _Map(loss, alpha, lam, Delta, rho, G, S, np.full(len(S), 1 / len(S)))
-        xi, _, _, _ = _newton(F, x, tol, J)
+        xi, _, _, _ = _newton(F, x, NEWTON_TOL, J)
         xs.append(xi)
         maps.append(F)
     _, se = qmc_mean(np.array(xs))
     return {"x": x, "err": 2 * se, "residual": res, "iterations": its, "maps": [Fp], "J": J,
-            "rule": "randomised QMC (8 x 2^12 Sobol')", "xs": xs, "qmc_maps": maps}
+            "rule": "randomised QMC (8 x 2^10 Sobol')", "xs": xs, "qmc_maps": maps}
 
 
 # ------------------------------------------------------------------ Gaussian probabilities
@@ -747,9 +804,9 @@ def orthant_probability(mean, cov):
     Returns
     -------
     value, error : float
-        n = 1: :math:`\Phi`; n <= 4: nested split Gauss rules (each coordinate cut exactly at
+        n = 1: :math:`\Phi`; n <= 3: nested split Gauss rules (each coordinate cut exactly at
         its constraint, the last by :math:`\Phi`), error twice the change between 20 and 32
-        nodes per piece; n >= 5: Genz's separation of variables with randomised QMC, error 2
+        nodes per piece; n >= 4: Genz's separation of variables with randomised QMC, error 2
         standard errors.
 
     Raises
@@ -765,7 +822,7 @@ def orthant_probability(mean, cov):
         raise InputError("cov", S.tolist(), "a positive definite covariance") from None
     if len(m) == 1:
         return float(ndtr(m[0] / L[0, 0])), 4 * np.finfo(float).eps
-    if len(m) <= 4:
+    if len(m) <= 3:
         v1 = _orthant_nested(m, L, 20)
         v2 = _orthant_nested(m, L, 32)
         return v2, 2 * abs(v2 - v1) + 4 * np.finfo(float).eps
@@ -903,7 +960,7 @@ def _observables(loss, x, K, rho, G, F, p, train=True):
         ests = []
         U = _basis(K, loss)
         L = U @ psd_cholesky(U.T @ Q @ U, "Q")
-        for S in sobol_normal(K - 1, log2n=10, scrambles=8, seed=3):
+        for S in sobol_normal(K - 1, log2n=9, scrambles=8, seed=3):
             N = len(S)
             omega = ((M + b[:, None]).T[:, None, :] + (S @ L.T)[None]).reshape(K * N, K)
             cls = np.repeat(np.arange(K), N)
@@ -930,8 +987,8 @@ class GMMMulticlass(Model):
     --------
     >>> from theory import solve
     >>> res = solve("gmm_multiclass", alpha=2.0, K=3, loss="square", lam=0.1)
-    >>> res.converged, round(res.observables["test_error"], 6)
-    (True, 0.222017)
+    >>> res.converged, round(float(res.observables["test_error"]), 6)
+    (True, 0.329681)
     """
     name = "gmm_multiclass"
     title = "K Gaussian clusters, multi-class ERM (square / cross-entropy, l2), Loureiro et al. 2021"
@@ -1052,7 +1109,13 @@ class GMMMulticlass(Model):
             oerr["test_error"] += 2 * float(se[0])
             oerr["train_loss"] += 2 * float(se[1])
         state = _full_state(x, K)
-        serr = _full_state(sol["err"], K)
+        # the rule's error is a property of each matrix: the largest entry estimate of V, Q, M
+        # and b bounds every entry of that block (entrywise level differences can undershoot)
+        e = np.array(sol["err"], dtype=float)
+        n = K * (K + 1) // 2
+        for lo, hi in ((0, n), (n, 2 * n), (2 * n, 2 * n + K * K), (2 * n + K * K, e.size)):
+            e[lo:hi] = np.max(e[lo:hi])
+        serr = _full_state(e, K)
         res = sol["residual"]
         rel = oerr["test_error"] / max(abs(obs["test_error"]), 1e-300)
         fin = all(math.isfinite(v) for v in (*state.values(), *obs.values()))
@@ -1069,7 +1132,7 @@ class GMMMulticlass(Model):
         r.observable_errors, r.state_errors = oerr, serr
         r.quadrature_error = float(oerr["test_error"])
         r.seconds = time.perf_counter() - t0
-        r._x, r._J = x, sol.get("J")  # type: ignore[attr-defined]
+        r._x, r._J = x, sol.get("J")
         if not ok:
             r.last_state = state
         return r
@@ -1132,12 +1195,21 @@ class GMMMulticlass(Model):
             if not r.converged and warm:
                 r = self._solve(p, tol)
             if r.converged:
-                x0, J = r._x, r._J  # type: ignore[attr-defined]
+                x0, J = r._x, r._J
             out.append(r)
         return out
 
 
 # ------------------------------------------------------------------ symbolic (LaTeX) form
+class _Transpose(sp.Function):
+    """Transpose of a matrix-valued symbol (prints as a superscript T)."""
+
+    nargs = 1
+
+    def _latex(self, printer):
+        return r"\left(" + printer._print(self.args[0]) + r"\right)^{\top}"
+
+
 @lru_cache(maxsize=4)
 def matrix_system(loss: str = "square") -> SaddlePointSystem:
     r"""The K-class system in matrix form, for LaTeX (non-commuting symbols are matrices).
@@ -1156,26 +1228,26 @@ def matrix_system(loss: str = "square") -> SaddlePointSystem:
     if loss not in LOSSES:
         raise InputError("loss", loss, f"one of {list(LOSSES)}")
     V, Q, M, b = sp.symbols("V Q M b", commutative=False)
-    Vh, Qh, Mh, B, G, A, f, H, I_ = sp.symbols(r"\hat{V} \hat{Q} \hat{M} B G A f_k H_k I",
-                                               commutative=False)
+    Vh, Qh, Mh, B, f, A, H = sp.symbols("Vhat Qhat Mhat_k B f_k A H_k", commutative=False)
+    G, I_, ek, om, sk, Hk = sp.symbols("G I e_k omega_k s_k Hess_k", commutative=False)
     alpha, lam, Delta = sp.symbols("alpha lambda Delta", positive=True)
-    Ek = sp.Function(r"\sum_k\rho_k\mathbb{E}_{\omega}")
-    Ekk = sp.Function(r"\rho_k\mathbb{E}_{\omega}")
-    T = sp.Function("T")
+    Ek = sp.Function(r"\sum_k\rho_k\mathbb{E}_{\omega_k}")
+    Ekk = sp.Function(r"\left[\rho_k\mathbb{E}_{\omega_k}\right]_{\mathrm{col}\,k}")
+    T = _Transpose
+    names = {Vh: r"\hat V", Qh: r"\hat Q", Mh: r"\hat M", om: r"\omega_k",
+             sk: r"\mathrm{softmax}(\mathrm{prox}_k(\omega_k))",
+             Hk: r"\nabla^2\ell(e_k,\mathrm{prox}_k(\omega_k))"}
     if loss == "square":
-        steps = [(A, (I_ + V) ** -1),
-                 (f, A * sp.Symbol("(e_k-\\omega)", commutative=False)),
-                 (Vh, alpha * A)]
+        steps = [(A, (I_ + V) ** -1), (f, A * (ek - om)), (Vh, alpha * A)]
+        extra = [ek, om]
     else:
-        steps = [(f, sp.Symbol("(e_k-\\mathrm{softmax}(\\mathrm{prox}_k(\\omega)))",
-                               commutative=False)),
-                 (H, sp.Symbol("\\nabla^2\\ell_k", commutative=False)),
-                 (Vh, alpha * Ek((I_ + H * V) ** -1 * H))]
+        steps = [(f, ek - sk), (H, Hk), (Vh, alpha * Ek((I_ + H * V) ** -1 * H))]
+        extra = [ek, sk, Hk]
     steps += [(Qh, alpha * Ek(f * T(f))), (Mh, alpha * Ekk(f)),
               (B, (lam * I_ + Delta * Vh) ** -1)]
     return SaddlePointSystem(
-        name=f"gmm_multiclass_{loss}", state=[V, Q, M, b], parameters=[alpha, lam, Delta, G, I_],
-        steps=steps,
+        name=f"gmm_multiclass_{loss}", state=[V, Q, M, b],
+        parameters=[alpha, lam, Delta, G, I_, *extra], steps=steps,
         updates={V: Delta * B, Q: Delta * B * (Delta * Qh + Mh * G * T(Mh)) * B,
                  M: B * Mh * G, b: b + (I_ + V) * Ek(f)},
-        reference=REFERENCE)
+        latex_names=names, reference=REFERENCE)
