@@ -295,3 +295,39 @@ def test_leap_invariant_under_rational_rotations(text, want):
     g2 = sp.expand(g.subs({v[i]: rot[i] for i in range(n)}, simultaneous=True))
     assert leap_index(g, v) == want
     assert leap_index(g2, v) == want
+
+
+# ------------------------------------------------------------------ kind 2: other tails
+# typed activations (not the registry names; the parser must not lose the tails): Phi written as
+# (1 + erf(x/sqrt(2)))/2, log(1 + exp(x)), x Phi(x), erfc(x), softplus(3x), tanh(x/2),
+# sigmoid(x)^2, exp(-x^2) at kappa in {-40, -25.5, -9, -1.3, 0, 2.2, 9, 40}, c in {1e-6, 1e-3, 1,
+# 1e2, 1e4} were tried in the review against a scaled mpmath.quad (none wrong, the deep-tail ones
+# flagged where float64 cannot resolve mu_star); stored here: the names in
+# tests/reference/edgerev_conditional.json (made by edgerev_conditional.py, no theory import).
+
+def _cref():
+    p = HERE / "edgerev_conditional.json"
+    if not p.exists():
+        pytest.fail(f"missing {p}: run python tests/reference/edgerev_conditional.py")
+    return json.loads(p.read_text())
+
+
+@pytest.mark.parametrize("name", list(_cref()))
+def test_conditional_typed_tails_relative_1e12_or_flagged(name):
+    from theory.numeric.conditional import conditional_coefficients
+
+    rows = _cref()[name]
+    bad = []
+    for c in sorted({r["c"] for r in rows}):
+        sub = [r for r in rows if r["c"] == c]
+        res = conditional_coefficients(name, [float(r["kappa"]) for r in sub], float(c))
+        for i, r in enumerate(sub):
+            for key in ("mu0", "mu1", "mu_star"):
+                flagged = bool(res.unresolved and key in res.unresolved and res.unresolved[key][i])
+                with mp.workdps(40):
+                    want = mp.mpf(r[key])
+                    got = mp.mpf(float(getattr(res, key)[i]))
+                    rel = abs(got - want) / abs(want) if want else abs(got)
+                if rel > 1e-12 and not flagged:
+                    bad.append((c, r["kappa"], key, float(got), r[key][:20], float(rel)))
+    assert not bad, bad
