@@ -214,7 +214,7 @@ def test_hermite_other_members_within_bound_or_flagged(name):
 # theory).
 
 @pytest.mark.parametrize("psi, lam, rel, act", [(0.7, 0.0, 0.0, "relu"), (2.0, 1e-14, 0.0, "tanh"),
-                                                 (3.0, 1e-8, -1e-3, "relu"), (3.0, 0.0, 1e-6, "relu")])
+                                                 (3.0, 1e-8, -1e-3, "relu"), (3.0, 1e-8, 1e-6, "relu")])
 def test_rf_ridge_other_peak_points(psi, lam, rel, act):
     import sys
 
@@ -331,3 +331,17 @@ def test_conditional_typed_tails_relative_1e12_or_flagged(name):
                 if rel > 1e-12 and not flagged:
                     bad.append((c, r["kappa"], key, float(got), r[key][:20], float(rel)))
     assert not bad, bad
+
+
+def test_cli_curve_negative_list_against_gardner_capacity(capsys):
+    """--vary with negative values (a list that starts with '-'): Gardner's capacity
+    alpha_c = 1 / int_{-kappa}^inf (t + kappa)^2 Dt (Gardner 1988), mpmath at 30 digits."""
+    from theory.cli import main
+
+    assert main(["curve", "gardner", "--vary", "kappa=-1.5,-0.5,2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    with mp.workdps(30):
+        for k in ("-1.5", "-0.5", "2"):
+            kk = mp.mpf(k)
+            want = 1 / mp.quad(lambda t, kk=kk: (t + kk) ** 2 * mp.npdf(t), [-kk, mp.inf])
+            assert mp.nstr(want, 10) in out, (k, mp.nstr(want, 10), out)
