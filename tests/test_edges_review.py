@@ -345,3 +345,28 @@ def test_cli_curve_negative_list_against_gardner_capacity(capsys):
             kk = mp.mpf(k)
             want = 1 / mp.quad(lambda t, kk=kk: (t + kk) ** 2 * mp.npdf(t), [-kk, mp.inf])
             assert mp.nstr(want, 10) in out, (k, mp.nstr(want, 10), out)
+
+
+# ------------------------------------------------------------------ kind 3: other narrow features
+# Phi(w/sqrt(Delta)) times other kinks, Delta in [1e-10, 0.3]. Stein's lemma:
+# E[relu(w) Phi(w/sqrt D)] = (1 + 1/sqrt(1 + D)) / (2 sqrt(2 pi)); E[|w| Phi(w/sqrt D)] = phi(0)
+# (the Delta part is odd). H(w - 1) Phi((w - 1)/sqrt D) was also tried (mpmath.quad): right.
+
+@pytest.mark.parametrize("which", ["relu", "abs"])
+def test_phi_of_narrow_argument_times_other_kinks(which):
+    import sympy as sp
+
+    from theory.numeric.expectation import compile_expression
+    from theory.symbolic.atoms import Phi
+    from theory.symbolic.expectation import E, gaussians
+
+    D = sp.Symbol("Delta", positive=True)
+    (w,) = gaussians("w")
+    kink = sp.Max(w, 0) if which == "relu" else sp.Abs(w)
+    f = compile_expression(E(kink * Phi(w / sp.sqrt(D))), (D,))
+    with mp.workdps(40):
+        for d in (1e-10, 1e-6, 1e-5, 1e-3, 0.3):
+            v = f(d)
+            R = ((1 + 1 / mp.sqrt(1 + mp.mpf(d))) / (2 * mp.sqrt(2 * mp.pi)) if which == "relu"
+                 else 1 / mp.sqrt(2 * mp.pi))
+            assert abs(mp.mpf(v) - R) <= f.report.error <= 1e-12, (d, v, R, f.report.error)
