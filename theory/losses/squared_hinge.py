@@ -2,10 +2,11 @@ r"""Squared hinge loss :math:`\ell(y, z) = \frac12\max(0, 1 - yz)^2`, labels :ma
 
 from __future__ import annotations
 
+import mpmath
 import numpy as np
 import sympy as sp
 
-from .base import Loss
+from .base import Loss, _check_prox_input
 
 
 class SquaredHinge(Loss):
@@ -29,9 +30,19 @@ class SquaredHinge(Loss):
         u = yy * om
         return yy * np.where(u >= 1.0, u, square_prox(1.0, u, VV))
 
+    def prox_derivative(self, yy, om, VV):
+        # from u = y omega, not from l''(eta): at V >~ 1e16 the prox rounds to the kink eta = y
+        # itself, where l'' jumps (the generic 1/(1 + V l''(eta)) was then off by a factor 4)
+        yy, om, VV = (np.asarray(a, float) for a in np.broadcast_arrays(yy, om, VV))
+        _check_prox_input(om, VV)
+        return np.where(yy * om >= 1.0, 1.0, 1.0 / (1.0 + VV))
+
     def prox_mp(self, yy, om, VV):
         u = yy * om
         return yy * (u if u >= 1 else (u + VV) / (1 + VV))
+
+    def prox_derivative_mp(self, yy, om, VV):
+        return mpmath.mpf(1) if yy * om >= 1 else 1 / (1 + mpmath.mpf(VV))
 
     def prox_symbolic(self, yy, om, VV):
         u = yy * om

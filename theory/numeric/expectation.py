@@ -61,14 +61,21 @@ _LEVELS_BY_DIM = {
 }
 
 
+#: a Cholesky pivot below this fraction of its diagonal entry has cancelled (> 1 digit lost):
+#: it is recomputed at 40 digits (issue 8 review)
+PIVOT_CANCEL = 0.1
+
+
 def psd_cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
     r"""Cholesky factor of a positive *semi*-definite covariance.
 
     Columns with a zero pivot (a variable that is a linear function of the earlier ones, e.g.
     :math:`q = m^2/\rho`) are left zero.
 
-    A pivot that cancels (below 1e-4 of its diagonal entry: a near-singular covariance such as
-    correlation 1 - 1e-12) is recomputed from the float entries at 40 digits, so that L is
+    A pivot that cancels (below :data:`PIVOT_CANCEL` = 0.1 of its diagonal entry: a near-singular
+    covariance such as correlation 1 - 1e-12; at 1e-4, the former threshold, a correlation of
+    -0.9999 lost 4 digits of the pivot and E[H(a)H(b)] was off by 1e-13 relative, 15x its
+    reported error) is recomputed from the float entries at 40 digits, so that L is
     accurate entrywise in relative terms and a direction is treated as degenerate only when its
     exact pivot is below 1e-30 of the scale (or negative within round-off, 1e-12).
 
@@ -102,7 +109,7 @@ def psd_cholesky(cov: np.ndarray, name: str = "cov") -> np.ndarray:
     L = np.zeros((d, d))
     for j in range(d):
         s = cov[j, j] - L[j, :j] @ L[j, :j]
-        if j and s < 1e-4 * abs(cov[j, j]):
+        if j and s < PIVOT_CANCEL * abs(cov[j, j]):
             return _psd_cholesky_exact(cov, name, scale)
         if s < -1e-12 * scale:
             raise InputError(name, cov.tolist(), "a positive semi-definite covariance matrix",
@@ -571,7 +578,7 @@ class GaussianGeometry:
         """
         cov = np.asarray(self.cov_np(*pvals), dtype=float).reshape(self.d, self.d)
         L = psd_cholesky(cov)
-        if np.any(np.diag(L) ** 2 < 1e-4 * np.diag(cov)) and self.cov_expr.free_symbols:
+        if np.any(np.diag(L) ** 2 < PIVOT_CANCEL * np.diag(cov)) and self.cov_expr.free_symbols:
             # near-singular: the covariance evaluated in float from the parameters (r s0 s1)
             # already carries a relative error that 1 - r^2 amplifies: evaluate it at 40 digits
             if self.cov_mp is None:
