@@ -12,6 +12,7 @@ import subprocess
 import sys
 
 import mpmath
+import pytest
 
 from theory.cli import main
 
@@ -109,3 +110,47 @@ def test_help_stays_fast():
     assert cpu < 0.3, f"theory --help took {cpu:.2f} s of CPU"
     code = "import sys, theory.cli_laws; assert 'sympy' not in sys.modules and 'mpmath' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT).returncode == 0
+
+
+# --------------------------------------------------------------------------- theory classic
+def test_classic_values_against_independent_sources(capsys):
+    """`theory classic`: the Gardner capacity at kappa = 1 against the independent 30-digit
+    script (tests/reference/laws_classic_gardner_mp.json), Moniri-Hassani (0.35, 0.3) = 2 (the
+    issue; exact rationals), the spiked-Wigner outlier theta + 1/theta and overlap 1 - 1/theta^2
+    (closed forms) at theta = 3."""
+    import json as _json
+    from pathlib import Path
+
+    import mpmath
+
+    from theory.cli import main
+
+    assert main(["classic", "gardner", "kappa=1", "--json"]) == 0
+    got = _json.loads(capsys.readouterr().out)
+    ref = _json.loads((Path(__file__).parent / "reference" /
+                       "laws_classic_gardner_mp.json").read_text())
+    want = next(c["alpha_c"] for c in ref["cases"] if c["kappa"] == "1")
+    assert abs(mpmath.mpf(got["alpha_c"]) - mpmath.mpf(want)) < mpmath.mpf("1e-29")
+    assert main(["classic", "moniri_hassani", "alpha1=0.35", "alpha2=0.3", "--json"]) == 0
+    assert _json.loads(capsys.readouterr().out)["outliers"] == "2"
+    assert main(["classic", "wigner_bbp", "theta=3", "--json"]) == 0
+    got = _json.loads(capsys.readouterr().out)
+    with mpmath.workdps(40):
+        assert abs(mpmath.mpf(got["outlier"]) - (3 + mpmath.mpf(1) / 3)) < mpmath.mpf("1e-28")
+        assert abs(mpmath.mpf(got["overlap"]) - (1 - mpmath.mpf(1) / 9)) < mpmath.mpf("1e-28")
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["classic", "moniri_hassani", "alpha1=0.5", "alpha2=0.3"], "alpha1"),
+    (["classic", "moniri_hassani", "alpha1=0.2", "alpha2=0.7"], "alpha2"),
+    (["classic", "gardner", "kappa=-1"], "kappa"),
+    (["classic", "gardner", "kapa=1"], "kapa"),
+    (["classic", "gardner", "kappa=1", "kappa=2"], "kappa"),
+    (["classic", "nothing"], "nothing"),
+])
+def test_classic_bad_input_one_line_exit_2(argv, names):
+    res = subprocess.run([sys.executable, "-m", "theory.cli", *argv], capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and names in lines[0] and "Traceback" not in res.stderr

@@ -3,7 +3,10 @@
 ``theory threshold MODEL --vary P=A:B --observable NAME [--value V] [--kind K] [KEY=VALUE ...]
 [--dps D] [--json]`` finds a threshold of a registered model (:func:`theory.laws.find_threshold`);
 ``theory exponent LAW --in n [KEY=VALUE ...] [--dps D] [--json]`` verifies the exponent of a
-registered law or of an expression in the variable (:func:`theory.laws.verify_exponent`).
+registered law or of an expression in the variable (:func:`theory.laws.verify_exponent`);
+``theory classic NAME [KEY=VALUE ...] [--dps D] [--json]`` prints a classic threshold of
+:mod:`theory.laws.classic` / :mod:`theory.numeric.rmt` (weak recovery of a Bayes-optimal GLM, the
+Gardner capacity, Candès–Sur, Moniri–Hassani, BBP for spiked covariance and spiked Wigner).
 Bad input (a bracket without a sign change, a law that is not monotone, an unknown law) is one
 line on stderr and exit code 2 (:func:`theory.cli.main`). Imports are lazy: ``theory --help``
 loads neither SymPy nor mpmath.
@@ -16,7 +19,22 @@ import math
 
 from .errors import InputError
 
-__all__ = ["add_law_commands"]
+__all__ = ["add_law_commands", "CLASSIC"]
+
+#: ``theory classic`` targets: name -> (parameters with defaults (decimal text), what it prints)
+CLASSIC = {
+    "weak_recovery": ({"channel": "abs", "Delta": "0"},
+                      "alpha_WR = 1/E_y[(E[z^2|y] - 1)^2] of a Bayes-optimal GLM (0 when "
+                      "E[z|y] != 0)"),
+    "gardner": ({"kappa": "0"}, "Gardner capacity alpha_c(kappa) = 1/int_{-kappa} Dt (t+kappa)^2"),
+    "candes_sur": ({"gamma": "1"}, "h(gamma) = min_t E[(t Y V - Z)_+^2]: the logistic MLE exists "
+                   "iff p/n < h(gamma)"),
+    "candes_sur_gamma": ({"kappa": "0.3"}, "the gamma with h(gamma) = kappa (the boundary curve)"),
+    "moniri_hassani": ({"alpha1": "0.35", "alpha2": "0.3"},
+                       "number of outliers floor(alpha2/(1/2 - alpha1)), exact rationals"),
+    "bbp": ({"gamma": "0.5", "theta": "1"}, "spiked covariance: threshold, outlier, overlap"),
+    "wigner_bbp": ({"var": "1", "theta": "2"}, "spiked Wigner: threshold, outlier, overlap"),
+}
 
 
 def _vary(text: str) -> tuple:
@@ -114,6 +132,69 @@ def _cmd_exponent(a) -> int:
     return 0
 
 
+def _cmd_classic(a) -> int:
+    from .laws import classic
+    from .numeric import rmt
+
+    if a.name not in CLASSIC:
+        raise InputError("name", a.name, "one of " + ", ".join(CLASSIC))
+    defaults, what = CLASSIC[a.name]
+    given = {}
+    for it in a.params:
+        if "=" not in it:
+            raise InputError("parameter", it, "KEY=VALUE")
+        k, v = (t.strip() for t in it.split("=", 1))
+        if k not in defaults:
+            raise InputError("parameter", k, f"a parameter of {a.name}: one of "
+                             + ", ".join(defaults))
+        if k in given:
+            raise InputError("parameter", it, "each KEY given once")
+        given[k] = v
+    p = {**defaults, **given}
+    dps = None if a.float64 else a.dps
+    out: dict = {}
+    if a.name == "weak_recovery":
+        r = classic.glm_weak_recovery(p["channel"], Delta=p["Delta"], dps=dps)
+        out = {"alpha": r.alpha, "formula": r.formula, "linear": r.linear,
+               "quadratic": r.quadratic, "reason": r.reason}
+    elif a.name == "gardner":
+        out = {"alpha_c": classic.gardner_capacity(p["kappa"], dps=dps)}
+    elif a.name == "candes_sur":
+        out = {"h": classic.candes_sur_h(p["gamma"], dps=dps)}
+    elif a.name == "candes_sur_gamma":
+        out = {"gamma": classic.candes_sur_gamma(p["kappa"], dps=dps)}
+    elif a.name == "moniri_hassani":
+        out = {"outliers": classic.moniri_hassani_outliers(p["alpha1"], p["alpha2"])}
+    elif a.name == "bbp":
+        d = a.dps
+        out = {"threshold": rmt.bbp_threshold_mp(p["gamma"], dps=d),
+               "outlier": rmt.bbp_outlier_mp(p["theta"], p["gamma"], dps=d),
+               "overlap": rmt.bbp_overlap_mp(p["theta"], p["gamma"], dps=d)}
+    else:
+        d = a.dps
+        out = {"threshold": rmt.wigner_bbp_threshold_mp(p["var"], dps=d),
+               "outlier": rmt.wigner_bbp_outlier_mp(p["theta"], p["var"], dps=d),
+               "overlap": rmt.wigner_bbp_overlap_mp(p["theta"], p["var"], dps=d)}
+
+    digits = 17 if dps is None and a.name not in ("bbp", "wigner_bbp") else a.dps
+
+    def text(v):
+        if isinstance(v, (str, int)):
+            return str(v)
+        import mpmath
+
+        return mpmath.nstr(v, digits)
+
+    if a.json:
+        print(json.dumps({"name": a.name, "parameters": p, "dps": dps,
+                          **{k: text(v) for k, v in out.items()}}))
+    else:
+        print(f"{a.name} ({', '.join(f'{k}={v}' for k, v in p.items())}): {what}")
+        for k, v in out.items():
+            print(f"  {k:<10} {text(v)}")
+    return 0
+
+
 def add_law_commands(sub, int_type, dps_type) -> None:
     """Add ``threshold`` and ``exponent`` to the ``theory`` subcommands.
 
@@ -174,3 +255,18 @@ def add_law_commands(sub, int_type, dps_type) -> None:
                    help="number of slopes, an integer in [6, 400]")
     e.add_argument("--json", action="store_true", help="print JSON (for machines)")
     e.set_defaults(func=_cmd_exponent)
+
+    c = sub.add_parser("classic", help="a classic threshold (GLM weak recovery, Gardner, "
+                       "Candes-Sur, Moniri-Hassani, BBP) at --dps digits",
+                       description="The classic thresholds of theory.laws.classic and "
+                       "theory.numeric.rmt: " + "; ".join(f"{k}: {v[1]} (parameters "
+                       + ", ".join(f"{p}={d}" for p, d in v[0].items()) + ")"
+                       for k, v in CLASSIC.items()) + ".")
+    c.add_argument("name", help="one of " + ", ".join(CLASSIC))
+    c.add_argument("params", nargs="*", metavar="KEY=VALUE",
+                   help="parameters (decimal text, read exactly)")
+    c.add_argument("--dps", type=dps_type, default=30, metavar="DIGITS",
+                   help="digits in [15, 10000] (BBP: always mpmath)")
+    c.add_argument("--float64", action="store_true", help="float64 instead of mpmath")
+    c.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    c.set_defaults(func=_cmd_classic)
