@@ -1,9 +1,16 @@
 """Finite-size simulations: the fits against independent optimality conditions, caching, and
-(slow) theory vs simulation at d = 1000 over 10 seeds, real vs Gaussian-equivalent features."""
+(slow) theory vs simulation at d = 1000 over 10 seeds, real vs Gaussian-equivalent features.
+
+The d = 1000 simulations are stored (tests/reference/rf_simulations/rf_simulations.json, made by
+the make.py next to it with the simulator alone): they took ~4 minutes of the CI run when they
+were simulated live here; the simulator itself is tested live above at small d."""
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -113,19 +120,30 @@ LOGI = dict(gamma=1.0, lam=1e-2, loss="logistic", teacher="sign")
 LOGI_GRID = np.linspace(0.3, 2.5, 10)  # alpha
 
 
+#: the simulations these tests compare with, stored by tests/reference/rf_simulations/make.py
+#: (the finite-size simulator only; d = 1000, 10 seeds, 2000 test points): a missing record fails
+STORED = Path(__file__).parent / "reference" / "rf_simulations" / "rf_simulations.json"
+
+
 @pytest.fixture(scope="module")
 def sims():
-    return {}
+    data = json.loads(STORED.read_text())
+    assert (data["d"], data["seeds"], data["n_test"]) == (D, SEEDS, NTEST)
+    return data["records"]
+
+
+def _stored(sims, model, params, ge=False):
+    key = json.dumps([model, sorted((k, float(v) if isinstance(v, (int, float, np.floating))
+                                     else v) for k, v in params.items()), bool(ge)])
+    assert key in sims, f"no stored simulation for {key}: run tests/reference/rf_simulations/make.py"
+    return SimpleNamespace(observables={k: tuple(v) for k, v in
+                                        sims[key]["observables"].items()})
 
 
 def _sim(sims, model, grid_name, v, ge=False, **params):
-    key = (model, v, ge)
-    if key not in sims:
-        m = get_model(model)
-        p = make_params(m, {**params, grid_name: v})
-        sims[key] = (simulate_random_features(**m.simulation(p, D), seeds=SEEDS, n_test=NTEST,
-                                              gaussian_equivalent=ge), p)
-    return sims[key]
+    m = get_model(model)
+    p = make_params(m, {**params, grid_name: float(v)})
+    return _stored(sims, model, {**params, grid_name: float(v)}, ge), p
 
 
 @pytest.mark.slow
@@ -170,10 +188,10 @@ def test_real_and_gaussian_equivalent_features_agree(sims, model, grid, values, 
     dict(loss="square", teacher="tanh", lam=0.05, gamma=1.0, alpha=0.5, Delta=0.1),
     dict(loss="square", teacher="tanh", lam=0.05, gamma=1.0, alpha=2.0, Delta=0.1),
 ])
-def test_hinge_and_tanh_teacher_theory_vs_simulation(params):
+def test_hinge_and_tanh_teacher_theory_vs_simulation(sims, params):
     m = get_model("rf_convex")
     p = make_params(m, params)
-    sim = simulate_random_features(**m.simulation(p, D), seeds=SEEDS, n_test=NTEST)
+    sim = _stored(sims, "rf_convex", params)
     th = solve("rf_convex", _params=p).observables
     for name in ("test_error", "train_loss", "q_w"):  # the same names on both sides
         mean, se = sim.observables[name]
