@@ -74,3 +74,16 @@ def test_two_clusters_against_gmm_binary(Delta, rho):
     ref = separability_threshold_binary(rho=rho, Delta=Delta)
     a = separability_threshold(2, Delta=Delta, rho=[rho, 1 - rho])
     assert abs(float(a) - ref) <= 1e-10 * ref
+
+
+def test_stored_theory_values_are_the_current_code():
+    """tests/test_gmm_theory_vs_sim.py compares the LP crossings (K >= 3) with the stored
+    tests/reference/gmm_multi_separability_theory.json (~10 s per point live): the stored value
+    must still be what separability_threshold computes (seeded QMC), so a change of the code
+    cannot leave the simulation comparison checking a stale number."""
+    vals = json.loads((Path(__file__).parent / "reference" /
+                       "gmm_multi_separability_theory.json").read_text())["values"]
+    row = next(v for v in vals if v["K"] == 3 and v["Delta"] == 1.0 and v["means"] == "simplex"
+               and v["rho"] is None)
+    got = separability_threshold(3, Delta=1.0)
+    assert abs(float(got) - row["alpha_star"]) <= row["error"]
