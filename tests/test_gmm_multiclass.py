@@ -227,3 +227,19 @@ def test_cross_entropy_K2_is_the_binary_logistic_model(alpha, lam):
     assert abs(s["M11"] - s["M21"] - bi.state["m"]) <= 1e-9 * max(1, bi.state["m"])
     q = s["Q11"] - 2 * s["Q12"] + s["Q22"]
     assert abs(q - bi.state["q"]) <= 1e-9 * max(1, bi.state["q"])
+
+
+def test_iterate_outside_the_domain_is_a_flagged_failure_not_bad_input():
+    """Delta = 1e-4 (cross-entropy): an iterate's Q loses positive semi-definiteness. That is a
+    failure of the solve (NaN, flagged 'domain', the check and its numbers), not an InputError
+    blaming a parameter the user never gave."""
+    import math
+
+    from theory.models import solve
+
+    r = solve("gmm_multiclass", K=3, alpha=2.0, loss="cross_entropy", Delta=1e-4, lam=0.1)
+    if r.converged:  # a solver that reaches it must then be right: the test error is in [0, 1]
+        assert 0 <= r.observables["test_error"] <= 1
+    else:
+        assert r.failure == "domain" and "positive semi-definite" in r.message
+        assert all(math.isnan(v) for v in r.observables.values()) or not r.observables

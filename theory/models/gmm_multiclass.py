@@ -1092,6 +1092,10 @@ class GMMMulticlass(Model):
         except IntegrationError as exc:
             return SolveResult(self.name, fields, {}, {}, False, 0, math.nan, tol, str(exc),
                                "gmm-newton", failure="quadrature")
+        except InputError as exc:  # the parameters were checked before: an iterate left the domain
+            return SolveResult(self.name, fields, {}, {}, False, 0, math.nan, tol,
+                               f"the iteration left the domain of the equations: {exc}",
+                               "gmm-newton", failure="domain")
         x = sol["x"]
         obs, oerr = _observables(p.loss, x, K, rho, G, sol["maps"][0], p)
         if "x_coarse" in sol:  # the rule's error on the observables: the coarse rule's answer
