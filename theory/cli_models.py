@@ -19,6 +19,9 @@ import sys
 import tempfile
 
 from .errors import InputError
+from .simulate.dispatch import RUN_OPTIONS as _RUN_OPTIONS
+from .simulate.dispatch import SIMULATORS, simulation_call
+from .simulate.dispatch import resolve as _resolve
 
 __all__ = ["add_model_commands"]
 
@@ -252,25 +255,6 @@ def _cmd_curve(a) -> int:
     return 0
 
 
-#: simulators without a model of their own: ``theory simulate NAME KEY=VALUE ...`` passes the
-#: KEY=VALUE pairs to the function (its keyword arguments other than the run options below)
-SIMULATORS = {"one_step": "theory.simulate.one_step:simulate_one_step"}
-
-#: the keyword arguments the command sets itself (options, not KEY=VALUE pairs)
-_RUN_OPTIONS = ("d", "seeds", "first_seed", "cache", "progress", "gaussian_equivalent",
-                "n_test")
-
-
-def _resolve(ref):
-    """A callable from ``"module:function"`` (or the callable itself)."""
-    if callable(ref):
-        return ref
-    import importlib
-
-    module, _, name = str(ref).partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
 def _simulator_kv(fn, items: list) -> dict:
     """KEY=VALUE pairs -> keyword arguments of a model-less simulator ``fn``: the names are its
     keyword arguments (without the run options), numbers where its default is a number."""
@@ -331,20 +315,10 @@ def _cmd_simulate(a) -> int:
     else:
         model = get_model(a.model)
         params = _parse_kv(model, a.params)
-        from .models.base import make_params
-
-        p = make_params(model, params)
-        if hasattr(model, "simulation"):
-            kw = model.simulation(p, a.d)
-            fn = _resolve(getattr(model, "simulator",
-                                  "theory.simulate.random_features:simulate_random_features"))
-        elif model.name in MODEL_SIMULATIONS:
-            ref, kw = MODEL_SIMULATIONS[model.name](p, a.d)
-            fn = _resolve(ref)
-            extra["theory_d_infinity"] = "test_error"  # solved after the simulation
-        else:
-            raise InputError("model", a.model, "a model with a finite-size simulation, or one "
-                             f"of the simulators {sorted(SIMULATORS)}")
+        call = simulation_call(model.name, params, a.d)
+        fn, kw, p = call.fn, call.kwargs, call.params
+        if call.theory_observable:
+            extra["theory_d_infinity"] = call.theory_observable  # solved after the simulation
         label = model.name
         given, full, simulated = _simulation_echo(model, a.params, p, kw)
     accepts = inspect.signature(fn).parameters
@@ -402,29 +376,6 @@ def _cmd_simulate(a) -> int:
             for k, (mean, se) in s.observables.items():
                 print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
     return 0
-
-
-def _spiked_rf_simulation(p, d: int):
-    """(simulator, keyword arguments) of ``spiked_rf`` at input size d: the network after one
-    step (:func:`~theory.simulate.simulate_one_step`) when the model is given (eta_tilde,
-    alpha0), else the sRF itself (:func:`~theory.simulate.spiked_rf.simulate_spiked_rf`) at
-    (r, c, gamma). The model's ``lam`` is the simulators' (both minimise
-    sum_i (y_i - f)^2 + lam ||a||^2)."""
-    if p.lam <= 0:
-        raise InputError("lam", p.lam, "> 0 for a simulation (the ridge readout)")
-    common = {"d": int(d), "alpha": float(p.alpha), "beta": float(p.beta),
-              "activation": p.activation, "target": p.target, "Delta": float(p.Delta),
-              "lam": float(p.lam)}
-    if p.eta_tilde is not None:
-        return ("theory.simulate.one_step:simulate_one_step",
-                {**common, "eta_tilde": float(p.eta_tilde), "alpha0": float(p.alpha0)})
-    return ("theory.simulate.spiked_rf:simulate_spiked_rf",
-            {**common, "r": float(p.r), "c": float(p.c), "gamma": float(p.gamma)})
-
-
-#: models without a ``simulation`` method of their own: name -> f(params, d) returning
-#: ("module:simulator", keyword arguments)
-MODEL_SIMULATIONS = {"spiked_rf": _spiked_rf_simulation}
 
 
 def _one_step_map(kw: dict) -> dict:
