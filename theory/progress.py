@@ -57,13 +57,25 @@ class ProgressBar:
             self.close()
 
     def advance(self, k: int = 1) -> None:
-        """Count ``k`` more units done."""
+        """Count ``k`` more units done.
+
+        Parameters
+        ----------
+        k : int, optional
+            Units finished since the last call.
+        """
         bar = self._ensure(None)
         if bar is not None:
             bar.update(k)
 
     def write(self, text: str) -> None:
-        """A line on stderr that does not break the bar."""
+        """A line on stderr that does not break the bar.
+
+        Parameters
+        ----------
+        text : str
+            The line.
+        """
         if self._bar is not None:
             self._bar.write(text, file=sys.stderr)
         else:
