@@ -39,7 +39,7 @@ def test_three_concurrent_simulations_share_one_cache(tmp_path):
             "--cache", str(tmp_path)]
     procs = [_cli(*argv) for _ in range(3)]  # started together: all race on seed 0 first
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs):
         assert p.returncode == 0, err
         assert err == ""
     runs = [json.loads(out) for out, _ in outs]
