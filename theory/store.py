@@ -15,9 +15,12 @@ no writer ever rewrites a shared file, so concurrent writers need no lock and a 
 either the whole entry or nothing. NetCDF (HDF5) files cannot be appended safely by several
 processes without a writer lock, and a Zarr array wants a dense grid chosen in advance (a
 failed point, a ragged curve or a rerun with more seeds do not fit one). Parquet is typed and
-columnar and read directly by pandas, polars, duckdb and R ``arrow``
-(``pandas.read_parquet("STORE/entries")`` reads the whole folder as one dataset); an xarray
-Dataset is one line away (``store.frame().set_index(["alpha", "lam"]).to_xarray()``).
+columnar and read directly by pandas, polars, duckdb and R ``arrow``: ``Store.frame()`` (all
+validated rows) or ``pandas.read_parquet("STORE/results.parquet")`` after ``consolidate()``
+(one file, column types unified over the entries; ``pandas.read_parquet("STORE/entries")``
+reads the folder directly only when every entry has the same columns and types, e.g. the
+seeds of one simulator: it takes the schema of the first file). An xarray Dataset is one line
+away (``store.frame().set_index(["alpha", "lam"]).to_xarray()``).
 
 Integrity. Each entry carries, in the Parquet key-value metadata ``b"theory"``, a JSON object
 ``{schema, version, code, key, task, columns, rows, checksum, meta, committed, writer}``.
@@ -690,6 +693,8 @@ class Store:
                              "make the key with task_key(task, code=...) and pass the same "
                              "code= to commit")
         norm, columns, types = _normalise(rows)
+        if norm and not columns:
+            raise TypeError(f"{len(norm)} rows without any column: give each row a value")
         for c in _RESERVED:
             if c in types:
                 raise TypeError(f"column {c!r} is reserved (frame() adds it)")
