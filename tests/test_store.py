@@ -138,6 +138,15 @@ def test_unstorable_rows_are_refused(tmp_path, rows, words):
         _commit(Store(tmp_path), {"t": 3}, rows)
 
 
+def test_tasks_read_back_from_json_keep_their_key(tmp_path):
+    store = Store(tmp_path)
+    task = {"grid": {10: 0.5, 9: 1.5}, "t": (1, 2), "x": np.float64(0.1), "s": {3, 1}}
+    key, _ = _commit(store, task, [{"a": 1}])
+    assert store.get(key) == [{"a": 1}] and store.verify() == []
+    assert store.info_of(key)["task"] == {"grid": {"9": 1.5, "10": 0.5}, "t": [1, 2], "x": 0.1,
+                                          "s": [1, 3]}
+
+
 def test_key_must_be_the_task_key(tmp_path):
     store = Store(tmp_path)
     with pytest.raises(ValueError, match="task_key"):
@@ -155,6 +164,8 @@ def test_task_key_depends_on_task_code_version_and_schema(monkeypatch):
     assert k == task_key({"lam": 0.1, "alpha": 1.0}, code="c1")  # order of keys irrelevant
     assert k != task_key({"alpha": 1.0, "lam": 0.1}, code="c2")
     assert k != task_key({"alpha": 1.0000000000000002, "lam": 0.1}, code="c1")
+    assert task_key({"g": (1, 2)}, code="c1") == task_key({"g": [1, 2]}, code="c1")
+    assert task_key({"a": np.float64(0.5)}, code="c1") == task_key({"a": 0.5}, code="c1")
     monkeypatch.setattr(theory, "__version__", "99.0")
     assert k != task_key({"alpha": 1.0, "lam": 0.1}, code="c1")
     monkeypatch.undo()

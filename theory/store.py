@@ -178,6 +178,7 @@ def _canonical_json(obj) -> str:
 
 
 def _task_key(task, code: str, version: str, schema: int) -> str:
+    task = json.loads(_canonical_json(task))  # as stored: tuples -> lists, int keys -> str
     blob = _canonical_json({"task": task, "schema": schema, "version": version, "code": code})
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
