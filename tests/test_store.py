@@ -294,6 +294,13 @@ def _not_json(path):
     _rewrite(path, t, {b"theory": b"{broken"})
 
 
+def _retyped(path):  # a column rewritten as timestamps, the metadata kept
+    t = pq.read_table(str(path))
+    i = t.schema.get_field_index("iterations")
+    t = t.set_column(i, "iterations", pa.array([0, 1, 2], pa.timestamp("s")))
+    _rewrite(path, t, t.schema.metadata)
+
+
 CORRUPTIONS = {
     "empty": (_truncate(0), "is empty \\(0 bytes"),
     "header-only": (_truncate(4), "not a readable Parquet file \\(4 bytes"),
@@ -305,6 +312,8 @@ CORRUPTIONS = {
                                 "\\(the file was changed after it was written\\)"),
     "pandas-rewrite": (_tamper_pandas, "no 'theory' record"),
     "bad-metadata": (_not_json, "'theory' metadata is invalid"),
+    "metadata-types": (_meta_edit(columns="alpha"), "'theory' metadata is invalid"),
+    "retyped-column": (_retyped, "a column has a type the store never writes"),
     "schema": (_meta_edit(schema=0), f"store schema version 0, this theory .* reads schema "
                                      f"{SCHEMA}"),
     "task-edited": (_meta_edit(task={"kind": "curve", "lam": 0.3}),

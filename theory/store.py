@@ -713,11 +713,7 @@ class Store:
         """Validated (rows, metadata) of one entry file; _Corrupt if anything is wrong."""
         import pyarrow.parquet as pq
 
-        try:
-            fh = open(path, "rb")
-        except FileNotFoundError:
-            raise
-        with fh:
+        with open(path, "rb") as fh:  # FileNotFoundError: absent (the caller decides)
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 raise _Corrupt("the file is empty (0 bytes: the write was cut short)")
@@ -735,6 +731,13 @@ class Store:
                 info = json.loads(raw)
                 fields = {f: info[f] for f in ("schema", "version", "code", "key", "task",
                                                 "columns", "rows", "checksum")}
+                if not (isinstance(fields["columns"], list)
+                        and all(isinstance(c, str) for c in fields["columns"])
+                        and isinstance(fields["rows"], int)
+                        and isinstance(fields["checksum"], str)
+                        and isinstance(fields["key"], str) and isinstance(fields["code"], str)):
+                    raise TypeError("a field of the wrong type (columns, rows, checksum, key "
+                                    "or code)")
             except (ValueError, KeyError, TypeError) as exc:
                 raise _Corrupt(f"its 'theory' metadata is invalid ({type(exc).__name__}: "
                                f"{_one(exc)})") from None
@@ -774,7 +777,11 @@ class Store:
         if len(rows) != fields["rows"]:
             raise _Corrupt(f"it has {len(rows)} rows, stored {fields['rows']} (the file was "
                            "rewritten)")
-        got = _checksum(rows)
+        try:
+            got = _checksum(rows)
+        except TypeError as exc:  # a column type the store never writes (timestamp, struct...)
+            raise _Corrupt(f"a column has a type the store never writes ({_one(exc)}): the "
+                           "file was rewritten") from None
         if got != fields["checksum"]:
             raise _Corrupt(f"checksum of its rows {_short(got)} != stored "
                            f"{_short(str(fields['checksum']))} (the file was changed after it "
