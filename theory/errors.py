@@ -83,7 +83,7 @@ def bytes_text(b: float) -> str:
         v, i = v / 1024, i + 1
     if i == 0:
         return f"{int(v)} B"
-    return f"{v:.2g} {units[i]}" if v < 10 else f"{v:.0f} {units[i]}"
+    return f"{v:.1f} {units[i]}" if v < 9.95 else f"{v:.0f} {units[i]}"
 
 
 class ResourceError(InputError):

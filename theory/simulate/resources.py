@@ -71,8 +71,9 @@ OVERHEAD = 0.01
 ITERATIONS = {"lbfgs": 150, "newton_cg": 150, "highs": 40, "brent": 8}
 #: HiGHS's own memory per non-zero of an LP's constraint matrix (its column- and row-wise
 #: copies, the factor, the IPM's work arrays; C++ memory, measured as the growth of the
-#: resident size: 150 to 170 bytes per non-zero beyond SciPy's arrays, K = 2, 3 and hinge + l1)
-HIGHS_BYTES_PER_NNZ = 160
+#: resident size: 150 to 170 bytes per non-zero beyond SciPy's arrays, K = 2, 3 and hinge + l1;
+#: rounded up so that the estimate stays above the measurement)
+HIGHS_BYTES_PER_NNZ = 200
 #: seconds per k^3 of a HiGHS solve, k = min(rows, columns) (measured: 0.58 s at k = 400,
 #: 5.6 s at k = 800 for the dense separability LP)
 HIGHS_SECONDS_PER_K3 = 9e-9
