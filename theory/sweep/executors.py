@@ -246,16 +246,16 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
         for i, t in enumerate(tasks):
             f = client.submit(run_task, t, pure=False)
             futures[f] = (i, 1)
-        ac = as_completed(list(futures))
-        for fut in ac:
+        # results come with the completion events (no round trip per future)
+        ac = as_completed(list(futures), with_results=True, raise_errors=False)
+        for fut, value in ac:
             i, attempt = futures.pop(fut)
             if fut.status == "finished":
-                result = fut.result()
                 fut.release()
-                yield i, ("ok", result, attempt)
+                yield i, ("ok", value, attempt)
                 continue
-            exc = fut.exception()
-            msg = _message(exc) if exc is not None else f"future {fut.status}"
+            msg = _message(value) if isinstance(value, BaseException) else \
+                f"future {fut.status}"
             fut.release()
             if attempt <= retries:
                 if on_retry:
