@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 
@@ -105,3 +106,113 @@ def test_bad_input_refused_before_running(kwargs, param, tmp_path):
                 psi1=2.0, **args)
     assert exc.value.param == param, str(exc.value)
     assert not (tmp_path / "o").exists()  # refused before anything was created
+
+
+# ------------------------------------------------------------------ end to end (rf_ridge)
+PSI2 = [0.5, 1.75, 3.0]
+FIXED = {"psi1": 2.0, "lam": 1e-3}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    from theory.sweep.compare import compare
+
+    out = tmp_path_factory.mktemp("cmp")
+    table = compare("rf_ridge", "psi2", PSI2, d=200, seeds=4, out=out, theory_points=9,
+                    progress=False, **FIXED)
+    return out, table
+
+
+def _entries(store):
+    return sorted(p.name for p in (store / "entries").glob("*.parquet"))
+
+
+def test_z_scores_against_the_stores_and_mei_montanari(run):
+    from reference import mei_montanari as mm
+
+    out, table = run
+    # the per-seed rows, read from the store's Parquet files with pandas alone
+    rows = pd.concat([pd.read_parquet(f) for f in (out / "simulation.store" / "entries")
+                      .glob("*.parquet")], ignore_index=True)
+    assert len(rows) == 12 and sorted(set(rows["seed"])) == [0, 1, 2, 3]
+    u1, us = mm.activation_constants("relu", dps=30)
+    for i, x in enumerate(PSI2):
+        vals = rows.loc[np.isclose(rows["psi2"], x), "test_error"].tolist()
+        assert len(vals) == 4
+        mean, se = statistics.fmean(vals), statistics.stdev(vals) / 2.0
+        theory = float(mm.test_error(2.0, x, 1e-3, u1, us, dps=30))  # Theorem 1, 30 digits
+        assert table.loc[i, "theory"] == pytest.approx(theory, rel=1e-9)
+        assert table.loc[i, "sim_mean"] == pytest.approx(mean, rel=1e-13)
+        assert table.loc[i, "sim_se"] == pytest.approx(se, rel=1e-12)
+        assert table.loc[i, "z"] == pytest.approx((mean - theory) / se, rel=1e-8)
+        assert abs(table.loc[i, "z"]) < 5  # d = 200 agrees with d -> infinity within noise
+    assert table["converged"].all() and table["seeds"].tolist() == [4, 4, 4]
+    # the csv is the table
+    csv = pd.read_csv(out / "compare.csv")
+    assert np.allclose(csv["z"], table["z"], rtol=1e-15, atol=0)
+
+
+def test_figure_metadata_has_the_fixed_parameters(run):
+    from PIL import Image
+
+    out, table = run
+    img = Image.open(out / "compare.png")
+    meta = json.loads(img.text["theory_spec"])
+    assert meta["compare"]["fixed"] == FIXED and meta["compare"]["d"] == 200
+    assert meta["compare"]["values"] == PSI2
+    assert meta["theory_spec"]["kind"] == "curve" and meta["simulation_spec"]["kind"] == \
+        "simulate"
+    assert "psi1=2" in img.text["Title"] and "lam=0.001" in img.text["Title"]
+    code = set(pd.read_parquet(next((out / "simulation.store" / "entries").glob("*.parquet")))
+               ["code_version"])
+    assert img.text["theory_code"] in code
+
+
+def test_rerun_computes_nothing(run):
+    from theory.sweep.compare import compare
+
+    out, table = run
+    before = {s: _entries(out / s) for s in ("theory.store", "simulation.store")}
+    again = compare("rf_ridge", "psi2", PSI2, d=200, seeds=4, out=out, theory_points=9,
+                    progress=False, **FIXED)
+    assert again.attrs["theory"]["computed"] == 0 and again.attrs["simulation"]["computed"] == 0
+    assert again.attrs["simulation"]["skipped"] == 12 and again.attrs["theory"]["skipped"] == 1
+    assert {s: _entries(out / s) for s in before} == before
+    pd.testing.assert_frame_equal(again, table)
+
+
+def test_cli_table_json_and_bad_input(run, capsys):
+    from theory.cli import main
+
+    out, table = run
+    argv = ["compare", "rf_ridge", "psi1=2", "lam=1e-3", "--vary", "psi2=0.5,1.75,3",
+            "--d", "200", "--seeds", "4", "--theory-points", "9", "--out", str(out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "|z| <= 3 at every point" in text
+    assert "simulation 0 computed, 12 from the store" in text
+    lines = [l.split() for l in text.splitlines() if l.strip() and l.split()[0] in
+             ("0.5", "1.75", "3")]
+    assert [float(l[4]) for l in lines] == pytest.approx(table["z"].round(2).tolist(), abs=0.006)
+    assert main([*argv, "--json"]) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert [r["z"] for r in js["rows"]] == pytest.approx(table["z"].tolist(), rel=1e-12)
+    assert js["flagged"] == [] and js["fixed"] == FIXED
+    for bad, word in ((["compare", "gardner", "--vary", "kappa=0:1:3", "--d", "10"], "model"),
+                      (["compare", "nope", "--vary", "a=0:1:3", "--d", "10"], "model"),
+                      (["compare", "rf_ridge", "--vary", "psi2=1:2:0", "--d", "10"], "vary"),
+                      (["compare", "rf_ridge", "--vary", "psi2", "--d", "10"], "vary")):
+        assert main(bad) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and word in err, err
+
+
+def test_d_too_large_is_one_line_before_any_allocation(capsys, tmp_path):
+    pytest.importorskip("theory.simulate.resources")
+    from theory.cli import main
+
+    rc = main(["compare", "rf_ridge", "psi1=2", "--vary", "psi2=1,2", "--d", "100000",
+               "--seeds", "2", "--out", str(tmp_path / "big")])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1 and "GiB" in err, err
+    assert not (tmp_path / "big").exists()

@@ -166,7 +166,8 @@ def compare_table(theory_frame, sim_frame, *, vary: str, values, observable: str
 
 # ------------------------------------------------------------------ the figure
 def compare_figure(table, path, *, vary: str, observable: str = "test_error",
-                   spec: dict | None = None, title: str = "", frame=None) -> pathlib.Path:
+                   theory=None, spec: dict | None = None, title: str = "",
+                   frame=None) -> pathlib.Path:
     """Draw a :func:`compare_table`: theory line, simulation mean +- s.e., z-scores.
 
     Parameters
@@ -179,6 +180,9 @@ def compare_figure(table, path, *, vary: str, observable: str = "test_error",
         The varied parameter (x-axis).
     observable : str, default "test_error"
         The y-axis label.
+    theory : pandas.DataFrame, optional
+        The theory line on a finer grid (columns ``vary``, ``observable``, ``converged``);
+        default: the table's ``theory`` column.
     spec : dict, optional
         What is written into the file's metadata (the comparison and both sweep specs).
     title : str, optional
@@ -196,9 +200,15 @@ def compare_figure(table, path, *, vary: str, observable: str = "test_error",
     fig = Figure(figsize=(6.4, 5.6))
     ax, axz = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
     x = table[vary].to_numpy(dtype=float)
-    th = table["theory"].to_numpy(dtype=float)
-    _, bad_t = draw_line(ax, x, th, np.isfinite(th), label="theory (d → ∞)",
-                         gid="compare-theory")
+    if theory is not None and len(theory):
+        ok = (theory["converged"].fillna(False).astype(bool).to_numpy()
+              if "converged" in theory.columns else np.ones(len(theory), dtype=bool))
+        _, bad_t = draw_line(ax, theory[vary], theory[observable].to_numpy(
+            dtype=float, na_value=np.nan), ok, label="theory (d → ∞)", gid="compare-theory")
+    else:
+        th = table["theory"].to_numpy(dtype=float)
+        _, bad_t = draw_line(ax, x, th, np.isfinite(th), label="theory (d → ∞)",
+                             gid="compare-theory")
     n = table["seeds"].to_numpy()
     _, bad_s = draw_errorbars(ax, x, table["sim_mean"], table["sim_se"], n > 0,
                               label="simulation (mean ± s.e.)", gid="compare-simulation",
@@ -284,12 +294,21 @@ def _check(model, vary, values, *, d, seeds, first_seed, observable, workers, cl
     return m, grid, d, seeds, first_seed, workers
 
 
-def _specs(name, vary, grid, *, d, seeds, first_seed, observable, params):
+def theory_grid(grid: np.ndarray, points: int) -> np.ndarray:
+    """The theory's grid: the simulation's values and ``points`` evenly spaced values between
+    their smallest and largest (sorted, each once; the continuation runs along it)."""
+    fine = np.linspace(grid.min(), grid.max(), points) if points > 1 else np.array([])
+    keep = [v for v in fine if not np.any(np.isclose(v, grid, rtol=1e-9, atol=0.0))]
+    return np.sort(np.concatenate([grid, np.asarray(keep, dtype=float)]))
+
+
+def _specs(name, vary, grid, *, d, seeds, first_seed, observable, params, theory_points):
     fixed = {k: (float(v) if isinstance(v, (int, float, np.floating, np.integer))
                  and not isinstance(v, bool) else v) for k, v in params.items()}
     common = {"model": name, "vary": vary, "fixed": fixed,
               "grid": {vary: [float(v) for v in grid]}, "observables": [observable]}
-    theory = {"kind": "curve", **common}
+    theory = {"kind": "curve", **common,
+              "grid": {vary: [float(v) for v in theory_grid(grid, theory_points)]}}
     sim = {"kind": "simulate", **common,
            "simulate": {"d": int(d), "seeds": int(seeds), "first_seed": int(first_seed)}}
     return theory, sim
@@ -322,7 +341,7 @@ def _atomic_text(path: pathlib.Path, text: str) -> None:
 # ------------------------------------------------------------------ the Python call
 def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "test_error",
             out=None, workers: int | None = None, client=None, scheduler: str | None = None,
-            progress=None, first_seed: int = 0, **params):
+            progress=None, first_seed: int = 0, theory_points: int = 41, **params):
     r"""Theory (:math:`d \to \infty`) against the finite-size simulation along one parameter.
 
     Runs the two sweeps of the module docstring through :func:`theory.sweep.run_sweep` and
@@ -356,6 +375,9 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
         Passed to :func:`~theory.sweep.run_sweep` (None: a bar when stderr is a terminal).
     first_seed : int, default 0
         The first seed.
+    theory_points : int, default 41
+        The theory is also solved at this many evenly spaced values between the smallest and
+        the largest grid value, for the figure's line (0: at the grid values only).
     **params : float or str
         The fixed parameters of the model.
 
@@ -381,8 +403,9 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
         model, vary, values, d=d, seeds=seeds, first_seed=first_seed, observable=observable,
         workers=workers, client=client, scheduler=scheduler, params=params)
     from . import load_spec, run_sweep
+    theory_points = _int("theory_points", theory_points, 0, 10_000)
     spec_t, spec_s = _specs(m.name, vary, grid, d=d, seeds=seeds, first_seed=first_seed,
-                            observable=observable, params=params)
+                            observable=observable, params=params, theory_points=theory_points)
     tmp = None
     if out is None:
         tmp = tempfile.TemporaryDirectory(prefix="theory-compare-")
@@ -409,7 +432,8 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
                               fixed=spec_t["fixed"], seeds=seeds, first_seed=first_seed)
         meta = {"compare": {"model": m.name, "vary": vary, "values": [float(v) for v in grid],
                             "d": d, "seeds": seeds, "first_seed": first_seed,
-                            "observable": observable, "fixed": spec_t["fixed"]},
+                            "observable": observable, "fixed": spec_t["fixed"],
+                            "theory_points": theory_points},
                 "theory_spec": spec_dict(spec_t), "simulation_spec": spec_dict(spec_s)}
         z = table["z"].to_numpy(dtype=float)
         flagged = [float(v) for v, zz in zip(grid, z) if math.isfinite(zz) and abs(zz) > Z_FLAG]
@@ -418,6 +442,7 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
             csv, png = folder / "compare.csv", folder / "compare.png"
             _atomic_text(csv, table.to_csv(index=False))
             compare_figure(table, png, vary=vary, observable=observable, spec=meta,
+                           theory=_select(tf, spec_t["fixed"]),
                            title=_title(m.name, vary, spec_t["fixed"], d, seeds), frame=sf)
         table.attrs.update({
             "flagged": flagged, "csv": csv, "png": png, "spec": meta,
@@ -460,6 +485,9 @@ def add_compare_command(sub) -> argparse.ArgumentParser:
                    help="seeds per point (>= 2)")
     p.add_argument("--first-seed", type=int, default=0, metavar="S", help="the first seed")
     p.add_argument("--observable", default="test_error", help="the quantity compared")
+    p.add_argument("--theory-points", type=int, default=41, metavar="N",
+                   help="the theory line is also solved at N evenly spaced values (0: at the "
+                   "grid values only)")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output folder (default: compare-MODEL-NAME)")
     g = p.add_mutually_exclusive_group()
@@ -489,7 +517,7 @@ def _cmd_compare(a) -> int:
     try:
         table = compare(model.name, name, grid, d=a.d, seeds=a.seeds, first_seed=a.first_seed,
                         observable=a.observable, out=out, workers=a.workers,
-                        scheduler=a.scheduler, progress=False if quiet else None, **params)
+                        scheduler=a.scheduler, theory_points=a.theory_points, progress=False if quiet else None, **params)
     except KeyboardInterrupt as exc:
         why = " ".join(str(exc).split()) or f"the finished tasks are kept in {out}; rerun the " \
             "same command to resume"
@@ -498,7 +526,7 @@ def _cmd_compare(a) -> int:
     at = table.attrs
     failed = [*at["theory"]["failed"], *at["simulation"]["failed"]]
     if a.json:
-        rows = json.loads(table.to_json(orient="records"))
+        rows = [{k: _json_value(v) for k, v in r.items()} for r in table.to_dict("records")]
         print(json.dumps({"model": model.name, "vary": name, "d": a.d, "seeds": a.seeds,
                           "observable": a.observable, "fixed": params, "rows": rows,
                           "flagged": at["flagged"], "z_flag": Z_FLAG, "csv": str(at["csv"]),
@@ -526,6 +554,17 @@ def _cmd_compare(a) -> int:
                          "not converged or seeds missing): no z-score there\n")
         return 1
     return 0
+
+
+def _json_value(v):
+    """A table cell as JSON: NaN -> null, numpy scalars -> Python (full precision)."""
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer, int)):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        return float(v) if math.isfinite(v) else None
+    return v
 
 
 def format_table(table, vary: str, observable: str) -> str:

@@ -84,6 +84,7 @@ def spec_dict(spec) -> dict:
         out = {k: getattr(spec, k) for k in ("kind", "model", "vary", "fixed", "grid",
                                              "points", "observables", "simulate", "options",
                                              "store") if hasattr(spec, k)}
+    out.pop("raw", None)  # SweepSpec: the spec as read (its parsed fields are kept)
     # a round trip through JSON: numbers, strings and lists only (what the file stores)
     return json.loads(json.dumps(out, default=_jsonable, sort_keys=True))
 
@@ -176,7 +177,8 @@ def draw_line(ax, x, y, ok, *, label: str, gid: str):
     good = np.asarray(ok, dtype=bool) & np.isfinite(y)
     order = np.argsort(x, kind="stable")
     yy = np.where(good, y, np.nan)[order]
-    (line,) = ax.plot(x[order], yy, "-", marker=".", ms=4, label=label)
+    (line,) = ax.plot(x[order], yy, "-", marker="." if x.size <= 20 else None, ms=4,
+                      label=label)
     line.set_gid(gid)
     return line, x[~good]
 
@@ -384,8 +386,18 @@ def sweep_figure(result_or_frame, *, spec=None, observables=None):
 
 
 def _log_axis(spec: dict, vary: str) -> bool:
+    """A log x-axis for a geometric grid (``log = true`` in the spec) spanning > 20x."""
     g = (spec.get("grid") or {}).get(vary)
-    return isinstance(g, dict) and bool(g.get("log"))
+    if isinstance(g, dict):
+        return bool(g.get("log"))
+    try:
+        v = np.sort(np.asarray(g, dtype=float))
+    except (TypeError, ValueError):
+        return False
+    if v.ndim != 1 or v.size < 3 or not np.all(v > 0) or v[-1] / v[0] <= 20:
+        return False
+    r = v[1:] / v[:-1]
+    return bool(np.allclose(r, r[0], rtol=1e-6))
 
 
 def plot_sweep(result_or_frame, path, *, spec=None, observables=None) -> pathlib.Path:
