@@ -254,6 +254,8 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
                 fut.release()
                 yield i, ("ok", value, attempt)
                 continue
+            if isinstance(value, tuple) and len(value) == 3:  # (type, exception, traceback)
+                value = value[1]
             msg = _message(value) if isinstance(value, BaseException) else \
                 f"future {fut.status}"
             fut.release()
