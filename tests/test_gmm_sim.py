@@ -13,6 +13,7 @@ import pytest
 from scipy.special import ndtr
 
 from theory.errors import InputError
+from theory.store import Store
 from theory.simulate.gmm import (fit_binary, fit_multiclass, gmm_binary_data,
                                  gmm_multiclass_data, kkt_residual, max_margin,
                                  separability_crossings, separable_fraction,
@@ -127,9 +128,9 @@ def test_seeding_and_cache(tmp_path):
     again = simulate_gmm_binary(**kw, cache=str(tmp_path))
     assert first.cached == 0 and again.cached == 3
     assert again.observables == first.observables == a.observables
-    files = os.listdir(tmp_path)
-    assert len(files) == 3 and not any(f.endswith(".tmp") for f in files)
-    json.loads((tmp_path / files[0]).read_text())
+    store = Store(tmp_path, create=False)  # the cache is a results store: one entry per seed
+    assert len(store.keys()) == 3 and store.verify() == []
+    assert not any(f.endswith(".tmp") for f in os.listdir(store.entries))
     sims = simulate_gmm_binary(**{**kw, "alpha": [1.0, 1.5]}, cache=str(tmp_path))
     assert [s.settings["alpha"] for s in sims] == [1.0, 1.5]
     assert sims[1].cached == 3 and sims[1].observables == a.observables
