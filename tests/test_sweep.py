@@ -248,8 +248,12 @@ def test_corrupt_entry_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and entry.name in err[0]
     assert main(["sweep", str(spec), "--repair", "--json"]) == 0
-    s = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    s = json.loads(out)
     assert (s["skipped"], s["computed"]) == (1, 1)
+    err = err.strip().splitlines()
+    assert len(err) == 1 and "quarantine" in err[0] and entry.name in err[0]
+    assert (tmp_path / "x.store" / "quarantine" / entry.name).exists()
 
 
 def test_bad_executor_arguments():

@@ -55,9 +55,16 @@ def _cmd_sweep(a) -> int:
         except ImportError:
             raise InputError("plot", a.plot, "not available in this installation "
                              "(theory.sweep.plot is missing)") from None
+    import warnings
+
     progress = False if (a.json or a.quiet) else None
-    res = run_sweep(a.spec, store=a.store, workers=a.workers, scheduler=a.scheduler,
-                    retries=a.retries, progress=progress, dry_run=a.dry_run, repair=a.repair)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_sweep(a.spec, store=a.store, workers=a.workers, scheduler=a.scheduler,
+                        retries=a.retries, progress=progress, dry_run=a.dry_run,
+                        repair=a.repair)
+    for w in caught:  # e.g. --repair: a corrupt entry moved to quarantine (one line each)
+        sys.stderr.write(f"theory: sweep: {' '.join(str(w.message).split())}\n")
     store = res.store.path if res.store is not None else (a.store or res.spec.store)
     if a.dry_run:
         plan = res.plan or []

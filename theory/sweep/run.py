@@ -303,9 +303,9 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
                 for r in rows:
                     r["theory_version"] = theory.__version__
                     r["code_version"] = code
-                st.commit(key, rows, task=task, meta={"seconds": payload["seconds"],
-                                                      "worker": payload["worker"],
-                                                      "attempts": attempts})
+                st.commit(key, rows, task=task, code=code,
+                          meta={"seconds": payload["seconds"], "worker": payload["worker"],
+                                "attempts": attempts})
                 res.computed += 1
                 res.not_converged += sum(1 for r in rows if not r.get("converged", True))
                 if attempts > 1:
@@ -318,6 +318,8 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
     except KeyboardInterrupt:
         res.interrupted = True
         gen.close()
+        # Ctrl-C may land inside a commit after its rename: count what the store holds
+        res.computed = sum(1 for i in todo if keys[i] in st)
     finally:
         bar.close()
     if not res.interrupted:
