@@ -171,8 +171,9 @@ def _plan(spec, tasks, keys, st) -> list[dict]:
 
                 call = simulation_call(t["model"], dict(t["params"]), t["d"])
                 try:
-                    cache[sig] = estimate(call.fn, {**call.kwargs, **t.get("extras", {}),
-                                                    "seeds": 1}).describe()
+                    est = estimate(call.fn, {**call.kwargs, **t.get("extras", {})})
+                    cache[sig] = ("no estimate for this simulator" if est is None else
+                                  est.describe() + ("" if est.fits else " -- does NOT fit"))
                 except Exception as exc:  # noqa: BLE001 - an estimate is advice, not a gate
                     cache[sig] = f"no estimate ({type(exc).__name__}: {exc})"
             item["estimate"] = cache[sig]
