@@ -263,3 +263,14 @@ def test_bad_executor_arguments():
         run_sweep(SOLVE, scheduler="localhost", dry_run=True)
     with pytest.raises(InputError, match="retries"):
         run_sweep(SOLVE, retries=-1, dry_run=True)
+
+
+def test_simulation_that_does_not_fit_is_refused_before_anything(tmp_path, capsys):
+    spec = _write(tmp_path, "big.toml", 'kind = "simulate"\nmodel = "rf_ridge"\n[fixed]\n'
+                  'psi1 = 2.0\nlam = 0.1\n[grid]\npsi2 = [0.5, 1.0]\n[simulate]\nd = 100000\n')
+    assert main(["sweep", str(spec)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "d=100000: needs ~" in err[0] and "GiB available" in err[0]
+    assert not (tmp_path / "big.store").exists()
+    assert main(["sweep", str(spec), "--dry-run"]) == 0  # the plan shows it
+    assert "does NOT fit" in capsys.readouterr().out

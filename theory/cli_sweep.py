@@ -75,11 +75,24 @@ def _cmd_sweep(a) -> int:
             return 0
         print(f"{res.total} tasks ({res.spec.kind} {res.spec.model}): {res.skipped} done "
               f"(in store), {len(todo)} to do; store {store}")
-        for p in todo[:20]:
-            est = f"  [{p['estimate']}]" if p.get("estimate") else ""
-            print(f"  {describe_task(p['task'])}{est}")
-        if len(todo) > 20:
-            print(f"  ... and {len(todo) - 20} more")
+        lines: dict = {}  # one line per simulation point (its seeds together), else per task
+        for p in todo:
+            t = p["task"]
+            head = describe_task({**t, "kind": t["kind"], "seed": None}).rsplit(" seed=", 1)[0] \
+                if t["kind"] == "simulate" else describe_task(t)
+            lines.setdefault(head, []).append(p)
+        for head, group in list(lines.items())[:20]:
+            seeds = f": {len(group)} seed{'s' * (len(group) > 1)}" \
+                if group[0]["task"]["kind"] == "simulate" else ""
+            est = f"  [{group[0]['estimate']}]" if group[0].get("estimate") else ""
+            print(f"  {head}{seeds}{est}")
+        if len(lines) > 20:
+            print(f"  ... and {len(lines) - 20} more")
+        secs = [p.get("estimate_seconds") for p in todo]
+        if todo and all(s is not None for s in secs):
+            from .simulate.resources import seconds_text
+
+            print(f"  estimated compute: ~{seconds_text(sum(secs))} in total (one core)")
         return 0
     if res.interrupted:
         sys.stderr.write(f"theory: interrupted: {res.kept} of {res.total} tasks kept in "
