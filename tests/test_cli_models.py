@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_solve_text_and_latex(capsys):
     assert code == 0 and r"\begin{aligned}" in out and r"g_\mu" in out
 
 
-def test_curve_writes_csv_plot_json(capsys, tmp_path):
+def test_curve_writes_csv_plot_json(capsys, tmp_path, monkeypatch):
     f_csv, f_png = tmp_path / "c.csv", tmp_path / "c.png"
     code, out, err = run(capsys, "curve", "rf_ridge", "--vary", "psi1=0.5:3:5", "psi2=1.5",
                          "--csv", str(f_csv), "--plot", str(f_png), "--json")
@@ -62,6 +63,7 @@ def test_curve_writes_csv_plot_json(capsys, tmp_path):
     assert len(d["points"]) == 5
     ref = float(mm.test_error(3.0, 1.5, 1e-3, 0.5, RELU_MUSTAR, dps=30))
     assert abs(float(rows[-1]["test_error"]) - ref) < 1e-9 * ref
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # bars on a terminal only
     code, out, err = run(capsys, "curve", "rf_convex", "--vary", "alpha=0.5,1", "gamma=0.5")
     assert code == 0 and "2/2" in err and "2 points" in out  # progress bar on stderr
 

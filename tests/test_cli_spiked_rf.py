@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 
 import pytest
 
@@ -32,7 +33,8 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
-def test_simulate_one_step_text_json_progress(capsys):
+def test_simulate_one_step_text_json_progress(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # bars on a terminal only
     code, out, err = run(capsys, "simulate", "one_step", "alpha0=0.5", "alpha=1", "lam=0.01",
                          "--d", "80", "--seeds", "2")
     assert code == 0, err
@@ -122,9 +124,10 @@ def test_curve_spiked_rf(capsys, tmp_path):
     assert all(0 < t < 0.4 for t in te) and te[-1] < te[0]
 
 
-def test_simulate_spiked_rf_network_and_srf(capsys):
+def test_simulate_spiked_rf_network_and_srf(capsys, monkeypatch):
     """(eta_tilde, alpha0): the network after one step; (r, c, gamma): the sRF itself; the
     model's d -> infinity value is printed beside the simulation."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # bars on a terminal only
     code, out, err = run(capsys, "simulate", "spiked_rf", "eta_tilde=1", "alpha0=0.5",
                          "alpha=1", "lam=0.01", "--d", "60", "--seeds", "2")
     assert code == 0, err

@@ -248,8 +248,12 @@ def test_corrupt_entry_is_one_line_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and entry.name in err[0]
     assert main(["sweep", str(spec), "--repair", "--json"]) == 0
-    s = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    s = json.loads(out)
     assert (s["skipped"], s["computed"]) == (1, 1)
+    err = err.strip().splitlines()
+    assert len(err) == 1 and "quarantine" in err[0] and entry.name in err[0]
+    assert (tmp_path / "x.store" / "quarantine" / entry.name).exists()
 
 
 def test_bad_executor_arguments():
@@ -259,3 +263,14 @@ def test_bad_executor_arguments():
         run_sweep(SOLVE, scheduler="localhost", dry_run=True)
     with pytest.raises(InputError, match="retries"):
         run_sweep(SOLVE, retries=-1, dry_run=True)
+
+
+def test_simulation_that_does_not_fit_is_refused_before_anything(tmp_path, capsys):
+    spec = _write(tmp_path, "big.toml", 'kind = "simulate"\nmodel = "rf_ridge"\n[fixed]\n'
+                  'psi1 = 2.0\nlam = 0.1\n[grid]\npsi2 = [0.5, 1.0]\n[simulate]\nd = 100000\n')
+    assert main(["sweep", str(spec)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "d=100000: needs ~" in err[0] and "GiB available" in err[0]
+    assert not (tmp_path / "big.store").exists()
+    assert main(["sweep", str(spec), "--dry-run"]) == 0  # the plan shows it
+    assert "does NOT fit" in capsys.readouterr().out

@@ -5,6 +5,12 @@ flagged (``converged`` and ``failure`` columns), stderr says which points failed
 exit code is 1 when any failed (130 after Ctrl-C, with the finished points written). Every option
 and KEY=VALUE pair is validated before anything is solved (exit 2, one line). Output files are
 written through a temporary file renamed into place: never half-written.
+
+``simulate`` refuses a setting whose memory estimate (:mod:`theory.simulate.resources`) does
+not fit, before allocating (exit 2, one line); ``--dry-run`` prints the estimate; Ctrl-C stops
+with exit 130 and one line saying how many seeds were finished and where they are kept. The
+progress bars (:mod:`theory.progress`) are drawn only when stderr is a terminal and never with
+``--json``.
 """
 
 from __future__ import annotations
@@ -121,19 +127,6 @@ def _cmd_solve(a) -> int:
     return 0 if res.converged else 1
 
 
-class _Progress:
-    def __init__(self, label, stream=None):
-        self.label, self.stream = label, stream or sys.stderr
-
-    def __call__(self, done, total):
-        width = 30
-        k = int(width * done / total)
-        self.stream.write(f"\r{self.label} [{'#' * k}{'.' * (width - k)}] {done}/{total}")
-        if done == total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
 def _atomic_write(path: str, data: bytes) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
@@ -207,14 +200,17 @@ def _cmd_curve(a) -> int:
         fmt = os.path.splitext(a.plot)[1].lstrip(".").lower()
         if fmt not in ("png", "pdf", "svg"):
             raise InputError("plot", a.plot, "a file name ending in .png, .pdf or .svg")
-    prog = _Progress(f"{model.name} {name}") if not a.quiet else None
+    from .progress import progress_bar
+
+    quiet = a.quiet or a.json  # --json: nothing on stderr but errors
+    prog = progress_bar(f"{model.name} {name}", len(values), enabled=False if quiet else None)
     import warnings
 
-    with warnings.catch_warnings():  # an interrupted curve is reported below, in one line
+    with warnings.catch_warnings(), prog:  # an interrupted curve is reported below, in one line
         warnings.filterwarnings("ignore", message="curve interrupted", category=RuntimeWarning)
         c = curve(model, name, values, tol=a.tol, method=a.method, max_iter=a.max_iter,
                   max_time=a.max_time, max_evaluations=a.max_evaluations, strict=False,
-                  progress=prog, solver_progress=False if a.quiet else None, **params)
+                  progress=prog, solver_progress=False if quiet else None, **params)
     rows = c.rows()
     if a.observable not in rows[0]:  # a model without declared derived names
         raise InputError("observable", a.observable, f"one of {sorted(rows[0])}")
@@ -244,8 +240,7 @@ def _cmd_curve(a) -> int:
                              f"{message}\n")
     if c.interrupted:
         done = int(sum(p.failure != "interrupted" for p in c.points))
-        sys.stderr.write(("" if a.quiet else "\n") +
-                         f"theory: interrupted after {done} of {len(rows)} points; the "
+        sys.stderr.write(f"theory: interrupted after {done} of {len(rows)} points; the "
                          "finished points are kept in the outputs\n")
         return 130
     if c.failed:
@@ -327,12 +322,15 @@ def _cmd_simulate(a) -> int:
             raise InputError("gaussian-equivalent", True, f"not given: the simulator of "
                              f"{label} ({fn.__name__}) has no Gaussian-equivalent features")
         kw["gaussian_equivalent"] = True
+    if a.dry_run:
+        return _dry_run(a, fn, kw, label)
     if a.cache is not None:
         if not os.path.isdir(a.cache):
             raise InputError("cache", a.cache, "an existing folder")
         kw["cache"] = a.cache
-    prog = _Progress(f"simulate {label} d={a.d}") if not a.quiet else None
-    sim = fn(**kw, seeds=a.seeds, progress=prog)
+    sim = _run_seeds_interruptible(a, fn, kw, label)
+    if isinstance(sim, int):  # interrupted: the exit code
+        return sim
     sims = sim if isinstance(sim, list) else [sim]  # a list of alphas: one per alpha
     if extra.get("theory_d_infinity"):  # the model's asymptotic value beside the simulation
         from .models import solve
@@ -375,6 +373,70 @@ def _cmd_simulate(a) -> int:
                 print(f"  alpha = {s.settings.get('alpha')}:")
             for k, (mean, se) in s.observables.items():
                 print(f"  {k:<18} {mean:.6g} +- {se:.2g}")
+    return 0
+
+
+def _seed_total(fn, kw: dict, seeds: int) -> int:
+    """Seeds the call runs: ``seeds``, times the number of alphas for the Gaussian-mixture
+    simulators (they loop over alpha outside the seed loop; the others nest alpha in a seed)."""
+    alpha = kw.get("alpha")
+    if fn.__module__.endswith(".gmm") and isinstance(alpha, (list, tuple)):
+        return seeds * len(alpha)
+    return seeds
+
+
+def _run_seeds_interruptible(a, fn, kw: dict, label: str):
+    """Run the simulator with a progress bar (a terminal only, never with --json/--quiet);
+    Ctrl-C -> one line saying how many seeds were finished and whether they are kept, and
+    the exit code 130 (returned instead of the simulation)."""
+    from .progress import progress_bar
+
+    total = _seed_total(fn, kw, a.seeds)
+    bar = progress_bar(f"simulate {label} d={a.d}", total, unit="seed",
+                       enabled=False if (a.quiet or a.json) else None)
+    done = [0]
+
+    def on_seed(k, tot):  # the simulators call it after each finished (or cached) seed
+        done[0] += 1
+        bar(min(done[0], total), total)
+
+    try:
+        with bar:
+            return fn(**kw, seeds=a.seeds, progress=on_seed)
+    except KeyboardInterrupt:
+        kept = (f"{done[0]} kept in {a.cache} (rerun the same command to resume)"
+                if a.cache is not None else "not kept: no --cache")
+        sys.stderr.write(f"theory: interrupted after {done[0]} of {total} seeds; {kept}\n")
+        return 130
+
+
+def _dry_run(a, fn, kw: dict, label: str) -> int:
+    """``--dry-run``: the estimate of one seed (memory at the peak, time) and of the run, and
+    whether it fits; nothing is simulated (exit 0 even when it would be refused)."""
+    from .errors import bytes_text
+    from .simulate.resources import SAFETY, estimate, seconds_text
+
+    est = estimate(fn, kw)
+    total = _seed_total(fn, kw, a.seeds)
+    name = f"{fn.__module__}.{fn.__name__}"
+    if a.json:
+        print(json.dumps({"model": label, "simulator": name, "dry_run": True, "d": a.d,
+                          "seeds": a.seeds, "simulator_arguments": kw,
+                          "estimate": None if est is None else est.to_dict(total)},
+                         default=str))
+        return 0
+    print(f"{label} at d={a.d}, {a.seeds} seeds: dry run, nothing simulated ({name})")
+    if est is None:
+        print("  no estimate: this simulator has no registered estimator (it is not checked)")
+        return 0
+    print("  sizes: " + ", ".join(f"{k}={v}" for k, v in est.sizes.items()))
+    print(f"  memory per seed: ~{bytes_text(est.bytes)} at its peak ({est.phase}: "
+          f"{est.parts_text(4)})")
+    verdict = "fits" if est.fits else "does NOT fit: the run would be refused"
+    print(f"  peak of the run: ~{bytes_text(est.bytes)} (seeds run one after another); "
+          f"{bytes_text(est.available)} available, limit {SAFETY:.0%} of it: {verdict}")
+    print(f"  time: ~{seconds_text(est.seconds)} per seed, ~{seconds_text(est.seconds * total)}"
+          f" for {total} seeds (one core; rough for iterative fits)")
     return 0
 
 
@@ -511,7 +573,10 @@ def add_model_commands(sub, int_type, dps_type) -> None:
                        "names its simulator), or the network after one giant step: "
                        "`theory simulate one_step alpha0=0.5 alpha=1 lam=0.01` (KEY=VALUE: "
                        "alpha0, alpha, beta, eta_tilde, activation, target, Delta, lam). "
-                       "Progress on stderr; mean +- standard error over seeds.")
+                       "Mean +- standard error over seeds; progress on stderr when it is a "
+                       "terminal. A setting that does not fit in memory is refused before "
+                       "anything is allocated (exit 2); --dry-run prints the estimate. "
+                       "Ctrl-C: exit 130, the finished seeds kept with --cache.")
     m.add_argument("model", help="a model name (`theory models`) or one_step")
     m.add_argument("params", nargs="*", metavar="KEY=VALUE",
                    help="model (or simulator) parameters, each given once")
@@ -523,6 +588,9 @@ def add_model_commands(sub, int_type, dps_type) -> None:
                    help="use the Gaussian-equivalent features mu0 + mu1 W x + mu_star xi")
     m.add_argument("--cache", default=None, metavar="FOLDER",
                    help="an existing folder: each finished seed is stored there and reused")
+    m.add_argument("--dry-run", action="store_true",
+                   help="print the memory and time estimate (per seed and for --seeds) and "
+                   "exit without simulating")
     m.add_argument("--json", action="store_true", help="print JSON (for machines)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
     m.set_defaults(func=_cmd_simulate)

@@ -55,9 +55,16 @@ def _cmd_sweep(a) -> int:
         except ImportError:
             raise InputError("plot", a.plot, "not available in this installation "
                              "(theory.sweep.plot is missing)") from None
+    import warnings
+
     progress = False if (a.json or a.quiet) else None
-    res = run_sweep(a.spec, store=a.store, workers=a.workers, scheduler=a.scheduler,
-                    retries=a.retries, progress=progress, dry_run=a.dry_run, repair=a.repair)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = run_sweep(a.spec, store=a.store, workers=a.workers, scheduler=a.scheduler,
+                        retries=a.retries, progress=progress, dry_run=a.dry_run,
+                        repair=a.repair)
+    for w in caught:  # e.g. --repair: a corrupt entry moved to quarantine (one line each)
+        sys.stderr.write(f"theory: sweep: {' '.join(str(w.message).split())}\n")
     store = res.store.path if res.store is not None else (a.store or res.spec.store)
     if a.dry_run:
         plan = res.plan or []
@@ -68,11 +75,24 @@ def _cmd_sweep(a) -> int:
             return 0
         print(f"{res.total} tasks ({res.spec.kind} {res.spec.model}): {res.skipped} done "
               f"(in store), {len(todo)} to do; store {store}")
-        for p in todo[:20]:
-            est = f"  [{p['estimate']}]" if p.get("estimate") else ""
-            print(f"  {describe_task(p['task'])}{est}")
-        if len(todo) > 20:
-            print(f"  ... and {len(todo) - 20} more")
+        lines: dict = {}  # one line per simulation point (its seeds together), else per task
+        for p in todo:
+            t = p["task"]
+            head = describe_task({**t, "kind": t["kind"], "seed": None}).rsplit(" seed=", 1)[0] \
+                if t["kind"] == "simulate" else describe_task(t)
+            lines.setdefault(head, []).append(p)
+        for head, group in list(lines.items())[:20]:
+            seeds = f": {len(group)} seed{'s' * (len(group) > 1)}" \
+                if group[0]["task"]["kind"] == "simulate" else ""
+            est = f"  [{group[0]['estimate']}]" if group[0].get("estimate") else ""
+            print(f"  {head}{seeds}{est}")
+        if len(lines) > 20:
+            print(f"  ... and {len(lines) - 20} more")
+        secs = [p.get("estimate_seconds") for p in todo]
+        if todo and all(s is not None for s in secs):
+            from .simulate.resources import seconds_text
+
+            print(f"  estimated compute: ~{seconds_text(sum(secs))} in total (one core)")
         return 0
     if res.interrupted:
         sys.stderr.write(f"theory: interrupted: {res.kept} of {res.total} tasks kept in "

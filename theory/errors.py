@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-__all__ = ["TheoryError", "InputError", "ParseError", "IntegrationError", "ConvergenceError",
-           "FAILURE_HINTS", "check_int", "check_positive"]
+__all__ = ["TheoryError", "InputError", "ParseError", "ResourceError", "IntegrationError",
+           "ConvergenceError", "FAILURE_HINTS", "check_int", "check_positive", "bytes_text"]
 
 
 class TheoryError(Exception):
@@ -58,6 +58,75 @@ class ParseError(InputError):
 
     def __str__(self) -> str:  # keep the one-line message
         return f"cannot parse expression {self.text!r}: {self.reason}"
+
+
+def bytes_text(b: float) -> str:
+    """A memory size in words, binary units: ``"512 B"``, ``"3.4 MiB"``, ``"75 GiB"``.
+
+    Parameters
+    ----------
+    b : float
+        Bytes.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> bytes_text(80e9)
+    '75 GiB'
+    """
+    units = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+    v, i = float(b), 0
+    while abs(v) >= 1024 and i < len(units) - 1:
+        v, i = v / 1024, i + 1
+    if i == 0:
+        return f"{int(v)} B"
+    return f"{v:.1f} {units[i]}" if v < 9.95 else f"{v:.0f} {units[i]}"
+
+
+class ResourceError(InputError):
+    """A simulation would not fit in memory: refused before it allocates anything.
+
+    Raised by :func:`theory.simulate.resources.check_resources`; the command line prints it
+    as one line and exits with code 2, like any bad input.
+
+    Parameters
+    ----------
+    param : str
+        The size parameter to lower (``"d"``).
+    value : object
+        Its value.
+    needed : int
+        Estimated peak memory of one seed (bytes).
+    available : int
+        Memory available (bytes).
+    detail : str, optional
+        The other sizes, the largest arrays at the peak, the time per seed.
+    hint : str, optional
+        What to do.
+
+    Examples
+    --------
+    >>> str(ResourceError("d", 100000, 80e9, 25e9))
+    'd=100000: needs ~75 GiB, 23 GiB available'
+    """
+
+    def __init__(self, param: str, value, needed: float, available: float, detail: str = "",
+                 hint: str | None = None):
+        self.param, self.value, self.hint = param, value, hint
+        self.needed, self.available, self.detail = int(needed), int(available), detail
+        self.allowed = f"a size whose peak memory fits in the {bytes_text(available)} available"
+        msg = f"{param}={value}: needs ~{bytes_text(needed)}, {bytes_text(available)} available"
+        if detail:
+            msg += f" ({detail})"
+        if hint:
+            msg += f"; {hint}"
+        TheoryError.__init__(self, msg)
+
+    def __str__(self) -> str:  # the one-line message, not InputError's
+        return str(self.args[0])
 
 
 class IntegrationError(TheoryError, ArithmeticError):

@@ -38,6 +38,7 @@ import math
 import numpy as np
 
 from ..errors import InputError
+from .resources import check_resources
 
 __all__ = ["conditional_moments", "spike_direction"]
 
@@ -137,6 +138,7 @@ def conditional_moments(W1, vhat=None, *, activation="tanh", r: float | None = N
     if not (isinstance(kappa_max, (int, float)) and math.isfinite(kappa_max)
             and kappa_max > 0):
         raise InputError("kappa_max", kappa_max, "a finite number > 0")
+    check_resources(conditional_moments, {"W1": W1, "n_points": n_points, "chunk": chunk})
     proj = W1 @ v
     rest = np.einsum("ij,ij->i", W1, W1) - proj**2
     r_used = float(proj.mean()) if r is None else float(r)

@@ -81,6 +81,7 @@ from scipy import optimize, sparse
 from scipy.special import expit, log_expit, logsumexp, softmax
 
 from ._seeds import run_seeds
+from .resources import check_resources
 from .random_features import Simulation
 from ..errors import ConvergenceError, InputError
 from ..symbolic.atoms import _np_H as _Q  # Q(t) = Phi(-t), the package's one normal tail
@@ -801,6 +802,8 @@ def simulate_gmm_binary(*, alpha, d: int = 1000, rho: float = 0.5, Delta: float 
     s = {"model": "gmm_binary", "d": d, "rho": rho, "Delta": Delta if bl is None else None,
          "blocks": bl, "means": means, "rho_s": rho_s if means == "sparse" else 1.0,
          "loss": loss, "penalty": penalty, "lam": lam, "intercept": bool(intercept)}
+    check_resources(simulate_gmm_binary, {"d": d, "alpha": alphas, "loss": loss,
+                                          "penalty": penalty})  # before any allocation
     return _per_alpha(_run_binary, s, alphas, single, prefix="gmmbin", seeds=seeds, seed=seed,
                       cache=cache, progress=progress, label=f"gmm_binary d={d}")
 
@@ -877,6 +880,7 @@ def simulate_gmm_multiclass(*, alpha, d: int = 1000, K: int, rho=None, Delta: fl
     seed = _int("seed", seed, 0)
     s = {"model": "gmm_multiclass", "d": d, "K": K, "rho": r, "Delta": Delta, "means": means,
          "loss": loss, "lam": lam}
+    check_resources(simulate_gmm_multiclass, {"d": d, "alpha": alphas, "K": K, "loss": loss})
     return _per_alpha(_run_multi, s, alphas, single, prefix="gmmmulti", seeds=seeds, seed=seed,
                       cache=cache, progress=progress, label=f"gmm_multiclass d={d}")
 
@@ -1015,6 +1019,7 @@ def separable_fraction(*, alpha, d: int = 400, K: int, Delta: float, rho=None,
     instances = _int("instances", instances, 1)
     seed = _int("seed", seed, 0)
     s = {"model": "gmm_separable", "d": d, "K": K, "rho": r, "Delta": Delta, "means": means}
+    check_resources(separable_fraction, {"d": d, "alpha": alphas, "K": K})
 
     def run(si, k):
         rng = np.random.default_rng([k, 20261204, si["n"], si["K"]])
@@ -1094,6 +1099,7 @@ def separability_crossings(*, d: int = 400, K: int, Delta: float, rho=None,
     resolution = _int("resolution", resolution, 1)
     s = {"model": "gmm_separability_crossing", "d": d, "K": K, "rho": r, "Delta": Delta,
          "means": means, "resolution": resolution}
+    check_resources(separability_crossings, {"d": d, "K": K})  # before any allocation
 
     def run(k):
         rng = np.random.default_rng([k, 20261205, d, K])

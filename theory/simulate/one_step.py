@@ -114,6 +114,7 @@ from typing import Any
 import numpy as np
 
 from ._seeds import run_seeds
+from .resources import check_resources
 from ..errors import InputError
 from .random_features import Simulation
 
@@ -470,6 +471,8 @@ def one_step_weights(*, d: int, beta: float = 1.0, alpha0: float, eta_tilde: flo
     """
     s = _validate(d=d, beta=beta, alpha0=alpha0, alpha=0.0, eta_tilde=eta_tilde,
                   activation=activation, target=target, Delta=Delta, lam=1.0, n_test=1)
+    check_resources(simulate_one_step, {"d": d, "alpha0": alpha0, "alpha": 0.0, "beta": beta,
+                                        "n_test": 1})  # before any array is allocated
     net = _Net(s, seed)
     return net.step(), net.theta
 
@@ -567,6 +570,8 @@ def simulate_one_step(*, d: int, alpha0: float, alpha=0.0, beta: float = 1.0,
         s["alphas"] = alphas
     if not (isinstance(seeds, (int, np.integer)) and seeds >= 1):
         raise InputError("seeds", seeds, "an integer >= 1")
+    check_resources(simulate_one_step, {"d": d, "alpha0": alpha0, "alpha": alphas or alpha,
+                                        "beta": beta, "n_test": n_test})  # before allocating
     t0 = time.perf_counter()
     if progress is True:
         def progress(k, tot):

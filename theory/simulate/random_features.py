@@ -53,6 +53,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from ._seeds import run_seeds
+from .resources import check_resources
 from ..errors import InputError
 from ..losses import CHANNELS, LOSSES, get_channel, get_loss
 
@@ -319,6 +320,7 @@ def simulate_random_features(*, d: int, p: int, n: int, activation: str = "erf",
                 "gaussian_equivalent": bool(gaussian_equivalent), "sphere": bool(sphere),
                 "n_test": int(n_test),
                 "mu": [float(h.mu[0]), float(h.mu[1]), float(h.mu_star)]}
+    check_resources(simulate_random_features, settings)  # before any array is allocated
     t0 = time.perf_counter()
     obs, per, cached = run_seeds(
         lambda k: _Problem(settings, k, loss_obj, teacher_obj).run(), prefix="rf",

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from ._seeds import run_seeds
+from .resources import check_resources
 from .one_step import _alpha_list, _function_of_one_variable, _real, _ridge_path, _split
 from ..errors import InputError
 
@@ -159,6 +160,7 @@ def spiked_rf_weights(*, d: int, beta: float = 1.0, r: float, c: float = 1.0,
     """
     s, _, _ = _validate(d=d, alpha=1.0, beta=beta, r=r, c=c, gamma=gamma, activation="tanh",
                         target="tanh", Delta=0.0, lam=1.0, n_test=1)
+    check_resources(simulate_spiked_rf, {"d": d, "alpha": 1.0, "beta": beta, "n_test": 1})
     net = _SRF(s, seed)
     return {"W1": net.W1, "W": net.W, "vhat": net.vhat, "eperp": net.eperp,
             "theta_star": net.theta}
@@ -239,6 +241,8 @@ def simulate_spiked_rf(*, d: int, alpha, beta: float = 1.0, r: float, c: float =
         raise InputError("seeds", seeds, "an integer >= 1")
     if not (isinstance(first_seed, (int, np.integer)) and not isinstance(first_seed, bool)):
         raise InputError("first_seed", first_seed, "an integer")
+    check_resources(simulate_spiked_rf, {"d": d, "alpha": alphas, "beta": beta,
+                                         "n_test": n_test})  # before any array is allocated
     s["ns"] = [round(a * d) for a in alphas]
     s["alphas"] = alphas
     key = hashlib.sha256(json.dumps(s, sort_keys=True).encode()).hexdigest()[:16]

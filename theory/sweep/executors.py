@@ -33,6 +33,14 @@ def _message(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+def _retryable(exc) -> bool:
+    """A deliberate error of theory (bad input, a simulation that does not fit) is the same
+    on every attempt: it is reported at once, not retried."""
+    from ..errors import TheoryError
+
+    return not isinstance(exc, TheoryError)
+
+
 def serial(tasks: list[dict], *, retries: int = 2,
            on_retry: Callable | None = None) -> Generator[tuple[int, tuple], None, None]:
     """Run the tasks one after the other in this process.
@@ -57,7 +65,7 @@ def serial(tasks: list[dict], *, retries: int = 2,
                 result = run_task(task)
             except Exception as exc:  # noqa: BLE001 - a failed task is reported, not fatal
                 msg = _message(exc)
-                if attempt <= retries:
+                if attempt <= retries and _retryable(exc):
                     if on_retry:
                         on_retry(i, attempt, msg)
                     continue
@@ -155,7 +163,7 @@ def local_processes(tasks: list[dict], *, workers: int, retries: int = 2,
                     else:
                         yield i, ("failed", _message(exc), attempt)
                     continue
-                if attempt <= retries:
+                if attempt <= retries and _retryable(exc):
                     if on_retry:
                         on_retry(i, attempt, _message(exc))
                     running[pool.submit(run_task, tasks[i])] = (i, attempt + 1)
@@ -254,10 +262,12 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
                 fut.release()
                 yield i, ("ok", value, attempt)
                 continue
+            if isinstance(value, tuple) and len(value) == 3:  # (type, exception, traceback)
+                value = value[1]
             msg = _message(value) if isinstance(value, BaseException) else \
                 f"future {fut.status}"
             fut.release()
-            if attempt <= retries:
+            if attempt <= retries and _retryable(value):
                 if on_retry:
                     on_retry(i, attempt, msg)
                 nf = client.submit(run_task, tasks[i], pure=False)

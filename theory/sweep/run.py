@@ -157,10 +157,9 @@ def _plan(spec, tasks, keys, st) -> list[dict]:
     plan = []
     estimate = None
     if spec.kind == "simulate":
-        try:
-            from ..simulate.resources import estimate  # type: ignore[no-redef]
-        except ImportError:  # resources not merged yet
-            estimate = None
+        from ..simulate import resources
+
+        estimate = resources.estimate
     cache: dict = {}
     for t, k in zip(tasks, keys):
         item = {"key": k, "task": t, "done": bool(st is not None and k in st)}
@@ -171,13 +170,32 @@ def _plan(spec, tasks, keys, st) -> list[dict]:
 
                 call = simulation_call(t["model"], dict(t["params"]), t["d"])
                 try:
-                    cache[sig] = estimate(call.fn, {**call.kwargs, **t.get("extras", {}),
-                                                    "seeds": 1}).describe()
+                    est = estimate(call.fn, {**call.kwargs, **t.get("extras", {})})
+                    cache[sig] = (("no estimate for this simulator", None) if est is None else
+                                  (est.describe() + ("" if est.fits else " -- does NOT fit"),
+                                   est.seconds))
                 except Exception as exc:  # noqa: BLE001 - an estimate is advice, not a gate
-                    cache[sig] = f"no estimate ({type(exc).__name__}: {exc})"
-            item["estimate"] = cache[sig]
+                    cache[sig] = (f"no estimate ({type(exc).__name__}: {exc})", None)
+            item["estimate"], item["estimate_seconds"] = cache[sig]
         plan.append(item)
     return plan
+
+
+def _check_resources(tasks: list[dict]) -> None:
+    """Every distinct simulation point through the simulator's resource check (ResourceError,
+    an InputError, when one seed would not fit in memory)."""
+    from ..simulate.dispatch import simulation_call
+
+    from ..simulate.resources import check_resources
+
+    seen: set = set()
+    for t in tasks:
+        sig = repr((t["params"], t["d"], t.get("extras")))
+        if sig in seen:
+            continue
+        seen.add(sig)
+        call = simulation_call(t["model"], dict(t["params"]), t["d"])
+        check_resources(call.fn, {**call.kwargs, **t.get("extras", {})})
 
 
 def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | None = None,
@@ -262,6 +280,8 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
         res.skipped = sum(p["done"] for p in res.plan)
         res.seconds = time.perf_counter() - t0
         return res
+    if spec.kind == "simulate":
+        _check_resources(tasks)  # a point that does not fit: one line, before any store write
     st = S.Store(path, create=True, repair=repair)
     res.store = st
     todo = []
@@ -303,9 +323,9 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
                 for r in rows:
                     r["theory_version"] = theory.__version__
                     r["code_version"] = code
-                st.commit(key, rows, task=task, meta={"seconds": payload["seconds"],
-                                                      "worker": payload["worker"],
-                                                      "attempts": attempts})
+                st.commit(key, rows, task=task, code=code,
+                          meta={"seconds": payload["seconds"], "worker": payload["worker"],
+                                "attempts": attempts})
                 res.computed += 1
                 res.not_converged += sum(1 for r in rows if not r.get("converged", True))
                 if attempts > 1:
@@ -318,6 +338,8 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
     except KeyboardInterrupt:
         res.interrupted = True
         gen.close()
+        # Ctrl-C may land inside a commit after its rename: count what the store holds
+        res.computed = sum(1 for i in todo if keys[i] in st)
     finally:
         bar.close()
     if not res.interrupted:

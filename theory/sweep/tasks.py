@@ -10,7 +10,10 @@ settings, seed), so the same task has the same key in every process and on every
   row per point (the line is the unit of resume, so a resumed store is bitwise the same as an
   uninterrupted one: warm starts depend on the whole line);
 * ``simulate``: one task per (point, seed): the simulator of
-  :func:`theory.simulate.dispatch.simulation_call` with ``seeds=1, first_seed=seed`` (one row).
+  :func:`theory.simulate.dispatch.simulation_call` with ``seeds=1, first_seed=seed`` (one row),
+  run with one BLAS thread (threadpoolctl), so that a seed's numbers are bitwise the same on
+  every executor and in every rerun (with 2 BLAS threads they differ from 1 thread by ~1e-15
+  relative: the sum order of a matrix product depends on the thread count).
 
 :func:`run_task` is what a worker process (local or Dask) runs: it imports everything it needs
 and returns the rows; the coordinating process commits them.
@@ -205,10 +208,16 @@ def run_task(task: dict) -> dict:
     elif kind == "simulate":
         from ..simulate.dispatch import simulation_call
 
+        from threadpoolctl import threadpool_limits
+
         call = simulation_call(task["model"], params, task["d"])
         t1 = time.perf_counter()
-        sims = call.fn(**call.kwargs, **task.get("extras", {}), seeds=1,
-                       first_seed=task["seed"], cache=None, progress=None)
+        # one BLAS thread: the sum order of a matrix product depends on the thread count, so
+        # this makes every seed's numbers bitwise the same on every executor (a sweep is
+        # parallel across tasks instead: --workers / Dask)
+        with threadpool_limits(limits=1):
+            sims = call.fn(**call.kwargs, **task.get("extras", {}), seeds=1,
+                           first_seed=task["seed"], cache=None, progress=None)
         seconds = time.perf_counter() - t1
         for sim in sims if isinstance(sims, list) else [sims]:
             row = {**params, "d": task["d"], "seed": task["seed"]}
