@@ -11,6 +11,7 @@ import json
 import math
 import multiprocessing as mp
 import os
+import pathlib
 import shutil
 import struct
 import subprocess
@@ -436,3 +437,61 @@ def test_concurrent_writers_overlapping_keys(tmp_path):
     assert list(df["i"]) == list(range(n))
     assert [_bits(x) for x in df["y"]] == [_bits(math.sqrt(i + 0.5)) for i in range(n)]
     assert not [f for f in os.listdir(store.entries) if f.endswith(".tmp")]
+
+
+def test_entry_files_get_the_umask_mode_and_fsync_false_still_commits(tmp_path):
+    mask = os.umask(0o022)
+    os.umask(mask)
+    store = Store(tmp_path / "s", fsync=False)
+    key, path = _commit(store, {"t": 1}, [{"a": 1.5}])
+    assert store.get(key) == [{"a": 1.5}]
+    if os.name == "posix":
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # not mkstemp's 0600
+        assert (store.path / "store.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_consolidate_keeps_conflicting_columns_as_strings(tmp_path):
+    import pandas as pd
+
+    store = Store(tmp_path)
+    _commit(store, {"t": 1}, [{"x": 1.5, "note": "a"}])
+    _commit(store, {"t": 2}, [{"x": 2, "note": 3}])  # int x (becomes float), int note
+    back = pd.read_parquet(store.consolidate()).sort_values("x")
+    assert list(back["x"]) == [1.5, 2.0]
+    assert sorted(back["note"]) == ["3", "a"]
+
+
+_KILLED_WRITER = """
+import sys
+from theory.store import Store, task_key
+store = Store(sys.argv[1])
+rows = [{"i": j, "x": j / 3, "s": "y" * 200} for j in range(200)]
+i = 0
+while True:
+    task = {"i": i % 50}
+    store.commit(task_key(task, code="k"), rows, task=task, code="k")
+    if i == 0:
+        print("ready", flush=True)  # one entry committed (imports done): kill from now on
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("trial", range(3))
+def test_sigkill_mid_commit_leaves_whole_entries(tmp_path, trial):
+    """A writer killed at a random instant: every entry left is whole, the stale temporary
+    file (if the kill hit a commit) is removed by the next open."""
+    import random
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).resolve().parent.parent)}
+    p = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(tmp_path / "s")], env=env,
+                         stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(random.Random(trial).uniform(0.2, 0.8))
+    os.kill(p.pid, signal.SIGKILL)
+    p.wait()
+    store = Store(tmp_path / "s")
+    assert store.keys() and store.verify() == []
+    assert not [f for f in os.listdir(store.entries) if f.endswith(".tmp")]
+    assert all(len(store.get(k)) == 200 for k in store.keys())
