@@ -216,3 +216,21 @@ def test_d_too_large_is_one_line_before_any_allocation(capsys, tmp_path):
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "GiB" in err, err
     assert not (tmp_path / "big").exists()
+
+
+def test_interrupted_sweep_is_one_line_exit_130(monkeypatch, capsys, tmp_path):
+    import types
+
+    import theory.sweep as sweep
+    from theory.cli import main
+
+    def interrupted(spec, **kw):  # what run_sweep returns after Ctrl-C: the kept tasks
+        return types.SimpleNamespace(interrupted=True, skipped=2, computed=3, total=9,
+                                     failed=[])
+
+    monkeypatch.setattr(sweep, "run_sweep", interrupted)
+    rc = main(["compare", "rf_ridge", "--vary", "psi2=1,2", "--d", "20", "--seeds", "2",
+               "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 130 and len(err.splitlines()) == 1, err
+    assert "5 of 9 theory tasks kept" in err and "rerun the same command to resume" in err
