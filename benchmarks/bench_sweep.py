@@ -111,7 +111,7 @@ def main() -> None:
         "workers=1, 2 for workers=2), so values well above that mean another job took CPU "
         "during the run.",
         "",
-        f"Sweep: rf_ridge simulations, psi1 = 2, lam = 1e-3, psi2 = 0.5:3:10, {a.d} = d, "
+        f"Sweep: rf_ridge simulations, psi1 = 2, lam = 1e-3, psi2 = 0.5:3:10, d = {a.d}, "
         "4 seeds -> 40 tasks (one seed each); fresh store per run; fastest of "
         f"{a.repeat} interleaved rounds.",
         "",
