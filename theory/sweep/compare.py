@@ -415,7 +415,17 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
         if folder.exists() and not folder.is_dir():
             raise InputError("out", os.fspath(out), "a folder (not a file)")
         folder.mkdir(parents=True, exist_ok=True)
+    own = None
     try:
+        if scheduler is not None:  # one connection for both sweeps
+            from distributed import Client
+
+            try:
+                own = client = Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise InputError("scheduler", scheduler, "the address of a running Dask "
+                                 f"scheduler, tcp://host:port ({exc})") from None
+            scheduler = None
         runs = {}
         for label, spec in (("theory", spec_t), ("simulation", spec_s)):
             store = folder / f"{label}.store"
@@ -450,6 +460,8 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
                        "failed": [msg for _, msg in r.failed]} for label, r in runs.items()}})
         return table
     finally:
+        if own is not None:
+            own.close()
         if tmp is not None:
             tmp.cleanup()
 
