@@ -150,7 +150,7 @@ def file_metadata(fmt: str, *, title: str, spec: dict, version: str, code: str) 
 
 def save_figure(fig, path, *, spec: dict, title: str, frame=None) -> pathlib.Path:
     """Write ``fig`` to ``path`` (format by suffix) with the provenance metadata, atomically
-    (a temporary file in the same folder, then a rename)."""
+    (:func:`theory.store.atomic_write`)."""
     path = pathlib.Path(path)
     fmt = path.suffix.lower()
     if fmt not in FORMATS:
@@ -160,13 +160,13 @@ def save_figure(fig, path, *, spec: dict, title: str, frame=None) -> pathlib.Pat
         raise InputError("path", os.fspath(path), "a file in an existing folder")
     version, code = _versions(frame)
     meta = file_metadata(fmt, title=title, spec=spec, version=version, code=code)
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        fig.savefig(tmp, format=fmt[1:], metadata=meta, dpi=120)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    import io
+
+    from ..store import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt[1:], metadata=meta, dpi=120)
+    atomic_write(path, buf.getvalue())
     return path
 
 
