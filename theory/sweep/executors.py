@@ -27,7 +27,10 @@ from collections.abc import Callable, Generator
 
 from .tasks import run_task
 
-__all__ = ["serial", "local_processes", "dask"]
+__all__ = ["serial", "local_processes", "dask", "CONNECT_TIMEOUT"]
+
+#: how long ``scheduler=`` waits for the Dask scheduler before it is refused as bad input
+CONNECT_TIMEOUT = "10s"
 
 
 def _message(exc: BaseException) -> str:
@@ -270,7 +273,14 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
 
     own = client is None
     if own:
-        client = Client(scheduler, set_as_default=False)
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            from ..errors import InputError
+
+            raise InputError("scheduler", scheduler, "the address of a running Dask scheduler",
+                             hint=f"could not connect in {CONNECT_TIMEOUT} ({_message(exc)})"
+                             ) from None
     futures: dict = {}
     clean = False
     try:
