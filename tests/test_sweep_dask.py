@@ -97,3 +97,21 @@ def test_dask_retries_a_task_that_fails_once(tmp_path, client):
     assert len(res.retried) == 1
     task, attempts, err = res.retried[0]
     assert task["params"]["psi2"] == 0.75 and attempts == 2 and "injected fault" in err
+
+
+def test_cli_scheduler_address_runs_on_the_cluster(tmp_path, client, capsys):
+    from theory.cli import main
+
+    spec = tmp_path / "s.toml"
+    spec.write_text('kind = "curve"\nmodel = "rf_ridge"\nvary = "psi2"\n[fixed]\npsi1 = 2.0\n'
+                    '[grid]\nlam = [0.01, 0.1]\npsi2 = "0.2:3:20"\n')
+    addr = client.scheduler.address
+    assert main(["sweep", str(spec), "--scheduler", addr, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert (s["total"], s["computed"], s["failed"]) == (2, 2, 0)
+    serial = run_sweep(spec, store=tmp_path / "serial", progress=False).frame()
+    dask = run_sweep(spec, progress=False)  # the CLI's store: everything skipped
+    assert (dask.skipped, dask.computed) == (2, 0)
+    frame = dask.frame()
+    assert set(frame["worker"]) != set(serial["worker"])  # it ran elsewhere
+    _same(serial, frame)

@@ -11,8 +11,9 @@ kill of any process loses at most the tasks running at that moment.
 * :func:`local_processes`: :class:`concurrent.futures.ProcessPoolExecutor` with the
   ``forkserver`` start method (``spawn`` where there is none): no state is inherited from the
   parent by ``fork`` (threads, open stores). Workers ignore SIGINT (Ctrl-C reaches the
-  coordinator only, which cancels what is pending and stops the workers) and limit their BLAS
-  threads to ``cores // workers`` with threadpoolctl, so N workers do not oversubscribe.
+  coordinator only, which cancels what is pending and stops the workers), limit their BLAS
+  threads to ``cores // workers`` with threadpoolctl, so N workers do not oversubscribe, and
+  exit within a second when the coordinator is killed (they never write to the store).
 * :func:`dask`: a ``distributed.Client`` (given, or connected to ``scheduler``), one future per
   task attempt, results streamed back with ``distributed.as_completed``. A failed future is
   resubmitted by the coordinator (``retries`` times), which knows every attempt and reports it.
@@ -26,7 +27,10 @@ from collections.abc import Callable, Generator
 
 from .tasks import run_task
 
-__all__ = ["serial", "local_processes", "dask"]
+__all__ = ["serial", "local_processes", "dask", "CONNECT_TIMEOUT"]
+
+#: how long ``scheduler=`` waits for the Dask scheduler before it is refused as bad input
+CONNECT_TIMEOUT = "10s"
 
 
 def _message(exc: BaseException) -> str:
@@ -75,9 +79,30 @@ def serial(tasks: list[dict], *, retries: int = 2,
             break
 
 
-def _worker_init(threads: int) -> None:
-    """A local worker: Ctrl-C is the coordinator's business; BLAS limited to ``threads``."""
+def _watch(coordinator: int) -> None:
+    """Exit when the coordinating process is gone (e.g. killed with SIGKILL): a worker
+    started by the forkserver is not its child and would otherwise wait forever."""
+    import time
+
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(coordinator, 0)
+        except ProcessLookupError:
+            os._exit(70)
+        except PermissionError:  # pragma: no cover - alive, another user's pid
+            pass
+
+
+def _worker_init(threads: int, coordinator: int | None = None) -> None:
+    """A local worker: Ctrl-C is the coordinator's business; BLAS limited to ``threads``;
+    exits when the coordinator dies."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if coordinator is not None:
+        import threading
+
+        threading.Thread(target=_watch, args=(coordinator,), daemon=True,
+                         name="theory-sweep-watch").start()
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
     import numpy  # noqa: F401 - load BLAS so that threadpoolctl sees it
@@ -128,7 +153,8 @@ def local_processes(tasks: list[dict], *, workers: int, retries: int = 2,
 
     def new_pool():
         return ProcessPoolExecutor(max_workers=workers, mp_context=_context(),
-                                   initializer=_worker_init, initargs=(threads,))
+                                   initializer=_worker_init,
+                                   initargs=(threads, os.getpid()))
 
     pool = new_pool()
     clean = False
@@ -247,7 +273,14 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
 
     own = client is None
     if own:
-        client = Client(scheduler, set_as_default=False)
+        try:
+            client = Client(scheduler, set_as_default=False, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError) as exc:
+            from ..errors import InputError
+
+            raise InputError("scheduler", scheduler, "the address of a running Dask scheduler",
+                             hint=f"could not connect in {CONNECT_TIMEOUT} ({_message(exc)})"
+                             ) from None
     futures: dict = {}
     clean = False
     try:

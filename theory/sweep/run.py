@@ -314,6 +314,8 @@ def run_sweep(spec, *, store: str | os.PathLike | None = None, workers: int | No
                                         on_retry=on_retry)
     else:
         gen = executors.serial(todo_tasks, retries=retries, on_retry=on_retry)
+    if todo_tasks:
+        bar(0)  # the clock of the rate and ETA starts now
     try:
         for j, outcome in gen:
             task, key = todo_tasks[j], keys[todo[j]]
