@@ -244,6 +244,9 @@ def _build() -> argparse.ArgumentParser:
     from .cli_laws import add_law_commands
 
     add_law_commands(sub, int_type, dps_type)
+    from .cli_sweep import add_sweep_command  # theory sweep (and theory compare)
+
+    add_sweep_command(sub)
     return p
 
 
