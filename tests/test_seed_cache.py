@@ -34,6 +34,7 @@ def _cli(*argv) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # ~10 s: three CLI processes of ~4 s CPU each on a shared machine
 def test_three_concurrent_simulations_share_one_cache(tmp_path):
     argv = ["simulate", "rf_ridge", "--d", "200", "--seeds", "4", "--json", "--quiet",
             "--cache", str(tmp_path)]
@@ -85,12 +86,14 @@ def test_corrupt_seed_is_one_line_exit_2(tmp_path, capsys, corrupt, words):
     argv, first, files = _filled(tmp_path, capsys)
     assert main(argv) == 0 and json.loads(capsys.readouterr().out)["cached"] == 3
     corrupt(files[1])
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2 and out == ""
+    p = _cli(*argv)  # a real process: exit code, and nothing else on stderr (no traceback)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert lines[0].startswith(f"theory: error: store entry {files[1]} is corrupt: ")
+    assert main(argv) == 2  # the same in process (a StoreError is a TheoryError)
+    assert capsys.readouterr().err.strip() == lines[0]
     assert words in lines[0] and "delete it to recompute" in lines[0]
     assert "--repair" not in lines[0]  # `theory simulate` has no such option
     files[1].unlink()  # what the message says to do: the seed is recomputed, the rest reused

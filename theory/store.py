@@ -15,9 +15,12 @@ no writer ever rewrites a shared file, so concurrent writers need no lock and a 
 either the whole entry or nothing. NetCDF (HDF5) files cannot be appended safely by several
 processes without a writer lock, and a Zarr array wants a dense grid chosen in advance (a
 failed point, a ragged curve or a rerun with more seeds do not fit one). Parquet is typed and
-columnar and read directly by pandas, polars, duckdb and R ``arrow``
-(``pandas.read_parquet("STORE/entries")`` reads the whole folder as one dataset); an xarray
-Dataset is one line away (``store.frame().set_index(["alpha", "lam"]).to_xarray()``).
+columnar and read directly by pandas, polars, duckdb and R ``arrow``: ``Store.frame()`` (all
+validated rows) or ``pandas.read_parquet("STORE/results.parquet")`` after ``consolidate()``
+(one file, column types unified over the entries; ``pandas.read_parquet("STORE/entries")``
+reads the folder directly only when every entry has the same columns and types, e.g. the
+seeds of one simulator: it takes the schema of the first file). An xarray Dataset is one line
+away (``store.frame().set_index(["alpha", "lam"]).to_xarray()``).
 
 Integrity. Each entry carries, in the Parquet key-value metadata ``b"theory"``, a JSON object
 ``{schema, version, code, key, task, columns, rows, checksum, meta, committed, writer}``.
@@ -175,6 +178,7 @@ def _canonical_json(obj) -> str:
 
 
 def _task_key(task, code: str, version: str, schema: int) -> str:
+    task = json.loads(_canonical_json(task))  # as stored: tuples -> lists, int keys -> str
     blob = _canonical_json({"task": task, "schema": schema, "version": version, "code": code})
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
@@ -690,6 +694,8 @@ class Store:
                              "make the key with task_key(task, code=...) and pass the same "
                              "code= to commit")
         norm, columns, types = _normalise(rows)
+        if norm and not columns:
+            raise TypeError(f"{len(norm)} rows without any column: give each row a value")
         for c in _RESERVED:
             if c in types:
                 raise TypeError(f"column {c!r} is reserved (frame() adds it)")
@@ -707,11 +713,7 @@ class Store:
         """Validated (rows, metadata) of one entry file; _Corrupt if anything is wrong."""
         import pyarrow.parquet as pq
 
-        try:
-            fh = open(path, "rb")
-        except FileNotFoundError:
-            raise
-        with fh:
+        with open(path, "rb") as fh:  # FileNotFoundError: absent (the caller decides)
             size = os.fstat(fh.fileno()).st_size
             if size == 0:
                 raise _Corrupt("the file is empty (0 bytes: the write was cut short)")
@@ -729,6 +731,13 @@ class Store:
                 info = json.loads(raw)
                 fields = {f: info[f] for f in ("schema", "version", "code", "key", "task",
                                                 "columns", "rows", "checksum")}
+                if not (isinstance(fields["columns"], list)
+                        and all(isinstance(c, str) for c in fields["columns"])
+                        and isinstance(fields["rows"], int)
+                        and isinstance(fields["checksum"], str)
+                        and isinstance(fields["key"], str) and isinstance(fields["code"], str)):
+                    raise TypeError("a field of the wrong type (columns, rows, checksum, key "
+                                    "or code)")
             except (ValueError, KeyError, TypeError) as exc:
                 raise _Corrupt(f"its 'theory' metadata is invalid ({type(exc).__name__}: "
                                f"{_one(exc)})") from None
@@ -768,7 +777,11 @@ class Store:
         if len(rows) != fields["rows"]:
             raise _Corrupt(f"it has {len(rows)} rows, stored {fields['rows']} (the file was "
                            "rewritten)")
-        got = _checksum(rows)
+        try:
+            got = _checksum(rows)
+        except TypeError as exc:  # a column type the store never writes (timestamp, struct...)
+            raise _Corrupt(f"a column has a type the store never writes ({_one(exc)}): the "
+                           "file was rewritten") from None
         if got != fields["checksum"]:
             raise _Corrupt(f"checksum of its rows {_short(got)} != stored "
                            f"{_short(str(fields['checksum']))} (the file was changed after it "
