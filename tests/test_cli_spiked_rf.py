@@ -105,8 +105,9 @@ def test_solve_spiked_rf_at_r0_is_random_features(capsys):
     assert code == 0 and r"\hat{V}_1" in out and "Marchenko" in out
 
 
-def test_curve_spiked_rf(capsys, tmp_path):
+def test_curve_spiked_rf(capsys, tmp_path, monkeypatch):
     f_csv = tmp_path / "c.csv"
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # bars on a terminal only
     code, out, err = run(capsys, "curve", "spiked_rf", "--vary", "alpha=0.5,1,2", "beta=0.5",
                          "lam=0.1", "--csv", str(f_csv))
     assert code == 0, err

@@ -4,8 +4,8 @@ Calibration (issue 13, item 4): for every simulator at small sizes, one seed is 
 peak memory measured by ``tracemalloc`` (NumPy registers its arrays with it); the estimate must
 be AT OR ABOVE the measured peak and at most twice it (an under-estimate would let a run die;
 the factor 2 bounds the waste). The linear programmes (HiGHS allocates in C++, invisible to
-tracemalloc) are measured as the growth of the resident size of a fresh process (slow tests),
-where the allocator's slack makes the measurement noisier: 0.9 to 2 times. The time estimate
+tracemalloc) are measured as the growth of the resident size of a fresh process (slow tests;
+glibc's malloc set to return freed blocks at once): also 1 to 2 times. The time estimate
 must be within a factor 5 of the measured time of one seed, either way (the minimum of two runs;
 the machine is shared, so the measured time is an upper bound of the true one).
 
@@ -129,47 +129,42 @@ est = estimate(fn, kw)
 print(json.dumps({"est": est.bytes, "grown": grown, "est_s": est.seconds, "s": seconds}))
 """
 
-#: (simulator, arguments, run arguments, the two sizes d)
-LP_CASES = [("separable_fraction", {"alpha": 1.0, "K": 2, "Delta": 1.0}, {"instances": 1},
-             (200, 400)),
-            ("separable_fraction", {"alpha": 1.0, "K": 3, "Delta": 1.0}, {"instances": 1},
-             (100, 200)),
-            ("simulate_gmm_binary", {"alpha": 1.0, "loss": "hinge", "penalty": "l1",
-                                     "lam": 0.1}, {"seeds": 1}, (200, 400))]
+#: (simulator, arguments, run arguments)
+LP_CASES = [("separable_fraction", {"d": 400, "alpha": 1.0, "K": 2, "Delta": 1.0},
+             {"instances": 1}),
+            ("separable_fraction", {"d": 200, "alpha": 1.0, "K": 3, "Delta": 1.0},
+             {"instances": 1}),
+            ("simulate_gmm_binary", {"d": 400, "alpha": 1.0, "loss": "hinge", "penalty": "l1",
+                                     "lam": 0.1}, {"seeds": 1})]
 # separability_crossings is not in this list: at sizes a test can afford its arrays are
 # smaller than the resident size's noise; its estimate counts the largest LP at n = 8 (d + 1)
 # (conservative for thresholds alpha_c < 4).
 
 
-def _rss_run(name, kw, run):
+@pytest.mark.slow
+@pytest.mark.parametrize("name,kw,run", LP_CASES, ids=[f"{c[0]}-{c[1]}" for c in LP_CASES])
+def test_lp_estimate_against_resident_size(name, kw, run):
+    """HiGHS's memory is C++ (invisible to tracemalloc): measured as the growth of the resident
+    size of a fresh process, with glibc's malloc told to return every large block to the
+    system when it is freed and to keep one arena (``MALLOC_MMAP_THRESHOLD_``,
+    ``MALLOC_ARENA_MAX``): the resident size then follows the live memory. The estimate must be
+    1 to 2 times the growth; the time within a factor 5."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1"}
+           "OPENBLAS_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "1",
+           "MALLOC_MMAP_THRESHOLD_": "131072"}
     out = subprocess.run([sys.executable, "-c", _RSS_SCRIPT, name, json.dumps(kw),
                           json.dumps(run)], capture_output=True, text=True, env=env,
                          timeout=300)
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name,kw,run,ds", LP_CASES, ids=[f"{c[0]}-{c[1]}" for c in LP_CASES])
-def test_lp_estimate_against_resident_size(name, kw, run, ds):
-    """HiGHS's memory is C++ (invisible to tracemalloc): measured as the growth of the resident
-    size of a fresh process. The growth has a size-independent part (~30 to 60 MiB: HiGHS's
-    first large solve, the allocator's arenas), so the estimate is checked on the increase
-    between two sizes d1 < d2: est(d2) - est(d1) within 0.9 to 2 times the measured increase;
-    the time at d2 within a factor 5."""
-    lo, hi = (_rss_run(name, {**kw, "d": d}, run) for d in ds)
+    r = json.loads(out.stdout.strip().splitlines()[-1])
     seeds = run.get("instances", run.get("seeds", 1))
-    ratio_b = (hi["est"] - lo["est"]) / (hi["grown"] - lo["grown"])
-    ratio_t = hi["est_s"] * seeds / hi["s"]
-    line = (f"{name} {kw} d={ds}: memory increase est {bytes_text(hi['est'] - lo['est'])} / "
-            f"resident {bytes_text(hi['grown'] - lo['grown'])} = {ratio_b:.2f} (at d={ds[1]}: "
-            f"est {bytes_text(hi['est'])}, resident growth {bytes_text(hi['grown'])}); time "
-            f"est {hi['est_s'] * seeds:.3f} s / measured {hi['s']:.3f} s = {ratio_t:.2f}")
+    ratio_b, ratio_t = r["est"] / r["grown"], r["est_s"] * seeds / r["s"]
+    line = (f"{name} {kw}: memory est {bytes_text(r['est'])} / resident growth "
+            f"{bytes_text(r['grown'])} = {ratio_b:.2f}; time est {r['est_s'] * seeds:.3f} s / "
+            f"measured {r['s']:.3f} s = {ratio_t:.2f}")
     print("CALIBRATION", line)
-    assert 0.9 <= ratio_b <= 2.0, (lo, hi)
-    assert 1 / 5 <= ratio_t <= 5, hi
+    assert 1.0 <= ratio_b <= 2.0, r
+    assert 1 / 5 <= ratio_t <= 5, r
 
 
 # ----------------------------------------------------------------------------- closed forms
