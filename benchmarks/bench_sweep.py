@@ -3,8 +3,8 @@
     python benchmarks/bench_sweep.py [--repeat R] [--d D]   # writes benchmarks/results/sweep_speed.md
 
 The sweep: ``kind = "simulate"``, model ``rf_ridge`` (psi1 = 2, lam = 1e-3, relu), psi2 on
-10 values in [0.5, 3], 4 seeds, d = 800: 40 tasks of one seed each (N = 1600 features,
-n = 400..2400 samples, 0.5-0.7 s each on one core). The same spec runs, each time into a fresh
+10 values in [0.5, 3], 4 seeds, d = 1000: 40 tasks of one seed each (N = 2000 features,
+n = 500..3000 samples, 0.5-1.2 s each on one core). The same spec runs, each time into a fresh
 store (nothing to resume), with
 
 * the serial executor (in this process),
@@ -70,9 +70,13 @@ def one(executor: str, d: int, folder: pathlib.Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2, help="interleaved rounds (default 2)")
-    ap.add_argument("--d", type=int, default=800, help="input dimension (default 800)")
+    ap.add_argument("--d", type=int, default=1000, help="input dimension (default 1000)")
     ap.add_argument("--out", default=str(OUT / "sweep_speed.md"))
     a = ap.parse_args()
+    import psutil
+
+    start_load = os.getloadavg()
+    busy = psutil.cpu_percent(interval=3.0)  # the whole machine, before this benchmark runs
     runs: list[dict] = []
     order = ["serial", "workers=1", "workers=2"]
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
@@ -99,11 +103,15 @@ def main() -> None:
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {platform.machine()}, "
         f"{cores} cores, Python {platform.python_version()}; BLAS env {env}.",
         "",
-        "The machine is **shared**: 2 cores used by other agents' jobs at the same time "
-        "(the 1-minute load average before/after each run is below; a load above ~0.5 "
-        "means another job held part of a core during the run).",
+        "The machine is **shared**: its 2 cores are used by other agents' jobs at the same "
+        "time. Before the first run: load average (1, 5, 15 min) "
+        f"{start_load[0]:.2f}, {start_load[1]:.2f}, {start_load[2]:.2f}; CPU busy over 3 s "
+        f"{busy:.0f}% of 2 cores. The 1-minute load average before/after each run is in the "
+        "tables; it includes this benchmark's own previous run (about 1 for serial and "
+        "workers=1, 2 for workers=2), so values well above that mean another job took CPU "
+        "during the run.",
         "",
-        f"Sweep: rf_ridge simulations, psi1 = 2, lam = 1e-3, psi2 = 0.5:3:10, {a.d} = d, "
+        f"Sweep: rf_ridge simulations, psi1 = 2, lam = 1e-3, psi2 = 0.5:3:10, d = {a.d}, "
         "4 seeds -> 40 tasks (one seed each); fresh store per run; fastest of "
         f"{a.repeat} interleaved rounds.",
         "",

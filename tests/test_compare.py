@@ -216,3 +216,39 @@ def test_d_too_large_is_one_line_before_any_allocation(capsys, tmp_path):
     err = capsys.readouterr().err
     assert rc == 2 and len(err.strip().splitlines()) == 1 and "GiB" in err, err
     assert not (tmp_path / "big").exists()
+
+
+def test_interrupted_sweep_is_one_line_exit_130(monkeypatch, capsys, tmp_path):
+    import types
+
+    import theory.sweep as sweep
+    from theory.cli import main
+
+    def interrupted(spec, **kw):  # what run_sweep returns after Ctrl-C: the kept tasks
+        return types.SimpleNamespace(interrupted=True, skipped=2, computed=3, total=9,
+                                     failed=[])
+
+    monkeypatch.setattr(sweep, "run_sweep", interrupted)
+    rc = main(["compare", "rf_ridge", "--vary", "psi2=1,2", "--d", "20", "--seeds", "2",
+               "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err.strip()
+    assert rc == 130 and len(err.splitlines()) == 1, err
+    assert "5 of 9 theory tasks kept" in err and "rerun the same command to resume" in err
+
+
+def test_cli_on_a_dask_scheduler_gives_the_serial_table(run, tmp_path, capsys):
+    distributed = pytest.importorskip("distributed")
+    from theory.cli import main
+
+    out, table = run
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        argv = ["compare", "rf_ridge", "psi1=2", "lam=1e-3", "--vary", "psi2=0.5,1.75,3",
+                "--d", "200", "--seeds", "4", "--theory-points", "9", "--out",
+                str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address, "--json"]
+        assert main(argv) == 0
+    js = json.loads(capsys.readouterr().out)
+    assert js["simulation"]["computed"] == 12 and js["theory"]["computed"] == 1
+    assert [r["z"] for r in js["rows"]] == pytest.approx(table["z"].tolist(), rel=1e-12)
+    assert [r["theory"] for r in js["rows"]] == pytest.approx(table["theory"].tolist(),
+                                                              rel=1e-15)

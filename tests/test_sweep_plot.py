@@ -157,3 +157,53 @@ def test_bad_input_is_one_input_error(tmp_path):
     with pytest.raises(InputError, match="path"):
         plot_sweep(frame, tmp_path / "missing" / "f.png", spec=spec)
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+# ------------------------------------------------------------------ real sweeps
+def test_real_curve_sweep_divergent_point_marked(tmp_path):
+    """rf_ridge at lam = 0 (ridgeless) diverges at psi2 = psi1 (Mei & Montanari, Theorem 1: the
+    interpolation peak, +inf): that point is marked, never drawn; lam = 0.01 is whole."""
+    from theory.sweep import load_spec, run_sweep
+
+    psi2 = [1.0, 1.5, 2.0, 2.5, 3.0]
+    spec = load_spec({"kind": "curve", "model": "rf_ridge", "vary": "psi2",
+                      "fixed": {"psi1": 2.0}, "grid": {"lam": [0.0, 0.01], "psi2": psi2},
+                      "store": str(tmp_path / "c.store")})
+    res = run_sweep(spec, progress=False)
+    fig = sweep_figure(res)
+    ax = fig.axes[0]
+    lines = {l.get_label(): np.asarray(l.get_ydata(), float) for l in ax.lines}
+    assert set(lines) == {"lam=0", "lam=0.01", FAILED_LABEL}
+    assert np.isnan(lines["lam=0"][2]) and np.isfinite(np.delete(lines["lam=0"], 2)).all()
+    assert np.isfinite(lines["lam=0.01"]).all()
+    failed = [l for l in ax.lines if l.get_label() == FAILED_LABEL][0]
+    assert np.asarray(failed.get_xdata()).tolist() == [2.0]
+    path = plot_sweep(res, tmp_path / "c.pdf")
+    pymupdf = pytest.importorskip("pymupdf")
+    meta = json.loads(pymupdf.open(path).metadata["subject"])
+    assert meta["fixed"] == {"psi1": 2.0} and meta["grid"]["lam"] == [0.0, 0.01]
+    assert pymupdf.open(path).metadata["keywords"].endswith(
+        str(res.frame()["code_version"].iloc[0]))
+
+
+def test_real_simulation_sweep_task_that_raised_is_marked(tmp_path, monkeypatch):
+    from theory.sweep import load_spec, run_sweep
+    from theory.sweep.tasks import FAULT_ENV
+
+    monkeypatch.setenv(FAULT_ENV, json.dumps({"match": {"psi2": 1.5}, "times": -1,
+                                              "dir": str(tmp_path / "faults")}))
+    spec = load_spec({"kind": "simulate", "model": "rf_ridge", "vary": "psi2",
+                      "fixed": {"psi1": 1.0, "lam": 0.1}, "grid": {"psi2": [1.0, 1.5, 2.0]},
+                      "simulate": {"d": 40, "seeds": 3}, "store": str(tmp_path / "s.store")})
+    res = run_sweep(spec, retries=0, progress=False)
+    assert len(res.failed) == 3  # every seed of psi2 = 1.5 raised
+    fig = sweep_figure(res)
+    ax = fig.axes[0]
+    pts = [l for l in ax.lines if l.get_gid() == "sweep-points-0"][0]
+    assert np.asarray(pts.get_xdata()).tolist() == [1.0, 2.0]
+    frame = res.frame()
+    for x, y in zip(pts.get_xdata(), pts.get_ydata()):
+        assert y == pytest.approx(statistics.fmean(frame.loc[frame.psi2 == x, "test_error"]),
+                                  rel=1e-13)
+    failed = [l for l in ax.lines if l.get_label() == FAILED_LABEL][0]
+    assert np.asarray(failed.get_xdata()).tolist() == [1.5]

@@ -324,20 +324,6 @@ def _title(name, vary, fixed, d, seeds) -> str:
     return "\n".join(textwrap.wrap(text, 80))
 
 
-def _atomic_text(path: pathlib.Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
-                               suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 # ------------------------------------------------------------------ the Python call
 def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "test_error",
             out=None, workers: int | None = None, client=None, scheduler: str | None = None,
@@ -402,6 +388,7 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
     m, grid, d, seeds, first_seed, workers = _check(
         model, vary, values, d=d, seeds=seeds, first_seed=first_seed, observable=observable,
         workers=workers, client=client, scheduler=scheduler, params=params)
+    from ..store import atomic_write
     from . import load_spec, run_sweep
     theory_points = _int("theory_points", theory_points, 0, 10_000)
     spec_t, spec_s = _specs(m.name, vary, grid, d=d, seeds=seeds, first_seed=first_seed,
@@ -415,7 +402,17 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
         if folder.exists() and not folder.is_dir():
             raise InputError("out", os.fspath(out), "a folder (not a file)")
         folder.mkdir(parents=True, exist_ok=True)
+    own = None
     try:
+        if scheduler is not None:  # one connection for both sweeps
+            from distributed import Client
+
+            try:
+                own = client = Client(scheduler, timeout="20s")
+            except OSError as exc:
+                raise InputError("scheduler", scheduler, "the address of a running Dask "
+                                 f"scheduler, tcp://host:port ({exc})") from None
+            scheduler = None
         runs = {}
         for label, spec in (("theory", spec_t), ("simulation", spec_s)):
             store = folder / f"{label}.store"
@@ -440,7 +437,7 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
         csv = png = None
         if out is not None:
             csv, png = folder / "compare.csv", folder / "compare.png"
-            _atomic_text(csv, table.to_csv(index=False))
+            atomic_write(csv, table.to_csv(index=False).encode())
             compare_figure(table, png, vary=vary, observable=observable, spec=meta,
                            theory=_select(tf, spec_t["fixed"]),
                            title=_title(m.name, vary, spec_t["fixed"], d, seeds), frame=sf)
@@ -450,6 +447,8 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
                        "failed": [msg for _, msg in r.failed]} for label, r in runs.items()}})
         return table
     finally:
+        if own is not None:
+            own.close()
         if tmp is not None:
             tmp.cleanup()
 

@@ -10,12 +10,13 @@ inspect). ``theory sweep SPEC --plot FILE`` and ``theory compare`` draw with the
 What is drawn, per observable (one panel each, sharing the x-axis ``spec.vary``):
 
 * ``kind = "solve"`` or ``"curve"``: a line through the converged points of each combination of
-  the non-x grid parameters; a failed point (``converged`` False, or a value that is not a
-  finite number) breaks the line and is marked by a red ``x`` on the x-axis.
+  the non-x grid parameters; a failed point (``converged`` False, a value that is not a
+  finite number, or a grid value of the spec with no row: its task raised) breaks the line
+  and is marked by a red ``x`` on the x-axis.
 * ``kind = "simulate"``: at each point, the mean over the seeds that finished and its standard
   error :math:`s/\sqrt n` (:math:`s` the sample standard deviation, ``ddof=1``) as an error
-  bar; a point with a failed seed is marked too (its mean is over the other seeds; one with no
-  finished seed is only marked).
+  bar; a point with a failed or missing seed is marked too (its mean is over the other seeds;
+  one with no finished seed is only marked).
 
 The file carries its provenance: PNG text chunks ``Title``, ``Description`` (the spec as JSON),
 ``Software`` and ``theory_spec``, ``theory_version``, ``theory_code``; PDF Info ``Title``,
@@ -149,7 +150,7 @@ def file_metadata(fmt: str, *, title: str, spec: dict, version: str, code: str) 
 
 def save_figure(fig, path, *, spec: dict, title: str, frame=None) -> pathlib.Path:
     """Write ``fig`` to ``path`` (format by suffix) with the provenance metadata, atomically
-    (a temporary file in the same folder, then a rename)."""
+    (:func:`theory.store.atomic_write`)."""
     path = pathlib.Path(path)
     fmt = path.suffix.lower()
     if fmt not in FORMATS:
@@ -159,13 +160,13 @@ def save_figure(fig, path, *, spec: dict, title: str, frame=None) -> pathlib.Pat
         raise InputError("path", os.fspath(path), "a file in an existing folder")
     version, code = _versions(frame)
     meta = file_metadata(fmt, title=title, spec=spec, version=version, code=code)
-    tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-    try:
-        fig.savefig(tmp, format=fmt[1:], metadata=meta, dpi=120)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    import io
+
+    from ..store import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt[1:], metadata=meta, dpi=120)
+    atomic_write(path, buf.getvalue())
     return path
 
 
@@ -352,6 +353,8 @@ def sweep_figure(result_or_frame, *, spec=None, observables=None):
     keys = _group_keys(sd, frame, vary)
     simulated = sd.get("kind") == "simulate" or (
             sd.get("kind") is None and "seed" in frame.columns)
+    expected = _expected(sd, vary)
+    seeds = (sd.get("simulate") or {}).get("seeds") if simulated else None
     fig = Figure(figsize=(6.4, 2.2 + 2.4 * len(obs_list)))
     axes = fig.subplots(len(obs_list), 1, sharex=True, squeeze=False)[:, 0]
     for ax, obs in zip(axes, obs_list):
@@ -364,6 +367,9 @@ def sweep_figure(result_or_frame, *, spec=None, observables=None):
                                         label=_label(keys, combo) or "simulation (mean ± s.e.)",
                                         gid=f"sweep-points-{i}")
                 failed += list(bad) + list(g.loc[g["failed"] > 0, vary])
+                if seeds:  # tasks that raised have no row: fewer seeds than asked
+                    failed += list(g.loc[g["n"] + g["failed"] < seeds, vary])
+                failed += _missing(expected, g[vary])
         else:
             work = frame.assign(_ok=_ok_column(frame, obs))
             groups = work.groupby(keys, sort=True) if keys else [((), work)]
@@ -371,7 +377,7 @@ def sweep_figure(result_or_frame, *, spec=None, observables=None):
                 _, bad = draw_line(ax, g[vary], g[obs].to_numpy(dtype=float, na_value=np.nan),
                                    g["_ok"], label=_label(keys, combo) or "theory",
                                    gid=f"sweep-line-{i}")
-                failed += list(bad)
+                failed += list(bad) + _missing(expected, g[vary])
         mark_failed(ax, failed)
         ax.set_ylabel(obs)
         if _log_axis(sd, vary):
@@ -383,6 +389,21 @@ def sweep_figure(result_or_frame, *, spec=None, observables=None):
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def _expected(spec: dict, vary: str) -> list[float]:
+    """The x values the spec asks for (its grid of ``vary``, when given as numbers)."""
+    g = (spec.get("grid") or {}).get(vary)
+    try:
+        return [float(v) for v in g] if isinstance(g, list) else []
+    except (TypeError, ValueError):
+        return []
+
+
+def _missing(expected: list[float], have) -> list[float]:
+    """Values of ``expected`` with no row (a task that raised, or one not run yet)."""
+    have = np.asarray(have, dtype=float)
+    return [v for v in expected if not np.any(np.isclose(have, v, rtol=1e-12, atol=0.0))]
 
 
 def _log_axis(spec: dict, vary: str) -> bool:
