@@ -50,7 +50,8 @@ def client(tmp_path_factory):
 
     try:
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster, Client(cluster) as c:
+                          dashboard_address=None) as cluster, \
+                Client(cluster, set_as_default=False) as c:  # not the default: passed
             yield c
     finally:
         os.environ.pop(FAULT_ENV, None)

@@ -288,7 +288,8 @@ def dask(tasks: list[dict], *, client=None, scheduler: str | None = None, retrie
             f = client.submit(run_task, t, pure=False)
             futures[f] = (i, 1)
         # results come with the completion events (no round trip per future)
-        ac = as_completed(list(futures), with_results=True, raise_errors=False)
+        ac = as_completed(list(futures), loop=client.loop, with_results=True,
+                          raise_errors=False)  # this client's loop (not the default's)
         for fut, value in ac:
             i, attempt = futures.pop(fut)
             if fut.status == "finished":
