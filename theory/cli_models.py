@@ -25,9 +25,6 @@ import sys
 import tempfile
 
 from .errors import InputError
-from .simulate.dispatch import RUN_OPTIONS as _RUN_OPTIONS
-from .simulate.dispatch import SIMULATORS, simulation_call
-from .simulate.dispatch import resolve as _resolve
 
 __all__ = ["add_model_commands"]
 
@@ -256,7 +253,9 @@ def _simulator_kv(fn, items: list) -> dict:
     import inspect
 
     sig = inspect.signature(fn)
-    known = {k: v for k, v in sig.parameters.items() if k not in _RUN_OPTIONS}
+    from .simulate.dispatch import RUN_OPTIONS
+
+    known = {k: v for k, v in sig.parameters.items() if k not in RUN_OPTIONS}
     out: dict = {}
     for it in items:
         if "=" not in it:
@@ -299,8 +298,10 @@ def _cmd_simulate(a) -> int:
 
     load_all()
     extra: dict = {}
+    from .simulate.dispatch import SIMULATORS, resolve, simulation_call
+
     if a.model in SIMULATORS and a.model not in MODELS:
-        fn = _resolve(SIMULATORS[a.model])
+        fn = resolve(SIMULATORS[a.model])
         kw = _simulator_kv(fn, a.params)
         label = a.model
         given = {k.strip(): v.strip() for k, v in (t.split("=", 1) for t in a.params)}

@@ -10,6 +10,7 @@ Also registers ``theory compare`` (:mod:`theory.sweep.compare`) when it is insta
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
@@ -166,8 +167,57 @@ def add_sweep_command(sub) -> None:
                    help="print a JSON summary (no progress bar)")
     s.add_argument("--quiet", action="store_true", help="no progress bar, no summary line")
     s.set_defaults(func=_cmd_sweep)
-    try:
-        from .sweep.compare import add_compare_command
-    except ImportError:
-        return
     add_compare_command(sub)
+
+
+def _cmd_compare(a) -> int:
+    from .sweep.compare import _cmd_compare as run
+
+    return run(a)
+
+
+def add_compare_command(sub) -> argparse.ArgumentParser:
+    """Register ``theory compare`` on the CLI's subparsers.
+
+    Parameters
+    ----------
+    sub : argparse._SubParsersAction
+        The ``theory`` command's subparsers.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``compare`` parser.
+    """
+    p = sub.add_parser(
+        "compare", help="theory against simulation along one parameter (table, z-scores, figure)",
+        description="Run the theory (curve, d -> infinity) and the finite-size simulation "
+        "(d, seeds) over one grid through the sweep machinery (two stores under --out: a "
+        "rerun resumes), then print theory, simulation mean, standard error and z = (mean - "
+        "theory)/s.e. per point; |z| > 3 is flagged. Writes OUT/compare.csv and "
+        "OUT/compare.png (the fixed parameters in its title and metadata).")
+    p.add_argument("model", help="a model with a simulator (see `theory models`)")
+    p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="fixed model parameters")
+    p.add_argument("--vary", required=True, metavar="NAME=GRID",
+                   help="the varied parameter and its grid: start:stop:count or v1,v2,...")
+    p.add_argument("--d", type=int, required=True, metavar="D",
+                   help="input dimension of the simulation")
+    p.add_argument("--seeds", type=int, default=10, metavar="K",
+                   help="seeds per point (>= 2)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="S", help="the first seed")
+    p.add_argument("--observable", default="test_error", help="the quantity compared")
+    p.add_argument("--theory-points", type=int, default=41, metavar="N",
+                   help="the theory line is also solved at N evenly spaced values (0: at the "
+                   "grid values only)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder (default: compare-MODEL-NAME)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes (default: serial)")
+    g.add_argument("--scheduler", default=None, metavar="ADDR",
+                   help="a Dask scheduler, tcp://host:port")
+    p.add_argument("--json", action="store_true", help="print JSON (for machines)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_compare)  # imports the engine only when the command runs
+    return p
+

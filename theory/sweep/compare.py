@@ -30,7 +30,6 @@ and the z-scores in a second panel, with the fixed parameters in its title and i
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
@@ -44,7 +43,7 @@ from ..errors import InputError
 from .plot import (draw_errorbars, draw_line, mark_failed, save_figure, simulation_summary,
                    spec_dict)
 
-__all__ = ["compare", "compare_table", "compare_figure", "add_compare_command", "Z_FLAG"]
+__all__ = ["compare", "compare_table", "compare_figure", "Z_FLAG"]
 
 #: |z| above this is flagged (printed, and ``flagged`` in the JSON)
 Z_FLAG = 3.0
@@ -454,52 +453,6 @@ def compare(model, vary: str, values, *, d: int, seeds: int, observable: str = "
 
 
 # ------------------------------------------------------------------ the command line
-def add_compare_command(sub) -> argparse.ArgumentParser:
-    """Register ``theory compare`` on the CLI's subparsers.
-
-    Parameters
-    ----------
-    sub : argparse._SubParsersAction
-        The ``theory`` command's subparsers.
-
-    Returns
-    -------
-    argparse.ArgumentParser
-        The ``compare`` parser.
-    """
-    p = sub.add_parser(
-        "compare", help="theory against simulation along one parameter (table, z-scores, figure)",
-        description="Run the theory (curve, d -> infinity) and the finite-size simulation "
-        "(d, seeds) over one grid through the sweep machinery (two stores under --out: a "
-        "rerun resumes), then print theory, simulation mean, standard error and z = (mean - "
-        "theory)/s.e. per point; |z| > 3 is flagged. Writes OUT/compare.csv and "
-        "OUT/compare.png (the fixed parameters in its title and metadata).")
-    p.add_argument("model", help="a model with a simulator (see `theory models`)")
-    p.add_argument("params", nargs="*", metavar="KEY=VALUE", help="fixed model parameters")
-    p.add_argument("--vary", required=True, metavar="NAME=GRID",
-                   help="the varied parameter and its grid: start:stop:count or v1,v2,...")
-    p.add_argument("--d", type=int, required=True, metavar="D",
-                   help="input dimension of the simulation")
-    p.add_argument("--seeds", type=int, default=10, metavar="K",
-                   help="seeds per point (>= 2)")
-    p.add_argument("--first-seed", type=int, default=0, metavar="S", help="the first seed")
-    p.add_argument("--observable", default="test_error", help="the quantity compared")
-    p.add_argument("--theory-points", type=int, default=41, metavar="N",
-                   help="the theory line is also solved at N evenly spaced values (0: at the "
-                   "grid values only)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="output folder (default: compare-MODEL-NAME)")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="local worker processes (default: serial)")
-    g.add_argument("--scheduler", default=None, metavar="ADDR",
-                   help="a Dask scheduler, tcp://host:port")
-    p.add_argument("--json", action="store_true", help="print JSON (for machines)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.set_defaults(func=_cmd_compare)
-    return p
-
-
 def _cmd_compare(a) -> int:
     """``theory compare``: run, print the table (or JSON), exit 0 (1: a theory point or a
     simulation task failed)."""
