@@ -130,7 +130,7 @@ def _glossary() -> str:
 
 @pytest.mark.slow  # solves every registered model and simulates each once (~8 s)
 def test_glossary_defines_every_printed_quantity():
-    from theory.cli_models import _resolve
+    from theory.simulate.dispatch import resolve as _resolve
     from theory.models import get_model, load_all, solve
 
     gloss = _glossary()
